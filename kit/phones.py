@@ -1,0 +1,123 @@
+"""Phone numbers as people write them, normalised to E.164 with phonenumbers.
+
+Accepts spaces, dashes, dots, brackets, full-width digits, a leading 0, +86 or 0086. Rejects impossible numbers
+with a reason a volunteer can act on.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, ValidationResult
+
+from kit.errors import InvalidPhone
+
+_ALLOWED = re.compile(r"^[0-9+()\-.\s/]+$")
+_TRAILING_DOT_ZERO = re.compile(r"^\d{7,}\.0$")  # Excel turned the number into a float
+_REASONS = {
+    ValidationResult.TOO_SHORT: "too short",
+    ValidationResult.TOO_LONG: "too long",
+    ValidationResult.INVALID_COUNTRY_CODE: "the country code is not valid",
+    ValidationResult.INVALID_LENGTH: "the wrong length",
+}
+
+
+def normalize_phone(raw: str | int | float | None, region: str = "CN") -> str:
+    """`raw` as E.164 ('+8613800138000'); raises InvalidPhone saying why when it cannot be a real number."""
+    text = _clean(raw)
+    if not text:
+        raise InvalidPhone("The phone number is empty.")
+    if not _ALLOWED.match(text):
+        raise InvalidPhone(f"'{raw}' is not a phone number: it has letters or symbols in it.")
+    if text.count("+") > 1 or ("+" in text and not text.lstrip("(").startswith("+")):
+        raise InvalidPhone(f"'{raw}' looks like more than one number; enter one.")
+    return _parse(text, region.upper())
+
+
+def _clean(raw: str | int | float | None) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, float):
+        raw = f"{raw:.0f}" if raw.is_integer() else str(raw)
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    text = text.replace("\u00a0", " ")
+    if _TRAILING_DOT_ZERO.match(text):
+        text = text[:-2]
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str, region: str) -> str:
+    fast = _national_fast_path(text, region)
+    if fast is not None:
+        return fast
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException:
+        raise InvalidPhone(f"'{text}' is not a phone number.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(_why_invalid(text, number, region))
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+_SEPARATORS = str.maketrans("", "", " -.")
+
+
+@lru_cache(maxsize=64)
+def _region_patterns(region: str) -> tuple[str, list[re.Pattern[str]], re.Pattern[str] | None] | None:
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        return None
+    patterns = [
+        re.compile(desc.national_number_pattern)
+        for desc in (metadata.mobile, metadata.fixed_line)
+        if desc is not None and desc.national_number_pattern
+    ]
+    prefix = re.compile(metadata.national_prefix_for_parsing) if metadata.national_prefix_for_parsing else None
+    return str(metadata.country_code), patterns, prefix
+
+
+def _national_fast_path(text: str, region: str) -> str | None:
+    """The E.164 form of a plain national number that fully matches the region's own mobile or fixed-line
+    pattern from phonenumbers' metadata (what is_valid_number checks), skipping the general parser; None when
+    the number needs the full parse (a prefix, a country code, anything unusual)."""
+    digits = text.translate(_SEPARATORS)
+    known = _region_patterns(region)
+    if not digits.isascii() or not digits.isdigit() or known is None:
+        return None
+    country_code, patterns, national_prefix = known
+    if digits.startswith(country_code) or (national_prefix is not None and national_prefix.match(digits)):
+        return None
+    if any(pattern.fullmatch(digits) for pattern in patterns):
+        return f"+{country_code}{digits}"
+    return None
+
+
+def _why_invalid(text: str, number: phonenumbers.PhoneNumber, region: str) -> str:
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    where = _region_of(number, region)
+    if reason not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
+        return f"'{text}' is {_REASONS.get(reason, 'not possible')} for a phone number in {where}."
+    digits = sum(ch.isdigit() for ch in text)
+    return f"'{text}' ({digits} digits) is not a valid number in {where}; check the digits."
+
+
+def _region_of(number: phonenumbers.PhoneNumber, default: str) -> str:
+    return phonenumbers.region_code_for_country_code(number.country_code or 0) or default
+
+
+def display_phone(e164: str | None) -> str:
+    """A stored number the way a volunteer reads it ('+86 138 0013 8000')."""
+    if not e164:
+        return ""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, None), PhoneNumberFormat.INTERNATIONAL)
+    except NumberParseException:
+        return e164
+
+
+def is_valid_region(region: str) -> bool:
+    return region.upper() in phonenumbers.SUPPORTED_REGIONS

@@ -1,0 +1,463 @@
+"""Residents: validation shared by forms and imports, and the services that add, edit, find and show them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any
+
+import peewee
+
+from kit import audit
+from kit.clock import utcnow
+from kit.community import get_community
+from kit.db import transaction
+from kit.errors import Conflict, InvalidPhone, NotFound, ValidationError
+from kit.models import Community, Grid, Household, Resident, ResidentTag, format_address
+from kit.phones import normalize_phone
+from kit.vocabulary import fold, normalize_language, normalize_monitoring, normalize_status, parse_tags
+
+_YEAR = re.compile(r"^\s*(\d{4})(?:\s*年|\.0)?\s*$")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
+
+
+@dataclass
+class ResidentInput:
+    """A resident as typed in a form or read from a spreadsheet row: every value still raw."""
+
+    name: Any = None
+    phone: Any = None
+    second_phone: Any = None
+    grid: Any = None
+    building: Any = None
+    unit: Any = None
+    room: Any = None
+    language: Any = None
+    tags: Any = None
+    birth_year: Any = None
+    status: Any = None
+    monitoring: Any = None
+    monitoring_until: Any = None
+    notes: Any = None
+
+
+@dataclass(frozen=True)
+class ResidentRecord:
+    """A resident that passed validation: every value normalised, ready to store."""
+
+    name: str
+    phone: str | None
+    second_phone: str | None
+    grid: str | None
+    building: str
+    unit: str
+    room: str
+    language: str
+    tags: tuple[str, ...]
+    birth_year: int | None
+    status: str
+    monitoring: str
+    monitoring_until: date | None
+    notes: str
+
+    @property
+    def address(self) -> str:
+        return format_address(self.building, self.unit, self.room)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def _birth_year(value: Any, this_year: int) -> int | None:
+    text = _text(value)
+    if not text:
+        return None
+    match = _YEAR.match(text)
+    if not match:
+        raise ValidationError(f"Birth year '{text}' should be four digits, e.g. 1948.", field="birth_year")
+    year = int(match.group(1))
+    if not 1900 <= year <= this_year:
+        raise ValidationError(f"Birth year {year} is not between 1900 and {this_year}.", field="birth_year")
+    return year
+
+
+def parse_date(value: Any, what: str = "date", field_name: str = "monitoring_until") -> date | None:
+    if value is None or isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    text = _text(value)
+    if not text:
+        return None
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValidationError(f"The {what} '{text}' should look like 2026-12-01.", field=field_name)
+
+
+def validate_resident(raw: ResidentInput, community: Community, *, today: date | None = None) -> ResidentRecord:
+    """Check and normalise one resident; raises ValidationError naming the first problem and its field."""
+    today = today or utcnow().date()
+    name = _text(raw.name)
+    if not name:
+        raise ValidationError("The name is empty.", field="name")
+    if len(name) > 100:
+        raise ValidationError("The name is longer than 100 characters.", field="name")
+    phone = _phone(raw.phone, community.region, "phone")
+    second = _phone(raw.second_phone, community.region, "second_phone", label="Second contact: ")
+    if phone and second == phone:
+        raise ValidationError("The second contact is the resident's own number.", field="second_phone")
+    tags = parse_tags(_text(raw.tags) if not isinstance(raw.tags, list) else raw.tags)
+    if phone is None and "no-phone" not in tags:
+        tags.append("no-phone")
+    if phone is not None and "no-phone" in tags:
+        tags.remove("no-phone")
+    monitoring = normalize_monitoring(_text(raw.monitoring)) or "none"
+    until = parse_date(raw.monitoring_until, "monitoring end date")
+    if monitoring == "none":
+        until = None
+    return ResidentRecord(
+        name=name,
+        phone=phone,
+        second_phone=second,
+        grid=_text(raw.grid) or None,
+        building=_text(raw.building),
+        unit=_text(raw.unit),
+        room=_text(raw.room),
+        language=normalize_language(_text(raw.language), community.language_list) or community.language,
+        tags=tuple(tags),
+        birth_year=_birth_year(raw.birth_year, today.year),
+        status=normalize_status(_text(raw.status)) or "green",
+        monitoring=monitoring,
+        monitoring_until=until,
+        notes=_text(raw.notes),
+    )
+
+
+def _phone(value: Any, region: str, field_name: str, label: str = "") -> str | None:
+    if value is None or not _text(value):
+        return None
+    try:
+        return normalize_phone(value if isinstance(value, (int, float)) else _text(value), region)
+    except InvalidPhone as error:
+        raise InvalidPhone(label + error.message, field=field_name) from None
+
+
+def search_text_for(name: str, phone: str | None, address: str, grid: str | None) -> str:
+    """What a search matches: folded name, phone digits (international and national), address, grid."""
+    parts = [fold(name)]
+    if phone:
+        parts.append(phone.lstrip("+"))
+    if address:
+        parts.append(fold(address))
+    if grid:
+        parts.append(fold(grid))
+    return " ".join(parts)
+
+
+# --- storing ------------------------------------------------------------------------------------------------
+
+
+def grid_id_for(name: str | None) -> int | None:
+    if not name:
+        return None
+    grid, _ = Grid.get_or_create(name=name, defaults={"created_at": utcnow()})
+    return int(grid.id)
+
+
+def household_id_for(record: ResidentRecord, grid_id: int | None) -> int | None:
+    if not record.address:
+        return None
+    household, created = Household.get_or_create(
+        building=record.building, unit=record.unit, room=record.room, defaults={"grid": grid_id}
+    )
+    if not created and household.grid_id is None and grid_id is not None:
+        household.grid = grid_id
+        household.save()
+    return int(household.id)
+
+
+def _phone_owner(phone: str, other_than: int | None = None) -> Resident | None:
+    query = Resident.select().where(Resident.phone == phone)
+    if other_than is not None:
+        query = query.where(Resident.id != other_than)
+    return query.first()
+
+
+def add_resident(raw: ResidentInput, *, actor: str = "cli") -> Resident:
+    community = get_community()
+    record = validate_resident(raw, community)
+    with transaction():
+        if record.phone:
+            owner = _phone_owner(record.phone)
+            if owner is not None:
+                raise Conflict(f"{record.phone} is already the number of {owner.name} (resident #{owner.id}).")
+        resident = _store(record, None)
+        audit.record(actor, "add", "resident", resident.id, name=record.name, phone=record.phone)
+    return resident
+
+
+def _store(record: ResidentRecord, resident: Resident | None) -> Resident:
+    grid_id = grid_id_for(record.grid)
+    household_id = household_id_for(record, grid_id)
+    values = {
+        "name": record.name,
+        "phone": record.phone,
+        "second_phone": record.second_phone,
+        "language": record.language,
+        "birth_year": record.birth_year,
+        "status": record.status,
+        "monitoring": record.monitoring,
+        "monitoring_until": record.monitoring_until,
+        "notes": record.notes,
+        "grid": grid_id,
+        "household": household_id,
+        "search_text": search_text_for(record.name, record.phone, record.address, record.grid),
+        "updated_at": utcnow(),
+    }
+    if resident is None:
+        resident = Resident.create(**values)
+    else:
+        Resident.update(**values).where(Resident.id == resident.id).execute()
+        ResidentTag.delete().where(ResidentTag.resident == resident.id).execute()
+    ResidentTag.insert_many(
+        [{"resident": resident.id, "tag": tag} for tag in record.tags]
+    ).execute() if record.tags else None
+    return Resident.get_by_id(resident.id)
+
+
+EDITABLE = tuple(f.name for f in fields(ResidentInput))
+
+
+def edit_resident(resident_id: int, changes: dict[str, Any], *, actor: str = "cli") -> Resident:
+    """Change the given fields (raw values, as for add); the rest stay as they are."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(f"Cannot edit {', '.join(sorted(unknown))}; editable: {', '.join(EDITABLE)}.")
+    community = get_community()
+    with transaction():
+        resident = get_resident(resident_id)
+        before = view_of(resident)
+        merged = ResidentInput(**{name: getattr(before, name) for name in EDITABLE})
+        merged.tags = list(before.tags)
+        for name, value in changes.items():
+            setattr(merged, name, value)
+        record = validate_resident(merged, community)
+        if record.phone and record.phone != before.phone:
+            owner = _phone_owner(record.phone, other_than=resident.id)
+            if owner is not None:
+                raise Conflict(f"{record.phone} is already the number of {owner.name} (resident #{owner.id}).")
+        resident = _store(record, resident)
+        after = view_of(resident)
+        changed = {
+            name: [_plain(getattr(before, name)), _plain(getattr(after, name))]
+            for name in EDITABLE
+            if getattr(before, name) != getattr(after, name)
+        }
+        if changed:
+            audit.record(actor, "edit", "resident", resident.id, **changed)
+    return resident
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def get_resident(key: int | str) -> Resident:
+    """A resident by id, or by phone number as people write it."""
+    resident: Resident | None
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit() and len(key) < 9):
+        resident = Resident.get_or_none(Resident.id == int(key))
+    else:
+        phone = normalize_phone(str(key), get_community().region)
+        resident = Resident.get_or_none(Resident.phone == phone)
+    if resident is None:
+        raise NotFound(f"No resident {key}.")
+    return resident
+
+
+def set_status(resident_id: int, status: str, *, reason: str = "", actor: str = "cli") -> Resident:
+    value = normalize_status(status)
+    if value is None:
+        raise ValidationError("Give a health status: green, yellow or red.", field="status")
+    with transaction():
+        resident = get_resident(resident_id)
+        if resident.status != value:
+            old = resident.status
+            resident.status = value
+            resident.updated_at = utcnow()
+            resident.save()
+            audit.record(actor, "status", "resident", resident.id, old=old, new=value, reason=reason)
+    return resident
+
+
+def set_monitoring(resident_id: int, category: str, until: Any = None, *, actor: str = "cli") -> Resident:
+    value = normalize_monitoring(category) or "none"
+    end = parse_date(until, "monitoring end date")
+    if value != "none" and value != "recovered" and end is None:
+        raise ValidationError("Give the date monitoring ends, e.g. 2026-12-05.", field="monitoring_until")
+    with transaction():
+        resident = get_resident(resident_id)
+        old = (resident.monitoring, resident.monitoring_until)
+        resident.monitoring = value
+        resident.monitoring_until = end if value != "none" else None
+        resident.updated_at = utcnow()
+        resident.save()
+        audit.record(actor, "monitoring", "resident", resident.id, old=list(old), new=[value, end])
+    return resident
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    """A resident as people read it: names instead of ids, tags as a list."""
+
+    id: int
+    name: str
+    phone: str | None
+    second_phone: str | None
+    grid: str | None
+    building: str
+    unit: str
+    room: str
+    language: str
+    tags: tuple[str, ...]
+    birth_year: int | None
+    status: str
+    monitoring: str
+    monitoring_until: date | None
+    opted_out: bool
+    notes: str
+    updated_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return format_address(self.building, self.unit, self.room)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "phone": self.phone,
+            "second_phone": self.second_phone,
+            "grid": self.grid,
+            "building": self.building,
+            "unit": self.unit,
+            "room": self.room,
+            "address": self.address,
+            "language": self.language,
+            "tags": list(self.tags),
+            "birth_year": self.birth_year,
+            "status": self.status,
+            "monitoring": self.monitoring,
+            "monitoring_until": self.monitoring_until.isoformat() if self.monitoring_until else None,
+            "opted_out": self.opted_out,
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True)
+class ResidentFilter:
+    query: str = ""
+    grid: str | None = None
+    tag: str | None = None
+    status: str | None = None
+    monitoring: str | None = None
+    ids: Sequence[int] | None = None
+
+
+def _filtered(flt: ResidentFilter) -> peewee.ModelSelect:
+    query = Resident.select(Resident.id)
+    if flt.query.strip():
+        for word in fold(flt.query).split():
+            query = query.where(Resident.search_text.contains(word))
+    if flt.grid:
+        query = query.join(Grid).where(Grid.name == flt.grid)
+    if flt.tag:
+        tagged = ResidentTag.select(ResidentTag.resident).where(ResidentTag.tag == parse_tags(flt.tag)[0])
+        query = query.where(Resident.id.in_(tagged))
+    if flt.status:
+        query = query.where(Resident.status == normalize_status(flt.status))
+    if flt.monitoring:
+        query = query.where(Resident.monitoring == normalize_monitoring(flt.monitoring))
+    if flt.ids is not None:
+        query = query.where(Resident.id.in_(list(flt.ids)))
+    return query
+
+
+def count_residents(flt: ResidentFilter | None = None) -> int:
+    return int(_filtered(flt or ResidentFilter()).count())
+
+
+def find_residents(flt: ResidentFilter | None = None, *, limit: int | None = 50, offset: int = 0) -> list[ResidentView]:
+    """One page of residents matching `flt`, ordered by id: two queries whatever the page size."""
+    ids = _filtered(flt or ResidentFilter()).order_by(Resident.id)
+    if limit is not None:
+        ids = ids.limit(limit).offset(offset)
+    return list(_views(Resident.select().where(Resident.id.in_(ids)).order_by(Resident.id)))
+
+
+def iter_residents(flt: ResidentFilter | None = None, *, batch: int = 2000) -> Iterable[ResidentView]:
+    """Every resident matching `flt`, in id order, a batch at a time (for exports)."""
+    last = 0
+    base = _filtered(flt or ResidentFilter())
+    while True:
+        ids = [row.id for row in base.where(Resident.id > last).order_by(Resident.id).limit(batch)]
+        if not ids:
+            return
+        yield from _views(Resident.select().where(Resident.id.in_(ids)).order_by(Resident.id))
+        last = ids[-1]
+
+
+def _views(query: peewee.ModelSelect) -> Iterable[ResidentView]:
+    rows = list(
+        query.select(Resident, Grid.name.alias("grid_name"), Household.building, Household.unit, Household.room)
+        .join(Grid, peewee.JOIN.LEFT_OUTER, on=(Resident.grid == Grid.id))
+        .switch(Resident)
+        .join(Household, peewee.JOIN.LEFT_OUTER, on=(Resident.household == Household.id))
+        .dicts()
+    )
+    tags: dict[int, list[str]] = {}
+    if rows:
+        for tag_row in (
+            ResidentTag.select(ResidentTag.resident, ResidentTag.tag)
+            .where(ResidentTag.resident.in_([row["id"] for row in rows]))
+            .order_by(ResidentTag.id)
+            .tuples()
+        ):
+            tags.setdefault(tag_row[0], []).append(tag_row[1])
+    for row in rows:
+        yield ResidentView(
+            id=row["id"],
+            name=row["name"],
+            phone=row["phone"],
+            second_phone=row["second_phone"],
+            grid=row["grid_name"],
+            building=row["building"] or "",
+            unit=row["unit"] or "",
+            room=row["room"] or "",
+            language=row["language"],
+            tags=tuple(tags.get(row["id"], ())),
+            birth_year=row["birth_year"],
+            status=row["status"],
+            monitoring=row["monitoring"],
+            monitoring_until=row["monitoring_until"],
+            opted_out=bool(row["opted_out"]),
+            notes=row["notes"],
+            updated_at=row["updated_at"],
+        )
+
+
+def view_of(resident: Resident) -> ResidentView:
+    views = list(_views(Resident.select().where(Resident.id == resident.id)))
+    return views[0]
