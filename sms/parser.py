@@ -1,0 +1,347 @@
+"""The reply parser: what a resident or a volunteer meant by an SMS.
+
+`parse_reply` is a pure function from a reply and the sender's language to an `Intent`. Residents answer
+"Reply 1 if you are well, 2 if you have fever or cough, 3 if you need help." in many ways ("１", "ok",
+"好", "38度5", "101F", "求助 买药", "没有发烧"), so the parser is generous:
+
+1. normalise: NFKC (full-width → ASCII), casefold, straight apostrophes, one space between words;
+2. whole-message words: stop ("STOP", "退订"), start ("START", "订阅");
+3. a volunteer's "DONE 12" / "完成12号";
+4. otherwise read the menu digit, the keywords (with negation) and a temperature, and decide:
+   help beats unwell beats well; nothing recognised is unknown.
+
+Words live in `data/keywords/<language>.toml`, one file per language; see the comments at the top of
+`zh.toml` for how they are used. Every table is tried: the sender's language only wins when two tables
+disagree about the same phrase.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
+
+from data import names_in, read_toml
+
+IntentKind = Literal["well", "unwell", "help", "stop", "start", "done", "unknown"]
+
+FEVER_C = 37.3  # at or above: fever
+HIGH_FEVER_C = 38.5  # at or above: high fever (the caller turns the resident red)
+CELSIUS_RANGE = (34.0, 43.0)  # a plausible body temperature in °C
+FAHRENHEIT_RANGE = (93.0, 110.0)  # ... and in °F
+SYMPTOMS = ("fever", "cough", "breathing")
+
+REQUIRED_KEYS = ("well", "unwell", "fever", "cough", "breathing", "help", "negations", "stop", "start", "done")
+OPTIONAL_KEYS = ("needs", "absence", "ignore", "breaks", "joiners", "counters", "labels")
+NEGATION_REACH = 3  # words (or Chinese characters) allowed between a negation and what it negates
+
+# Keyword categories found by the scan, in the order a phrase listed twice in one table is read.
+_SCANNED = ("ignore", "breaks", "negations", "absence", "help", "needs", *SYMPTOMS, "unwell", "well")
+_CHINESE_DIGITS = {char: value for value, char in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_MENU_NUMERALS = {"一": "1", "二": "2", "两": "2", "三": "3"}
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "`": "'", "“": '"', "”": '"'})
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a reply means."""
+
+    kind: IntentKind
+    temperature_c: float | None = None  # rounded to 1 decimal; Fahrenheit converted
+    symptoms: tuple[str, ...] = ()  # subset of SYMPTOMS, in that order
+    text: str = ""  # for help: what is needed; otherwise ""
+    task_number: int | None = None  # for done: the task number, None when not given
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "intent": self.kind,
+            "temperature_c": self.temperature_c,
+            "symptoms": list(self.symptoms),
+            "text": self.text,
+            "task_number": self.task_number,
+        }
+
+
+def known_languages() -> list[str]:
+    """The languages that have a keyword table, e.g. ["en", "zh"]."""
+    return list(_languages())
+
+
+def keyword_table(language: str) -> dict[str, list[str]]:
+    """The keyword table of `language`, normalised like replies; every required and optional key present."""
+    return {key: list(phrases) for key, phrases in _table(language).items()}
+
+
+def reload_keywords() -> None:
+    """Forget the cached tables, e.g. after a community dropped a new language file in place."""
+    for cached in (_languages, _table, _vocabulary):
+        cached.cache_clear()
+
+
+def parse_reply(text: str, language: str = "zh") -> Intent:
+    """What `text`, a reply from someone whose language is `language`, means."""
+    words = _vocabulary(_language_order(language))
+    shown = _normalise(text)
+    folded = shown.casefold()
+    compact = _compact(folded)
+    if not compact:
+        return Intent("unknown")
+    if compact in words.stop:
+        return Intent("stop")
+    if compact in words.start:
+        return Intent("start")
+    done = words.done.match(folded) or words.done_after.match(folded)
+    if done:
+        number = done.group("number")
+        return Intent("done", task_number=int(number) if number else None)
+
+    menu = _menu_choice(folded, words)
+    choice = menu[0] if menu else None
+    hits = _scan(folded, words)
+    temperature = _temperature(_arabic_numerals(folded), words)
+    symptoms = {hit.category for hit in hits if hit.category in SYMPTOMS and not hit.negated}
+    if temperature is not None and temperature >= FEVER_C:
+        symptoms.add("fever")
+    wants_help = choice == "3" or any(hit.category in ("help", "needs") and not hit.negated for hit in hits)
+    unwell = (
+        choice == "2"
+        or bool(symptoms)
+        or any(hit.category == "unwell" and not hit.negated for hit in hits)
+        or any(hit.category == "well" and hit.negated for hit in hits)
+    )
+    well = (
+        choice == "1"
+        or temperature is not None
+        or any(hit.category == "well" and not hit.negated for hit in hits)
+        or any(hit.category in (*SYMPTOMS, "unwell", "help", "needs") and hit.negated for hit in hits)
+    )
+    kind: IntentKind = "help" if wants_help else "unwell" if unwell else "well" if well else "unknown"
+    if kind == "unknown":
+        return Intent("unknown")
+    return Intent(
+        kind,
+        temperature_c=temperature,
+        symptoms=tuple(name for name in SYMPTOMS if name in symptoms),
+        text=_help_text(shown, folded, menu, hits) if kind == "help" else "",
+    )
+
+
+# --- keyword tables ---------------------------------------------------------------------------------
+
+
+class _Words(NamedTuple):
+    categories: dict[str, str]  # phrase -> category
+    phrases: re.Pattern[str]  # every scanned phrase, longest first
+    counters: re.Pattern[str]  # after a number: not a temperature
+    labels: re.Pattern[str]  # before a number: not a temperature
+    joiners: frozenset[str]
+    stop: frozenset[str]
+    start: frozenset[str]
+    done: re.Pattern[str]  # "done 12", "完成12号", "done"
+    done_after: re.Pattern[str]  # "12 done", "任务12完成"
+
+
+@lru_cache(maxsize=8)
+def _languages() -> tuple[str, ...]:
+    return tuple(name.removesuffix(".toml") for name in names_in("keywords") if name.endswith(".toml"))
+
+
+@lru_cache(maxsize=32)
+def _table(language: str) -> dict[str, tuple[str, ...]]:
+    raw = read_toml("keywords", f"{language}.toml")
+    missing = [key for key in REQUIRED_KEYS if key not in raw]
+    if missing:
+        raise ValueError(f"keywords/{language}.toml lacks {', '.join(missing)}")
+    table: dict[str, tuple[str, ...]] = {}
+    for key in REQUIRED_KEYS + OPTIONAL_KEYS:
+        phrases = raw.get(key, [])
+        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+            raise ValueError(f"keywords/{language}.toml: {key} must be a list of non-empty strings")
+        table[key] = tuple(_normalise(phrase).casefold() for phrase in phrases)
+    return table
+
+
+def _language_order(language: str) -> tuple[str, ...]:
+    known = _languages()
+    asked = language.casefold().replace("_", "-")
+    first = next((code for code in (asked, asked.split("-")[0]) if code in known), None)
+    return tuple([first] if first else []) + tuple(code for code in known if code != first)
+
+
+@lru_cache(maxsize=32)
+def _vocabulary(order: tuple[str, ...]) -> _Words:
+    tables = [_table(language) for language in order]
+    categories: dict[str, str] = {}
+    for table in tables:  # the sender's language first: its reading of a phrase wins
+        for category in _SCANNED:
+            for phrase in table[category]:
+                categories.setdefault(phrase, category)
+
+    def every(key: str) -> list[str]:
+        return [phrase for table in tables for phrase in table[key]]
+
+    done = _alternation(every("done"), whole_words=False)
+    return _Words(
+        categories=categories,
+        phrases=re.compile(_alternation(categories)),
+        counters=re.compile(_alternation(every("counters"))),
+        labels=re.compile(rf"(?:{_alternation(every('labels'))})[\s#:.]*$"),
+        joiners=frozenset(every("joiners")),
+        stop=frozenset(_compact(phrase) for phrase in every("stop")),
+        start=frozenset(_compact(phrase) for phrase in every("start")),
+        done=re.compile(rf"^\W*(?:{done})(?![a-z])[\W_]*(?:(?:no|task|任务|第)\W*)?(?P<number>[0-9]{{1,6}})?(?![0-9])"),
+        done_after=re.compile(
+            rf"^\W*(?:(?:task|任务|第)\W*)?(?P<number>[0-9]{{1,6}})\s*号?\s*(?:任务)?\s*(?:{done})\W*$"
+        ),
+    )
+
+
+def _alternation(phrases: Iterable[str], whole_words: bool = True) -> str:
+    """A regex matching any of `phrases`, longest first; Latin-letter ends only match at word edges."""
+    parts = []
+    for phrase in sorted(set(phrases), key=lambda p: (-len(p), p)):
+        part = re.escape(phrase)
+        if whole_words and phrase[0].isascii() and phrase[0].isalnum():
+            part = r"(?<![a-z0-9])" + part
+        if whole_words and phrase[-1].isascii() and phrase[-1].isalnum():
+            part += r"(?![a-z0-9])"
+        parts.append(part)
+    return "|".join(parts) or "(?!)"
+
+
+# --- reading a reply --------------------------------------------------------------------------------
+
+
+class _Hit(NamedTuple):
+    start: int
+    end: int
+    category: str
+    negated: bool
+
+
+_CLAUSE_END = re.compile(r"[,.;:!?。\n]")
+_UNITS = re.compile(r"[a-z0-9']+|[^\W_]")
+_MENU = re.compile(r"^\W*(?:([123])(?![0-9]|[.,。/\-][0-9])|([一二两三])(?![^\W_]))")
+
+
+def _normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    return " ".join(text.split())
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text)
+
+
+def _menu_choice(folded: str, words: _Words) -> tuple[str, int] | None:
+    """The menu digit a reply starts with ("1", "3 买药", "三，买药") and where it ends.
+
+    Not a quantity ("3楼", "2 people"), an address ("3-201") or a temperature ("3°").
+    """
+    menu = _MENU.match(folded)
+    if menu is None:
+        return None
+    rest = folded[menu.end() :].lstrip()
+    if rest.startswith(("度", "°")) or words.counters.match(rest):
+        return None
+    return menu.group(1) or _MENU_NUMERALS[menu.group(2)], menu.end()
+
+
+def _scan(folded: str, words: _Words) -> list[_Hit]:
+    """The keywords in a reply, each marked negated or not."""
+    hits: list[_Hit] = []
+    for found in words.phrases.finditer(folded):
+        category = words.categories[found.group()]
+        negated = False
+        if hits and category in ("help", "needs", *SYMPTOMS, "unwell", "well"):
+            before = hits[-1]
+            gap = folded[before.end : found.start()]
+            if before.category in ("negations", "absence"):
+                in_reach = not _CLAUSE_END.search(gap) and len(_UNITS.findall(gap)) <= NEGATION_REACH
+                negated = in_reach and (category != "well" or before.category == "negations")
+            elif before.negated and before.category in SYMPTOMS and category in SYMPTOMS:
+                negated = gap.strip() in words.joiners
+        hits.append(_Hit(found.start(), found.end(), category, negated))
+    return hits
+
+
+def _help_text(shown: str, folded: str, menu: tuple[str, int] | None, hits: list[_Hit]) -> str:
+    """What is needed: the words after the help keyword (or menu digit 3), else before it."""
+    source = shown if len(shown) == len(folded) else folded
+    anchors = [(hit.start, hit.end) for hit in hits if hit.category == "help" and not hit.negated]
+    if menu is not None and menu[0] == "3":
+        anchors.append((0, menu[1]))
+    if not anchors:  # a need on its own ("我要买药"): the whole reply says it
+        return _trim(source)
+    after = _trim(source[max(end for _, end in anchors) :])
+    return after or _trim(source[: min(start for start, _ in anchors)])
+
+
+def _trim(text: str) -> str:
+    return re.sub(r"^[\W_]+|[\W_]+$", "", text)
+
+
+# --- temperatures -----------------------------------------------------------------------------------
+
+_TENS = re.compile("([一二三四五六七八九])?十([一二三四五六七八九])?")
+_NUMBER = re.compile(r"(?<![0-9.#:/\-])([0-9]{2,3}(?:\.[0-9]{1,2})?)(?![0-9]|\.[0-9])")
+_UNIT = re.compile(
+    r"\s*(?:(?P<c>°\s*c|摄氏度|celsius|deg(?:ree)?s?\s*c(?![a-z])|c(?![a-z]))"
+    r"|(?P<f>°\s*f|华氏度|fahrenheit|deg(?:ree)?s?\s*f(?![a-z])|f(?![a-z]))"
+    r"|(?P<any>度|°|deg(?:ree)?s?(?![a-z])))"
+)
+_MISSING_POINT = re.compile(r"^\W*([0-9]{3})\s*(?:度|°\s*c?|c)?\W*$")
+
+
+def _arabic_numerals(text: str) -> str:
+    """Temperatures written out made plain: 三十八度五 → 38.5度, 38度半 → 38.5度, 38,5 → 38.5."""
+
+    def tens(found: re.Match[str]) -> str:
+        high, low = found.group(1), found.group(2)
+        return str(10 * (_CHINESE_DIGITS[high] if high else 1) + (_CHINESE_DIGITS[low] if low else 0))
+
+    text = _TENS.sub(tens, text)
+    text = re.sub(r"([0-9])(度|点)([零〇一二三四五六七八九])", lambda m: m[1] + m[2] + str(_CHINESE_DIGITS[m[3]]), text)
+    text = re.sub(r"(?<![0-9.])([0-9]{2,3})度半", r"\1.5度", text)
+    text = re.sub(r"(?<![0-9.])([0-9]{2,3})度([0-9])(?![0-9])", r"\1.\2度", text)
+    text = re.sub(r"(?<![0-9.])([0-9]{2,3})点([0-9])(?![0-9])", r"\1.\2", text)
+    return re.sub(r"(?<![0-9.])([0-9]{2,3})[,，。、·]([0-9])(?![0-9])", r"\1.\2", text)
+
+
+def _temperature(text: str, words: _Words) -> float | None:
+    """The highest plausible body temperature in the reply, in °C, or None."""
+    readings = []
+    for found in _NUMBER.finditer(text):
+        after = text[found.end() :]
+        unit = _UNIT.match(after)
+        scale = unit.lastgroup if unit else None
+        before = text[: found.start()].rstrip()
+        if before.endswith("华氏"):
+            scale = "f"
+        elif before.endswith("摄氏"):
+            scale = "c"
+        number = found.group(1)
+        labelled = "." not in number and words.labels.search(before)  # "room 101", not "I am 38.5"
+        if scale is None and (labelled or words.counters.match(after.lstrip())):
+            continue  # "95岁", "100 masks"
+        celsius = _as_celsius(float(number), scale)
+        if celsius is not None:
+            readings.append(celsius)
+    if not readings and (alone := _MISSING_POINT.match(text)):
+        # A three-digit number alone is a temperature typed without its point: "385" is 38.5.
+        celsius = _as_celsius(int(alone.group(1)) / 10, "c")
+        readings += [celsius] if celsius is not None else []
+    return round(max(readings), 1) if readings else None
+
+
+def _as_celsius(value: float, scale: str | None) -> float | None:
+    if scale != "f" and CELSIUS_RANGE[0] <= value <= CELSIUS_RANGE[1]:
+        return value
+    if scale != "c" and FAHRENHEIT_RANGE[0] <= value <= FAHRENHEIT_RANGE[1]:
+        return (value - 32) * 5 / 9
+    return None
