@@ -28,6 +28,7 @@ def insert_rows(model: type[peewee.Model], fields: Sequence[peewee.Field], rows:
     """INSERT `rows` (tuples in the order of `fields`) into `model`'s table with one prepared statement."""
     if not rows:
         return
+    fields, rows = _with_defaults(model, list(fields), rows)
 
     def quote(name: str) -> str:
         return name.join(database.quote)
@@ -51,3 +52,20 @@ def insert_rows(model: type[peewee.Model], fields: Sequence[peewee.Field], rows:
         database.execute_sql(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {quote(table)}))"
         )
+
+
+def _with_defaults(
+    model: type[peewee.Model], fields: list[peewee.Field], rows: Sequence[Sequence[Any]]
+) -> tuple[list[peewee.Field], Sequence[Sequence[Any]]]:
+    """Add the columns the rows leave out, with the model's Python-side defaults (peewee applies those itself on
+    create(); a raw statement must do it, or NOT NULL columns fail)."""
+    given = {field.name for field in fields}
+    extra = [
+        field
+        for field in model._meta.sorted_fields
+        if field.name not in given and field is not model._meta.primary_key and field.default is not None
+    ]
+    if not extra:
+        return fields, rows
+    values = tuple(field.default() if callable(field.default) else field.default for field in extra)
+    return fields + extra, [(*row, *values) for row in rows]

@@ -128,3 +128,214 @@ REGISTRY_MODELS = [Community, Grid, Household, Resident, ResidentTag, Volunteer,
 def format_address(building: str, unit: str, room: str) -> str:
     """'3-2-201' style, skipping parts that are empty."""
     return "-".join(part for part in (building, unit, room) if part)
+
+
+# --- messaging, check-ins, tasks, notices (migration 0002) ---------------------------------------------------
+
+MESSAGE_OUT_STATUSES = (
+    "queued",  # waiting to be sent (not before `not_before`)
+    "sending",  # claimed by a dispatcher; the provider may or may not have it (reconciled after a crash)
+    "sent",  # the provider accepted it
+    "delivered",
+    "undelivered",
+    "failed",  # permanently: invalid number, unsubscribed, too many attempts
+    "expired",  # could not go out before `expires_at`; dropped
+    "skipped",  # never sent: the number opted out
+    "cancelled",
+)
+MESSAGE_IN_STATUSES = ("received", "handled", "error")
+TASK_KINDS = ("help", "errand", "delivery", "door_knock", "call_back")
+TASK_STATES = ("open", "assigned", "accepted", "done", "cancelled")
+LADDER_STAGES = ("asked", "reminded", "called", "second_contact", "door_knock", "alerted", "answered")
+
+
+class CheckinRound(BaseModel):
+    """One daily ask to an audience ("all", "monitored", "grid:NAME", "tag:NAME") on a local date."""
+
+    local_date = peewee.DateField()
+    audience = peewee.TextField(default="all")
+    started_at = peewee.DateTimeField(default=utcnow)
+    asked = peewee.IntegerField(default=0)
+    created_by = peewee.TextField(default="scheduler")
+
+    class Meta:
+        indexes = ((("local_date", "audience"), True),)
+
+
+class Task(BaseModel):
+    """Work for a volunteer: a help request, an errand, a door-knock, a call-back."""
+
+    kind = peewee.TextField(default="help")
+    state = peewee.TextField(default="open", index=True)
+    resident = peewee.ForeignKeyField(Resident, null=True, backref="tasks", on_delete="SET NULL")
+    volunteer = peewee.ForeignKeyField(Volunteer, null=True, backref="tasks", on_delete="SET NULL")
+    grid = peewee.ForeignKeyField(Grid, null=True, on_delete="SET NULL")
+    need = peewee.TextField(default="")  # what is needed, in the resident's words
+    source = peewee.TextField(default="operator")  # sms, voice, ladder, operator
+    round = peewee.ForeignKeyField(CheckinRound, null=True, on_delete="SET NULL")
+    due_at = peewee.DateTimeField(null=True, index=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    assigned_at = peewee.DateTimeField(null=True)
+    done_at = peewee.DateTimeField(null=True)
+    escalated_at = peewee.DateTimeField(null=True)
+    notes = peewee.TextField(default="")
+    points = peewee.IntegerField(default=1)
+
+
+class Message(BaseModel):
+    """A row of the durable inbox (direction "in") or outbox (direction "out")."""
+
+    direction = peewee.TextField()  # in, out
+    channel = peewee.TextField(default="sms")  # sms, voice
+    peer = peewee.TextField(index=True)  # the other side's number, E.164
+    body = peewee.TextField(default="")
+    language = peewee.TextField(default="")
+    kind = peewee.TextField(default="")  # checkin, reminder, notice, task, reply, second_contact, ...
+    status = peewee.TextField(index=True)
+    gateway = peewee.TextField(default="")
+    provider_id = peewee.TextField(null=True, index=True)
+    key = peewee.TextField(null=True, unique=True)  # idempotency: the same key is queued once
+    resident = peewee.ForeignKeyField(Resident, null=True, backref="messages", on_delete="SET NULL")
+    volunteer = peewee.ForeignKeyField(Volunteer, null=True, backref="messages", on_delete="SET NULL")
+    round = peewee.ForeignKeyField(CheckinRound, null=True, on_delete="SET NULL")
+    task = peewee.ForeignKeyField(Task, null=True, on_delete="SET NULL")
+    notice_id = peewee.IntegerField(null=True, index=True)
+    segments = peewee.IntegerField(default=1)
+    priority = peewee.IntegerField(default=5)  # lower goes first: replies before broadcasts
+    attempts = peewee.IntegerField(default=0)
+    not_before = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField(null=True)
+    claimed_at = peewee.DateTimeField(null=True)  # when the current attempt started
+    claimed_by = peewee.TextField(default="")  # the dispatcher (host:pid:start) that holds the attempt
+    sent_at = peewee.DateTimeField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+    error_code = peewee.TextField(default="")
+    error = peewee.TextField(default="")
+    intent = peewee.TextField(default="")  # inbound: the parsed intent as JSON
+    corrected_intent = peewee.TextField(default="")  # inbound: an operator's correction, as JSON
+
+    class Meta:
+        indexes = ((("direction", "status", "channel", "not_before"), False),)
+
+
+class MessageEvent(BaseModel):
+    """The status history of a message: every callback or change, once per status."""
+
+    message = peewee.ForeignKeyField(Message, backref="events", on_delete="CASCADE")
+    status = peewee.TextField()
+    at = peewee.DateTimeField(default=utcnow)
+    detail = peewee.TextField(default="")
+
+    class Meta:
+        indexes = ((("message", "status"), True),)
+
+
+class CheckinAsk(BaseModel):
+    """One resident's place on the check-in ladder for one round."""
+
+    round = peewee.ForeignKeyField(CheckinRound, backref="asks", on_delete="CASCADE")
+    resident = peewee.ForeignKeyField(Resident, backref="asks", on_delete="CASCADE")
+    stage = peewee.TextField(default="asked", index=True)
+    next_step_at = peewee.DateTimeField(null=True, index=True)
+    answered_at = peewee.DateTimeField(null=True)
+    outcome = peewee.TextField(default="")  # well, unwell, help, unreachable
+    task = peewee.ForeignKeyField(Task, null=True, on_delete="SET NULL")
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("round", "resident"), True),)
+
+
+class Report(BaseModel):
+    """One health report from a resident: by SMS, keypad, door visit or operator entry."""
+
+    resident = peewee.ForeignKeyField(Resident, backref="reports", on_delete="CASCADE")
+    at = peewee.DateTimeField(default=utcnow, index=True)
+    channel = peewee.TextField(default="sms")  # sms, voice, door, operator
+    kind = peewee.TextField()  # well, unwell, help
+    temperature_c = peewee.FloatField(null=True)
+    symptoms = peewee.TextField(default="")  # comma-separated: fever, cough, breathing
+    text = peewee.TextField(default="")  # the raw reply
+    message = peewee.ForeignKeyField(Message, null=True, on_delete="SET NULL")
+    round = peewee.ForeignKeyField(CheckinRound, null=True, on_delete="SET NULL")
+
+
+class Alert(BaseModel):
+    """Something an operator must look at now."""
+
+    kind = peewee.TextField()  # fever, red, unreachable, gateway, task_overdue, unknown_sender
+    severity = peewee.TextField(default="warning")  # info, warning, urgent
+    resident = peewee.ForeignKeyField(Resident, null=True, on_delete="SET NULL")
+    task = peewee.ForeignKeyField(Task, null=True, on_delete="SET NULL")
+    text = peewee.TextField()
+    key = peewee.TextField(null=True, unique=True)  # the same problem is raised once
+    created_at = peewee.DateTimeField(default=utcnow, index=True)
+    acknowledged_at = peewee.DateTimeField(null=True)
+    acknowledged_by = peewee.TextField(default="")
+
+
+class Notice(BaseModel):
+    """A broadcast: body, audience, channel, cost, delivery."""
+
+    body = peewee.TextField()
+    audience = peewee.TextField(default="{}")  # JSON: grids, tags, statuses
+    channel = peewee.TextField(default="sms")  # sms, voice, both
+    fingerprint = peewee.TextField(unique=True)  # body + audience: the same notice is sent once
+    recipients = peewee.IntegerField(default=0)
+    segments = peewee.IntegerField(default=0)
+    cost = peewee.FloatField(default=0.0)
+    created_by = peewee.TextField(default="cli")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class OptOut(BaseModel):
+    """A number that said STOP (or 退订): nothing is sent to it until it says START."""
+
+    phone = peewee.TextField(unique=True)
+    at = peewee.DateTimeField(default=utcnow)
+    source = peewee.TextField(default="sms")
+
+
+class GatewayHealth(BaseModel):
+    name = peewee.TextField(unique=True)  # e.g. "sms:twilio"
+    last_success_at = peewee.DateTimeField(null=True)
+    last_failure_at = peewee.DateTimeField(null=True)
+    consecutive_failures = peewee.IntegerField(default=0)
+    last_error = peewee.TextField(default="")
+
+
+class JobRun(BaseModel):
+    """A scheduled job that ran for a key (e.g. the check-in round for a date): run once, never twice."""
+
+    job = peewee.TextField()
+    key = peewee.TextField()
+    at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("job", "key"), True),)
+
+
+class Setting(BaseModel):
+    """Small pieces of state the kit keeps between runs (e.g. the inbound polling high-water mark)."""
+
+    key = peewee.TextField(unique=True)
+    value = peewee.TextField(default="")
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+MESSAGING_MODELS = [
+    CheckinRound, Task, Message, MessageEvent, CheckinAsk, Report, Alert, Notice, OptOut, GatewayHealth, JobRun,
+    Setting,
+]  # fmt: skip
+
+
+def get_setting(key: str, default: str = "") -> str:
+    row = Setting.get_or_none(Setting.key == key)
+    return row.value if row is not None else default
+
+
+def put_setting(key: str, value: str) -> None:
+    Setting.insert(key=key, value=value, updated_at=utcnow()).on_conflict(
+        conflict_target=[Setting.key], update={Setting.value: value, Setting.updated_at: utcnow()}
+    ).execute()

@@ -1,0 +1,55 @@
+"""Alerts: something an operator must look at now. Raised once per key, acknowledged by a person."""
+
+from __future__ import annotations
+
+from kit import audit
+from kit.clock import utcnow
+from kit.db import transaction
+from kit.errors import NotFound
+from kit.models import Alert
+
+SEVERITIES = ("info", "warning", "urgent")
+
+
+def raise_alert(
+    kind: str,
+    text: str,
+    *,
+    key: str | None = None,
+    severity: str = "warning",
+    resident_id: int | None = None,
+    task_id: int | None = None,
+) -> Alert:
+    """Raise an alert; with `key`, a second raise of the same problem returns the first alert unchanged."""
+    with transaction():
+        if key is not None:
+            existing = Alert.get_or_none(Alert.key == key)
+            if existing is not None:
+                return existing
+        return Alert.create(
+            kind=kind, text=text, key=key, severity=severity, resident=resident_id, task=task_id, created_at=utcnow()
+        )
+
+
+def open_alerts(limit: int = 100) -> list[Alert]:
+    """Unacknowledged alerts, urgent first, newest first."""
+    order = {"urgent": 0, "warning": 1, "info": 2}
+    rows = list(Alert.select().where(Alert.acknowledged_at.is_null()).order_by(Alert.created_at.desc()).limit(limit))
+    return sorted(rows, key=lambda a: order.get(a.severity, 3))
+
+
+def count_open() -> int:
+    return int(Alert.select().where(Alert.acknowledged_at.is_null()).count())
+
+
+def acknowledge(alert_id: int, *, actor: str = "cli") -> Alert:
+    with transaction():
+        alert = Alert.get_or_none(Alert.id == alert_id)
+        if alert is None:
+            raise NotFound(f"No alert {alert_id}.")
+        if alert.acknowledged_at is None:
+            alert.acknowledged_at = utcnow()
+            alert.acknowledged_by = actor
+            alert.save()
+            audit.record(actor, "acknowledge", "alert", alert.id, kind=alert.kind)
+    return alert

@@ -1,0 +1,254 @@
+"""The durable inbox and outbox: the seam between deciding and sending.
+
+Everything Linli says is queued here in the same transaction as the state change that caused it; a dispatcher
+sends it later. Everything Linli hears is recorded here, idempotently by the provider's id, before it is acted on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import peewee
+
+from kit.bulk import insert_rows
+from kit.clock import utcnow
+from kit.db import transaction
+from kit.models import Message, MessageEvent, OptOut, Resident
+from kit.segments import analyze
+
+# Later statuses win over earlier ones when callbacks arrive out of order.
+_RANK = {
+    "queued": 0,
+    "sending": 1,
+    "accepted": 2,
+    "sent": 3,
+    "ringing": 3,
+    "in-progress": 4,
+    "delivered": 5,
+    "completed": 5,
+    "undelivered": 5,
+    "failed": 5,
+    "busy": 5,
+    "no-answer": 5,
+    "canceled": 5,
+    "read": 6,
+}
+PRIORITY_REPLY = 0  # a direct answer to a message the person just sent
+PRIORITY_TASK = 2
+PRIORITY_CHECKIN = 5
+PRIORITY_NOTICE = 7
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message to queue."""
+
+    peer: str
+    body: str
+    kind: str
+    key: str | None = None
+    channel: str = "sms"
+    language: str = ""
+    resident_id: int | None = None
+    volunteer_id: int | None = None
+    round_id: int | None = None
+    task_id: int | None = None
+    notice_id: int | None = None
+    priority: int = PRIORITY_CHECKIN
+    not_before: datetime | None = None
+    expires_at: datetime | None = None
+
+
+def is_opted_out(phone: str) -> bool:
+    return OptOut.select().where(OptOut.phone == phone).exists()
+
+
+def opted_out_among(phones: Iterable[str]) -> set[str]:
+    wanted = list(set(phones))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(phone for (phone,) in OptOut.select(OptOut.phone).where(OptOut.phone.in_(chunk)).tuples())
+    return found
+
+
+def queue(draft: Draft) -> Message:
+    """Queue one message (inside the caller's transaction when there is one). The same `key` is queued once:
+    the second call returns the first row. A number that opted out gets a 'skipped' row, never a send."""
+    with transaction():
+        if draft.key is not None:
+            existing = Message.get_or_none(Message.key == draft.key)
+            if existing is not None:
+                return existing
+        status = "skipped" if is_opted_out(draft.peer) else "queued"
+        message = Message.create(**_row(draft, status, utcnow()))
+        MessageEvent.create(message=message.id, status=status, at=message.created_at)
+    return message
+
+
+def queue_many(drafts: Sequence[Draft]) -> int:
+    """Queue many messages at once (rounds, notices) with prepared bulk inserts; keys already queued are left
+    alone. Returns how many new rows were written. The caller holds the transaction."""
+    if not drafts:
+        return 0
+    now = utcnow()
+    skipped = opted_out_among(d.peer for d in drafts)
+    keys = [d.key for d in drafts if d.key is not None]
+    taken: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        taken.update(key for (key,) in Message.select(Message.key).where(Message.key.in_(chunk)).tuples())
+    rows = []
+    seen: set[str] = set()
+    for draft in drafts:
+        if draft.key is not None:
+            if draft.key in taken or draft.key in seen:
+                continue
+            seen.add(draft.key)
+        rows.append(_row(draft, "skipped" if draft.peer in skipped else "queued", now))
+    if not rows:
+        return 0
+    fields = [getattr(Message, name) for name in rows[0]]
+    insert_rows(Message, fields, [tuple(row.values()) for row in rows])
+    return len(rows)
+
+
+def _segments(body: str, channel: str, cache: dict[str, int] = {}) -> int:  # noqa: B006 - a deliberate memo
+    if channel != "sms":
+        return 0
+    if body not in cache:
+        if len(cache) > 1024:
+            cache.clear()
+        cache[body] = analyze(body).segments
+    return cache[body]
+
+
+def _row(draft: Draft, status: str, now: datetime) -> dict[str, Any]:
+    return {
+        "direction": "out",
+        "channel": draft.channel,
+        "peer": draft.peer,
+        "body": draft.body,
+        "language": draft.language,
+        "kind": draft.kind,
+        "status": status,
+        "key": draft.key,
+        "resident": draft.resident_id,
+        "volunteer": draft.volunteer_id,
+        "round": draft.round_id,
+        "task": draft.task_id,
+        "notice_id": draft.notice_id,
+        "segments": _segments(draft.body, draft.channel),
+        "priority": draft.priority,
+        "not_before": draft.not_before or now,
+        "expires_at": draft.expires_at,
+        "created_at": now,
+        "updated_at": now,
+        "error": "opted out" if status == "skipped" else "",
+    }
+
+
+def record_inbound(
+    *, gateway: str, provider_id: str, peer: str, body: str, channel: str = "sms", at: datetime | None = None
+) -> tuple[Message, bool]:
+    """Store an inbound message before anything acts on it. Idempotent on (gateway, provider_id): a provider's
+    retry returns the stored row and False."""
+    with transaction():
+        existing = (
+            Message.select()
+            .where((Message.direction == "in") & (Message.gateway == gateway) & (Message.provider_id == provider_id))
+            .first()
+        )
+        if existing is not None:
+            return existing, False
+        resident = Resident.get_or_none(Resident.phone == peer)
+        message = Message.create(
+            direction="in",
+            channel=channel,
+            peer=peer,
+            body=body,
+            kind="reply",
+            status="received",
+            gateway=gateway,
+            provider_id=provider_id,
+            key=f"in:{gateway}:{provider_id}",
+            resident=resident.id if resident else None,
+            language=resident.language if resident else "",
+            created_at=at or utcnow(),
+            updated_at=utcnow(),
+        )
+        MessageEvent.create(message=message.id, status="received", at=message.created_at)
+    return message, True
+
+
+def mark_handled(message_id: int, intent: dict[str, Any] | None = None, *, error: str = "") -> None:
+    values: dict[str, Any] = {"status": "error" if error else "handled", "updated_at": utcnow(), "error": error}
+    if intent is not None:
+        values["intent"] = json.dumps(intent, ensure_ascii=False, sort_keys=True)
+    Message.update(**values).where(Message.id == message_id).execute()
+
+
+def record_status(
+    provider_id: str, status: str, *, gateway: str = "", error_code: str = "", error: str = "", detail: str = ""
+) -> Message | None:
+    """Apply a provider's status callback. Each (message, status) is recorded once; a status that arrives after a
+    later one (callbacks come out of order) goes into the history but does not move the message back."""
+    with transaction():
+        query = Message.select().where((Message.direction == "out") & (Message.provider_id == provider_id))
+        if gateway:
+            query = query.where(Message.gateway == gateway)
+        message = query.first()
+        if message is None:
+            return None
+        seen = MessageEvent.select().where((MessageEvent.message == message.id) & (MessageEvent.status == status))
+        if seen.exists():
+            return message
+        MessageEvent.create(message=message.id, status=status, at=utcnow(), detail=detail or error)
+        if _RANK.get(status, 0) >= _RANK.get(message.status, 0):
+            message.status = _terminal_name(status)
+            if error_code:
+                message.error_code = error_code
+            if error:
+                message.error = error
+            message.updated_at = utcnow()
+            message.save()
+    return message
+
+
+def _terminal_name(status: str) -> str:
+    return {"accepted": "sent", "ringing": "sent", "in-progress": "sent", "canceled": "cancelled"}.get(status, status)
+
+
+def opt_out(phone: str, *, source: str = "sms") -> bool:
+    """Record that `phone` said STOP; returns False if it already had. Queued messages to it are skipped."""
+    with transaction():
+        created = not OptOut.select().where(OptOut.phone == phone).exists()
+        if created:
+            OptOut.create(phone=phone, at=utcnow(), source=source)
+        Resident.update(opted_out=True, opted_out_at=utcnow()).where(Resident.phone == phone).execute()
+        Message.update(status="skipped", error="opted out", updated_at=utcnow()).where(
+            (Message.direction == "out") & (Message.peer == phone) & (Message.status == "queued")
+        ).execute()
+    return created
+
+
+def opt_in(phone: str) -> bool:
+    """`phone` said START: messages may go to it again. Returns False if it had not opted out."""
+    with transaction():
+        removed = OptOut.delete().where(OptOut.phone == phone).execute()
+        Resident.update(opted_out=False, opted_out_at=None).where(Resident.phone == phone).execute()
+    return bool(removed)
+
+
+def counts_by_status(direction: str = "out") -> dict[str, int]:
+    query = (
+        Message.select(Message.status, peewee.fn.COUNT(Message.id))
+        .where(Message.direction == direction)
+        .group_by(Message.status)
+        .tuples()
+    )
+    return {status: int(count) for status, count in query}

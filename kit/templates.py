@@ -1,0 +1,48 @@
+"""The texts Linli sends, per language, from data/templates/<language>.toml."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import data
+from kit.errors import ConfigError
+
+FALLBACK = "zh"
+
+
+@lru_cache(maxsize=16)
+def _table(language: str) -> dict[str, Any] | None:
+    try:
+        return data.read_toml("templates", f"{language}.toml")
+    except FileNotFoundError:
+        return None
+
+
+def languages() -> list[str]:
+    return [name.removesuffix(".toml") for name in data.names_in("templates") if name.endswith(".toml")]
+
+
+def _lookup(language: str, key: str, section: str | None = None) -> str:
+    for code in (language, FALLBACK, "en"):
+        table = _table(code)
+        if table is None:
+            continue
+        holder = table.get(section, {}) if section else table
+        if key in holder:
+            return str(holder[key])
+    raise ConfigError(f"No text '{key}' in data/templates for language '{language}'.")
+
+
+def render(key: str, language: str, **values: Any) -> str:
+    """The text `key` in `language` (falling back to Chinese, then English) with its placeholders filled."""
+    template = _lookup(language, key)
+    try:
+        return template.format(**values)
+    except KeyError as missing:
+        raise ConfigError(f"Text '{key}' ({language}) needs a value for {missing}.") from None
+
+
+def word(key: str, language: str) -> str:
+    """A short word from the [words] table (task kinds, symptoms)."""
+    return _lookup(language, key, "words")
