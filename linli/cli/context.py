@@ -1,20 +1,30 @@
-"""What every CLI command shares: the global options, opening the database once, and printing errors."""
+"""What every CLI command shares: the global options, opening the database once, and printing errors.
+
+Errors are handled once, by `LinliGroup` (the class of the top `linli` group): any `kit.errors.LinliError` raised
+by a command becomes one line on stderr and exit status 2, so commands need no decorator. `handles_errors` does
+the same for a single command and stays for code that already uses it.
+"""
 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from kit import db
+from kit.community import get_community
 from kit.config import Settings, load_settings
-from kit.errors import ImportFailed, LinliError
+from kit.errors import ImportFailed, LinliError, NotInitialized
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+INIT_HINT = "linli init --name NAME --region CN --timezone Asia/Shanghai"
 
 
 @dataclass
@@ -36,34 +46,84 @@ class Kit:
     def db_path(self) -> str:
         return db.resolve_path(self.db_option, self.settings.database.path)
 
-    def open(self) -> None:
-        """Open (and migrate) the database; safe to call more than once."""
-        if not self._opened:
-            db.connect(self.db_path)
-            self._opened = True
+    def open(self, *, create: bool = True) -> None:
+        """Open (and migrate) the database; safe to call more than once.
+
+        With `create=False` (every command but `init`) the community must exist: a SQLite file that does not exist
+        is not made (a mistyped --db leaves nothing behind) and a database without a community is refused; both
+        errors say to run `linli init`."""
+        if self._opened:
+            return
+        path = self.db_path
+        if not create and is_missing_file(path):
+            raise NotInitialized(f"There is no database at {path} yet. Run: {INIT_HINT}")
+        db.connect(path)
+        self._opened = True
+        if not create:
+            get_community()
+
+    def close(self) -> None:
+        if self._opened:
+            db.close()
+            self._opened = False
+
+
+def is_missing_file(path: str) -> bool:
+    """True for a SQLite path with no file behind it (never for a postgresql:// URL or :memory:)."""
+    if path == ":memory:" or path.startswith(("postgres://", "postgresql://")):
+        return False
+    return not Path(path).expanduser().exists()
 
 
 pass_kit = click.make_pass_decorator(Kit, ensure=True)
 
 
-def fail(message: str, *, title: str = "error") -> None:
+def fail(message: str, *, title: str = "error") -> NoReturn:
     """Print one clear line to stderr and exit 2."""
     click.echo(f"{title}: {message}", err=True)
     sys.exit(2)
 
 
+def report_error(error: LinliError) -> NoReturn:
+    """One line for the error (an import failure first lists every bad line), then exit 2."""
+    if isinstance(error, ImportFailed):
+        for line, reason in error.problems:
+            click.echo(f"line {line}: {reason}", err=True)
+    fail(error.message, title=error.title)
+
+
+class LinliGroup(click.Group):
+    """A command group that turns a LinliError from any command below it into one line on stderr and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LinliError as error:
+            report_error(error)
+        except BrokenPipeError:
+            # `linli export ... | head`: the reader left; say nothing more and do not print a traceback.
+            _silence_stdout()
+            sys.exit(1)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests) or already closed
+        pass
+
+
 def handles_errors(function: F) -> F:
-    """Turn a LinliError into one line on stderr and exit status 2 (an import failure lists every bad line)."""
+    """Turn a LinliError into one line on stderr and exit status 2 (an import failure lists every bad line).
+
+    Commands under the `linli` group need not use it: `LinliGroup` does the same for all of them."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
-        except ImportFailed as error:
-            for line, reason in error.problems:
-                click.echo(f"line {line}: {reason}", err=True)
-            fail(error.message, title=error.title)
         except LinliError as error:
-            fail(error.message, title=error.title)
+            report_error(error)
 
     return wrapper  # type: ignore[return-value]

@@ -1,0 +1,61 @@
+"""The `linli` command: global options, and every command group registered in one place."""
+
+from __future__ import annotations
+
+import click
+
+from linli.cli.community import backup, config, init, status
+from linli.cli.context import Kit, LinliGroup
+from linli.cli.demo import demo_data
+from linli.cli.exporting import export_group
+from linli.cli.importing import import_group
+from linli.cli.residents import residents
+from linli.cli.volunteers import volunteers
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+
+
+@click.group(cls=LinliGroup, invoke_without_command=True, context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--db",
+    "db_path",
+    envvar="LINLI_DB",
+    metavar="PATH",
+    help="The SQLite file (or a postgresql:// URL). Default: $LINLI_DB, database.path, or the user data folder.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    envvar="LINLI_CONFIG",
+    metavar="PATH",
+    help="The TOML configuration file. Default: $LINLI_CONFIG, or none (every setting has a default).",
+)
+@click.version_option(package_name="linli", prog_name="linli")
+@click.pass_context
+def main(ctx: click.Context, db_path: str | None, config_path: str | None) -> None:
+    """Linli (邻里): look after a neighbourhood in a crisis, from a terminal and by SMS.
+
+    Start with `linli init`, import the register with `linli import residents`, and see the
+    community with `linli status`. Every command has --help with an example; a failure prints
+    one line and exits with status 2.
+
+    \b
+    Example:
+      linli --db ~/linli/xingfuli.sqlite3 status
+    """
+    kit = Kit(db_option=db_path, config_option=config_path)
+    ctx.obj = kit
+    ctx.call_on_close(kit.close)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+main.add_command(init)
+main.add_command(status)
+main.add_command(backup)
+main.add_command(config)
+main.add_command(residents)
+main.add_command(volunteers)
+main.add_command(import_group)
+main.add_command(export_group)
+main.add_command(demo_data)

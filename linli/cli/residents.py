@@ -1,0 +1,292 @@
+"""`linli residents ...`: add, edit, show, list and search residents; set their monitoring and health status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from kit.errors import ValidationError
+from kit.phones import display_phone
+from kit.residents import (
+    ResidentFilter,
+    ResidentInput,
+    ResidentView,
+    add_resident,
+    count_residents,
+    edit_resident,
+    find_residents,
+    get_resident,
+    set_monitoring,
+    set_status,
+    view_of,
+)
+from kit.vocabulary import parse_tags
+from linli.cli.context import Kit, pass_kit
+from linli.cli.output import Cell, counted, echo_card, echo_json, echo_table, status_cell
+
+TABLE_HEADERS = ("ID", "NAME", "PHONE", "ADDRESS", "GRID", "STATUS", "MONITORING", "TAGS")
+
+
+def resident_row(view: ResidentView) -> list[Cell]:
+    return [
+        str(view.id),
+        view.name,
+        display_phone(view.phone) or "(no phone)",
+        view.address,
+        view.grid or "",
+        status_cell(view.status),
+        _monitoring(view),
+        ", ".join(view.tags),
+    ]
+
+
+def _monitoring(view: ResidentView) -> str:
+    if view.monitoring == "none":
+        return ""
+    until = f" until {view.monitoring_until.isoformat()}" if view.monitoring_until else ""
+    return view.monitoring.replace("_", " ") + until
+
+
+def echo_residents(views: Sequence[ResidentView], as_json: bool, *, empty: str) -> None:
+    if as_json:
+        echo_json([view.as_dict() for view in views])
+    else:
+        echo_table(TABLE_HEADERS, [resident_row(view) for view in views], empty=empty)
+
+
+def echo_resident(view: ResidentView) -> None:
+    echo_card(
+        [
+            ("ID", str(view.id)),
+            ("Name", view.name),
+            ("Phone", display_phone(view.phone) or "(no phone)"),
+            ("Second contact", display_phone(view.second_phone)),
+            ("Grid", view.grid or ""),
+            ("Address", view.address),
+            ("Language", view.language),
+            ("Tags", ", ".join(view.tags)),
+            ("Birth year", str(view.birth_year or "")),
+            ("Status", status_cell(view.status)),
+            ("Monitoring", _monitoring(view) or "none"),
+            ("Opted out", "yes" if view.opted_out else "no"),
+            ("Notes", view.notes),
+        ]
+    )
+
+
+def joined(values: tuple[str, ...]) -> str | None:
+    """A repeatable option's values as one comma list for the validator (None when none were given)."""
+    return ",".join(values) if values else None
+
+
+def resident_options(*, for_edit: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options add and edit share; for edit none is required and only those given change."""
+    keep = ' (only the options given change; "" clears a value)' if for_edit else ""
+    options = [
+        click.option("--name", required=not for_edit, help="Full name, e.g. 王秀英." + keep),
+        click.option(
+            "--phone", help="Mobile or landline as written (+86, spaces are fine). Without one: tagged no-phone."
+        ),
+        click.option("--second-phone", help="A family member's number, called when the resident does not answer."),
+        click.option("--grid", help="The grid (网格) the resident lives in; made if new."),
+        click.option("--building", help="Building (楼栋)."),
+        click.option("--unit", help="Unit or entrance (单元)."),
+        click.option("--room", help="Room (房号)."),
+        click.option("--language", help="Language for messages, e.g. zh or en. Default: the community's first."),
+        click.option(
+            "--tag", "tags", multiple=True, help="A tag such as elderly-alone, chronic, 独居老人; repeat for more."
+        ),
+        click.option("--birth-year", help="Four digits, e.g. 1948."),
+        click.option("--notes", help="Anything a volunteer should know."),
+    ]
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+@click.group()
+def residents() -> None:
+    """Add, edit, find and show residents.
+
+    \b
+    Example:
+      linli residents list --grid 第1网格 --status red
+    """
+
+
+@residents.command("add")
+@resident_options(for_edit=False)
+@pass_kit
+def add(kit: Kit, tags: tuple[str, ...], **values: str | None) -> None:
+    """Register one resident. The phone is checked and stored in international form.
+
+    \b
+    Example:
+      linli residents add --name 王秀英 --phone "138 0013 8000" --grid 第1网格 --building 3 --unit 2 --room 201 \\
+        --tag 独居老人 --second-phone 13900139000
+    """
+    kit.open(create=False)
+    resident = add_resident(ResidentInput(tags=joined(tags), **values))
+    view = view_of(resident)
+    click.echo(f"Added resident #{view.id}: {view.name}, {display_phone(view.phone) or 'no phone'}.")
+
+
+@residents.command("edit")
+@click.argument("resident_key", metavar="ID_OR_PHONE")
+@resident_options(for_edit=True)
+@click.option("--add-tag", "add_tags", multiple=True, help="Add a tag, keeping the others; repeatable.")
+@click.option("--remove-tag", "remove_tags", multiple=True, help="Remove a tag; repeatable.")
+@click.option("--clear-tags", is_flag=True, help="Remove every tag.")
+@click.option("--clear-second-phone", is_flag=True, help="Forget the second contact.")
+@pass_kit
+def edit(
+    kit: Kit,
+    resident_key: str,
+    tags: tuple[str, ...],
+    add_tags: tuple[str, ...],
+    remove_tags: tuple[str, ...],
+    clear_tags: bool,
+    clear_second_phone: bool,
+    **values: str | None,
+) -> None:
+    """Change a resident, found by id or phone number; what is not given stays as it is.
+
+    \b
+    Example:
+      linli residents edit 13800138000 --room 202 --add-tag chronic
+    """
+    kit.open(create=False)
+    resident = get_resident(resident_key)
+    changes: dict[str, Any] = {name: value for name, value in values.items() if value is not None}
+    if clear_second_phone:
+        changes["second_phone"] = None
+    if tags or add_tags or remove_tags or clear_tags:
+        current = [] if clear_tags else list(view_of(resident).tags)
+        if tags:
+            current = parse_tags(joined(tags))
+        removed = set(parse_tags(joined(remove_tags)))
+        changes["tags"] = [tag for tag in current + parse_tags(joined(add_tags)) if tag not in removed]
+    if not changes:
+        raise ValidationError("Nothing to change: give at least one option, e.g. --phone or --add-tag.")
+    before = view_of(resident).as_dict()
+    after_view = view_of(edit_resident(resident.id, changes))
+    after = after_view.as_dict()
+    changed = [name for name in before if name != "address" and before[name] != after[name]]
+    if changed:
+        click.echo(f"Updated resident #{after_view.id} {after_view.name}: {', '.join(changed)}.")
+    else:
+        click.echo(f"Resident #{after_view.id} {after_view.name} already had those values; nothing changed.")
+
+
+@residents.command("show")
+@click.argument("resident_key", metavar="ID_OR_PHONE")
+@click.option("--json", "as_json", is_flag=True, help="Print the resident as JSON.")
+@pass_kit
+def show(kit: Kit, resident_key: str, as_json: bool) -> None:
+    """Show one resident, found by id or phone number.
+
+    \b
+    Example:
+      linli residents show "+86 138 0013 8000"
+    """
+    kit.open(create=False)
+    view = view_of(get_resident(resident_key))
+    if as_json:
+        echo_json(view.as_dict())
+    else:
+        echo_resident(view)
+
+
+@residents.command("list")
+@click.option("--grid", help="Only residents of this grid.")
+@click.option("--tag", help="Only residents with this tag.")
+@click.option("--status", help="Only residents with this health status: green, yellow or red.")
+@click.option("--monitoring", help="Only residents in this monitoring category, e.g. home_quarantine.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1), help="Residents per page.")
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(min=0), help="Residents to skip.")
+@click.option("--json", "as_json", is_flag=True, help="Print the page as a JSON list.")
+@pass_kit
+def list_(
+    kit: Kit,
+    grid: str | None,
+    tag: str | None,
+    status: str | None,
+    monitoring: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
+    """List residents a page at a time, filtered by grid, tag, status or monitoring.
+
+    \b
+    Example:
+      linli residents list --tag elderly-alone --limit 20 --offset 20
+    """
+    kit.open(create=False)
+    flt = ResidentFilter(grid=grid, tag=tag, status=status, monitoring=monitoring)
+    views = find_residents(flt, limit=limit, offset=offset)
+    echo_residents(views, as_json, empty="No residents match.")
+    if not as_json and views:
+        total = count_residents(flt)
+        footer = f"Showing {offset + 1:,}-{offset + len(views):,} of {counted(total, 'resident')}."
+        if offset + len(views) < total:
+            footer += f" Next page: --offset {offset + limit}"
+        click.echo(footer)
+
+
+@residents.command("search")
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Most residents to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print the matches as a JSON list.")
+@pass_kit
+def search(kit: Kit, query: str, limit: int, as_json: bool) -> None:
+    """Find residents by any part of their name, phone digits, address or grid.
+
+    \b
+    Example:
+      linli residents search "王 3-2"
+    """
+    kit.open(create=False)
+    views = find_residents(ResidentFilter(query=query), limit=limit)
+    echo_residents(views, as_json, empty=f"No resident matches '{query}'.")
+
+
+@residents.command("set-monitoring")
+@click.argument("resident_key", metavar="ID_OR_PHONE")
+@click.argument("category")
+@click.option("--until", help="The date monitoring ends, e.g. 2026-12-05 (needed unless none or recovered).")
+@pass_kit
+def set_monitoring_command(kit: Kit, resident_key: str, category: str, until: str | None) -> None:
+    """Put a resident under monitoring: none, close_contact, home_quarantine, confirmed, recovered.
+
+    \b
+    Example:
+      linli residents set-monitoring 12 home_quarantine --until 2026-12-04
+    """
+    kit.open(create=False)
+    resident = set_monitoring(get_resident(resident_key).id, category, until)
+    view = view_of(resident)
+    click.echo(f"Resident #{view.id} {view.name}: monitoring {_monitoring(view) or 'none'}.")
+
+
+@residents.command("set-status")
+@click.argument("resident_key", metavar="ID_OR_PHONE")
+@click.argument("status")
+@click.option("--reason", default="", help="Why, for the audit trail, e.g. 'fever 38.5 on a door visit'.")
+@pass_kit
+def set_status_command(kit: Kit, resident_key: str, status: str, reason: str) -> None:
+    """Set a resident's health status: green, yellow or red.
+
+    \b
+    Example:
+      linli residents set-status 12 yellow --reason "cough, reported by phone"
+    """
+    kit.open(create=False)
+    resident = set_status(get_resident(resident_key).id, status, reason=reason)
+    click.echo(f"Resident #{resident.id} {resident.name}: status {resident.status.upper()}.")
