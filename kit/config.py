@@ -111,8 +111,13 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: dict[str, str
     settings = Settings()
     for section_name, section_value in raw.items():
         section = getattr(settings, section_name, None)
-        if section is None or not is_dataclass(section) or not isinstance(section_value, dict):
+        if section is None or not is_dataclass(section):
             raise ConfigError(f"Unknown section [{section_name}] in the configuration.")
+        if not isinstance(section_value, dict):
+            raise ConfigError(
+                f"[{section_name}] must be a table of settings (a [{section_name}] header with key = value lines), "
+                f"not {section_name} = {section_value!r}."
+            )
         _apply(section, section_name, section_value)
     for (section_name, key), variable in ENVIRONMENT.items():
         if env.get(variable):

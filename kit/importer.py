@@ -67,12 +67,21 @@ def _header_lookup() -> dict[str, str]:
     return lookup
 
 
+def _header_field(cell: Any) -> str | None:
+    """The field a header cell names; "电话/手机" (two names for one field, either way round) names it too."""
+    lookup = _header_lookup()
+    folded = _fold_header(cell)
+    if folded in lookup:
+        return lookup[folded]
+    named = {lookup.get(part) for part in folded.split("/") if part} if "/" in folded else set()
+    return named.pop() if len(named) == 1 else None
+
+
 def map_header(cells: Sequence[Any]) -> dict[str, int]:
     """Field name -> column index for the header cells Linli recognises (the first column wins a repeat)."""
-    lookup = _header_lookup()
     columns: dict[str, int] = {}
     for index, cell in enumerate(cells):
-        field_name = lookup.get(_fold_header(cell))
+        field_name = _header_field(cell)
         if field_name and field_name not in columns:
             columns[field_name] = index
     return columns
@@ -84,6 +93,13 @@ def _find_header(rows: Iterable[SheetRow]) -> tuple[SheetRow, dict[str, int], li
         seen.append(row)
         columns = map_header(row.cells)
         if "name" in columns and len(columns) >= 2:
+            if "phone" not in columns:
+                found = ", ".join(str(cell) for cell in row.cells if cell not in (None, ""))
+                raise ValidationError(
+                    f"Line {row.line} names the columns ({found}) but none of them is a phone column. Name it "
+                    "电话 or phone; if nobody in the file has a phone, add an empty 电话 column so that everybody "
+                    "is put on the door-knock list on purpose."
+                )
             return row, columns, seen
         if len(seen) >= HEADER_SEARCH_ROWS:
             break
@@ -131,7 +147,9 @@ def import_residents(
     if result.rejected and not skip_invalid:
         problems = [(r.line, r.reason) for r in result.rejected]
         raise ImportFailed(
-            f"{len(problems)} of {result.read} rows have problems; fix them or use --skip-invalid.", problems
+            f"{len(problems)} of {len(records) + len(result.rejected)} rows have problems; "
+            "fix them or use --skip-invalid.",
+            problems,
         )
     if records:
         with transaction():

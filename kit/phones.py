@@ -16,6 +16,9 @@ from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat,
 from kit.errors import InvalidPhone
 
 _ALLOWED = re.compile(r"^[0-9+()\-.\s/]+$")
+# Between two numbers in one cell: whitespace, a slash, a comma, a semicolon, 、 or a bar (full-width forms are
+# already folded to ASCII by NFKC).
+_BETWEEN_NUMBERS = re.compile(r"[\s/,;、|]+")
 _TRAILING_DOT_ZERO = re.compile(r"^\d{7,}\.0$")  # Excel turned the number into a float
 _REASONS = {
     ValidationResult.TOO_SHORT: "too short",
@@ -30,6 +33,8 @@ def normalize_phone(raw: str | int | float | None, region: str = "CN") -> str:
     text = _clean(raw)
     if not text:
         raise InvalidPhone("The phone number is empty.")
+    if sum(_digit_count(piece) >= 7 for piece in _BETWEEN_NUMBERS.split(text)) > 1:
+        raise InvalidPhone(f"'{raw}' looks like more than one number; enter one.")
     if not _ALLOWED.match(text):
         raise InvalidPhone(f"'{raw}' is not a phone number: it has letters or symbols in it.")
     if text.count("+") > 1 or ("+" in text and not text.lstrip("(").startswith("+")):
@@ -47,6 +52,10 @@ def _clean(raw: str | int | float | None) -> str:
     if _TRAILING_DOT_ZERO.match(text):
         text = text[:-2]
     return text
+
+
+def _digit_count(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
 
 
 @lru_cache(maxsize=4096)

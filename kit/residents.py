@@ -19,7 +19,8 @@ from kit.models import Community, Grid, Household, Resident, ResidentTag, format
 from kit.phones import normalize_phone
 from kit.vocabulary import fold, normalize_language, normalize_monitoring, normalize_status, parse_tags
 
-_YEAR = re.compile(r"^\s*(\d{4})(?:\s*年|\.0)?\s*$")
+# 1948, 1948年, 1948.0 (Excel), and the year-month forms an 出生年月 column holds: 1948年3月, 1948-03, 1948.3, 1948/3/5.
+_YEAR = re.compile(r"^(\d{4})(?:\.0|\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|[-./]\d{1,2}(?:[-./]\d{1,2})?)?$")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
 
 
@@ -76,13 +77,16 @@ def _text(value: Any) -> str:
 
 
 def _birth_year(value: Any, this_year: int) -> int | None:
-    text = _text(value)
-    if not text:
-        return None
-    match = _YEAR.match(text)
-    if not match:
-        raise ValidationError(f"Birth year '{text}' should be four digits, e.g. 1948.", field="birth_year")
-    year = int(match.group(1))
+    if isinstance(value, date):  # an Excel date cell (datetime is a date too)
+        year = value.year
+    else:
+        text = _text(value)
+        if not text:
+            return None
+        match = _YEAR.match(text)
+        if not match:
+            raise ValidationError(f"Birth year '{text}' should be four digits, e.g. 1948.", field="birth_year")
+        year = int(match.group(1))
     if not 1900 <= year <= this_year:
         raise ValidationError(f"Birth year {year} is not between 1900 and {this_year}.", field="birth_year")
     return year
@@ -310,7 +314,9 @@ def set_monitoring(resident_id: int, category: str, until: Any = None, *, actor:
         resident.monitoring_until = end if value != "none" else None
         resident.updated_at = utcnow()
         resident.save()
-        audit.record(actor, "monitoring", "resident", resident.id, old=list(old), new=[value, end])
+        audit.record(
+            actor, "monitoring", "resident", resident.id, old=list(old), new=[value, resident.monitoring_until]
+        )
     return resident
 
 
@@ -379,12 +385,13 @@ class ResidentFilter:
 def _filtered(flt: ResidentFilter) -> peewee.ModelSelect:
     query = Resident.select(Resident.id)
     if flt.query.strip():
-        for word in fold(flt.query).split():
+        for word in _search_words(flt.query):
             query = query.where(Resident.search_text.contains(word))
     if flt.grid:
         query = query.join(Grid).where(Grid.name == flt.grid)
-    if flt.tag:
-        tagged = ResidentTag.select(ResidentTag.resident).where(ResidentTag.tag == parse_tags(flt.tag)[0])
+    tags = parse_tags(flt.tag) if flt.tag else []  # a tag of only spaces or separators is no filter
+    if tags:
+        tagged = ResidentTag.select(ResidentTag.resident).where(ResidentTag.tag == tags[0])
         query = query.where(Resident.id.in_(tagged))
     if flt.status:
         query = query.where(Resident.status == normalize_status(flt.status))
@@ -393,6 +400,17 @@ def _filtered(flt: ResidentFilter) -> peewee.ModelSelect:
     if flt.ids is not None:
         query = query.where(Resident.id.in_(list(flt.ids)))
     return query
+
+
+def _search_words(text: str) -> list[str]:
+    """The words a search must all match. A whole phone number, however it is written ('+86 138 0013 8000' as
+    display_phone shows it, '138-0013-8000', '0086...'), becomes the digits of its E.164 form, which is what
+    search_text holds; a '+' in front of a part of a number is dropped for the same reason."""
+    region = Community.select(Community.region).scalar() or "CN"
+    try:
+        return [normalize_phone(text, region).lstrip("+")]
+    except InvalidPhone:
+        return [word.lstrip("+") for word in fold(text).split() if word.lstrip("+")]
 
 
 def count_residents(flt: ResidentFilter | None = None) -> int:

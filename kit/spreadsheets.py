@@ -80,16 +80,19 @@ def _csv_iter(text: str, dialect: Any) -> Iterator[SheetRow]:
 def _xlsx_rows(file: Path) -> Iterator[SheetRow]:
     from openpyxl import load_workbook
 
-    try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise ValidationError(f"{file.name} could not be opened as an Excel workbook: {error}.") from None
-    try:
-        sheet = workbook.worksheets[0]
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield SheetRow(number, tuple(cells))
-    finally:
-        workbook.close()
+    # Opened by handle, not by name: openpyxl refuses a name that does not end in .xlsx, and a workbook saved or
+    # renamed as .csv is recognised by its bytes (see _csv_rows).
+    with open(file, "rb") as handle:
+        try:
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a damaged file
+            raise ValidationError(f"{file.name} could not be opened as an Excel workbook: {error}.") from None
+        try:
+            sheet = workbook.worksheets[0]
+            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield SheetRow(number, tuple(cells))
+        finally:
+            workbook.close()
 
 
 def is_blank(cells: Sequence[Any]) -> bool:

@@ -11,7 +11,7 @@ from kit.errors import ValidationError
 from kit.models import HEALTH_STATUSES, MONITORING_CATEGORIES
 
 _TAG_SPLIT = re.compile(r"[,;，；、/|]+")
-_FREE_TAG = re.compile(r"[^\w]+")
+_FREE_TAG = re.compile(r"[\W_]+")  # free tags are written lower-case with dashes: "needs_lift" -> "needs-lift"
 
 
 def fold(text: str) -> str:

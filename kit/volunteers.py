@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from kit.phones import normalize_phone
 from kit.residents import grid_id_for
 from kit.vocabulary import fold, normalize_language
 
+_LIST_SEPARATORS = re.compile(r"[,;，；、/|]+")
 SKILLS = ("errands", "medical", "counselling", "driving")
 _SKILL_ALIASES = {
     "跑腿": "errands",
@@ -56,7 +58,7 @@ class VolunteerView:
 
 
 def parse_skills(raw: str | Iterable[str] | None) -> list[str]:
-    pieces = raw.replace("，", ",").split(",") if isinstance(raw, str) else list(raw or [])
+    pieces = _LIST_SEPARATORS.split(raw) if isinstance(raw, str) else list(raw or [])
     skills: list[str] = []
     for piece in pieces:
         word = fold(piece)
@@ -64,7 +66,7 @@ def parse_skills(raw: str | Iterable[str] | None) -> list[str]:
             continue
         skill = _SKILL_ALIASES.get(word, word)
         if skill not in SKILLS:
-            raise ValidationError(f"'{piece}' is not a skill; use: {', '.join(SKILLS)}.", field="skills")
+            raise ValidationError(f"'{piece.strip()}' is not a skill; use: {', '.join(SKILLS)}.", field="skills")
         if skill not in skills:
             skills.append(skill)
     return skills

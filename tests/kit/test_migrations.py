@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import peewee
+import pytest
+
+import kit.migrations
+from kit import db, models
+from kit.errors import SchemaTooNew
+from kit.migrations import LATEST, Migration, SchemaVersion, apply_pending, current_version, known_migrations
+
+
+def all_models() -> list[type[peewee.Model]]:
+    """Every table model in kit.models (the registry and whatever later migrations added)."""
+    return [
+        value
+        for value in vars(models).values()
+        if isinstance(value, type)
+        and issubclass(value, models.BaseModel)
+        and value is not models.BaseModel
+        and value.__module__ == models.__name__
+    ]
+
+
+def snapshot(path: Path) -> tuple[list[tuple[str, str, str]], dict[str, list[tuple[object, ...]]]]:
+    """The schema and every row of a database file, read with the standard library."""
+    with sqlite3.connect(path) as conn:
+        schema = sorted(conn.execute("SELECT type, name, COALESCE(sql, '') FROM sqlite_master").fetchall())
+        tables = [name for kind, name, _ in schema if kind == "table" and not name.startswith("sqlite_")]
+        rows = {table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr) for table in tables}
+    return schema, rows
+
+
+def recorded(database: peewee.Database) -> list[tuple[int, str]]:
+    with database.bind_ctx([SchemaVersion]):
+        return list(
+            SchemaVersion.select(SchemaVersion.version, SchemaVersion.name).order_by(SchemaVersion.version).tuples()
+        )
+
+
+def test_migrations_are_numbered_from_one_without_gaps() -> None:
+    migrations = known_migrations()
+    assert [m.version for m in migrations] == list(range(1, LATEST + 1))
+    assert LATEST >= 1
+    assert migrations[0].name == "registry"
+
+
+def test_an_empty_file_is_brought_to_the_latest_schema(database: Path) -> None:
+    handle = db.database.obj
+    assert current_version(handle) == LATEST
+    assert recorded(handle) == [(m.version, m.name) for m in known_migrations()]
+    with handle.bind_ctx([SchemaVersion]):
+        assert all(isinstance(row.applied_at, datetime) for row in SchemaVersion.select())
+    tables = set(handle.get_tables())
+    for model in all_models():
+        assert model._meta.table_name in tables, model.__name__
+
+
+def test_every_model_matches_the_table_its_migrations_made(database: Path) -> None:
+    """kit.models and the frozen copies in the migrations must be changed together."""
+    handle = db.database.obj
+    for model in all_models():
+        columns = {column.name for column in handle.get_columns(model._meta.table_name)}
+        assert columns == set(model._meta.columns), model.__name__
+
+
+def test_applying_twice_does_nothing(database: Path) -> None:
+    handle = db.database.obj
+    before = snapshot(database)
+    assert apply_pending(handle) == []
+    assert apply_pending(handle) == []
+    assert snapshot(database) == before
+    assert current_version(handle) == LATEST
+
+
+def test_connecting_again_does_not_migrate_again(database: Path) -> None:
+    db.close()
+    before = snapshot(database)
+    db.connect(database)
+    assert snapshot(database) == before
+
+
+def test_a_fresh_database_records_each_migration_as_it_is_applied() -> None:
+    memory = peewee.SqliteDatabase(":memory:")
+    assert current_version(memory) == 0
+    assert apply_pending(memory) == list(range(1, LATEST + 1))
+    assert recorded(memory) == [(m.version, m.name) for m in known_migrations()]
+    memory.close()
+
+
+def test_only_the_missing_migrations_are_applied(tmp_path: Path) -> None:
+    target = peewee.SqliteDatabase(str(tmp_path / "old.sqlite3"))
+    first = known_migrations()[0]
+    with target.bind_ctx([SchemaVersion]):
+        target.create_tables([SchemaVersion])
+        first.migrate(target)
+        SchemaVersion.create(version=1, name=first.name, applied_at=datetime(2026, 1, 1))
+    assert current_version(target) == 1
+    assert apply_pending(target) == list(range(2, LATEST + 1))
+    assert current_version(target) == LATEST
+    with target.bind_ctx([SchemaVersion]):
+        assert SchemaVersion.get_by_id(1).applied_at == datetime(2026, 1, 1)  # the old record is kept
+    target.close()
+
+
+def test_a_database_from_a_newer_linli_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "newer.sqlite3"
+    db.connect(path)
+    with db.database.obj.bind_ctx([SchemaVersion]):
+        SchemaVersion.create(version=LATEST + 1, name="from_the_future", applied_at=datetime(2027, 1, 1))
+    db.close()
+    before = snapshot(path)
+    try:
+        with pytest.raises(SchemaTooNew) as caught:
+            db.connect(path)
+    finally:
+        db.close()
+    assert caught.value.message == (
+        f"This database has schema version {LATEST + 1}, but this Linli knows only up to {LATEST}. "
+        "Upgrade Linli (pip install -U linli) before opening it; nothing was changed."
+    )
+    assert snapshot(path) == before
+
+
+def test_a_failing_migration_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(database: peewee.Database) -> None:
+        database.execute_sql("CREATE TABLE half_done (id INTEGER PRIMARY KEY)")
+        raise RuntimeError("boom")
+
+    real = known_migrations()
+    monkeypatch.setattr(kit.migrations, "known_migrations", lambda: [*real, Migration(len(real) + 1, "broken", broken)])
+    target = peewee.SqliteDatabase(str(tmp_path / "broken.sqlite3"))
+    with pytest.raises(RuntimeError, match="boom"):
+        apply_pending(target)
+    assert current_version(target) == LATEST  # the good ones before it stay applied
+    assert "half_done" not in target.get_tables()
+    assert len(recorded(target)) == LATEST
+    target.close()
