@@ -24,10 +24,18 @@ def reserve_ids(model: type[peewee.Model], count: int) -> int:
     return int(highest or 0) + 1
 
 
-def insert_rows(model: type[peewee.Model], fields: Sequence[peewee.Field], rows: Sequence[Sequence[Any]]) -> None:
-    """INSERT `rows` (tuples in the order of `fields`) into `model`'s table with one prepared statement."""
+def insert_rows(
+    model: type[peewee.Model],
+    fields: Sequence[peewee.Field],
+    rows: Sequence[Sequence[Any]],
+    *,
+    skip_conflicts: bool = False,
+) -> int:
+    """INSERT `rows` (tuples in the order of `fields`) into `model`'s table with one prepared statement; with
+    `skip_conflicts`, rows that would break a unique constraint are left out (ON CONFLICT DO NOTHING, which SQLite
+    and PostgreSQL both speak). Returns how many rows were written."""
     if not rows:
-        return
+        return 0
     fields, rows = _with_defaults(model, list(fields), rows)
 
     def quote(name: str) -> str:
@@ -36,6 +44,8 @@ def insert_rows(model: type[peewee.Model], fields: Sequence[peewee.Field], rows:
     columns = ", ".join(quote(field.column_name) for field in fields)
     marks = ", ".join([database.param] * len(fields))
     sql = f"INSERT INTO {quote(model._meta.table_name)} ({columns}) VALUES ({marks})"
+    if skip_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
     convert = [index for index, field in enumerate(fields) if isinstance(field, _CONVERTED)]
     prepared: Sequence[Sequence[Any]] = rows
     if convert:
@@ -47,11 +57,13 @@ def insert_rows(model: type[peewee.Model], fields: Sequence[peewee.Field], rows:
         prepared = converted
     cursor = database.cursor()
     cursor.executemany(sql, prepared)
+    written = cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(prepared)
     if not is_sqlite() and model._meta.primary_key in fields:
         table = model._meta.table_name
         database.execute_sql(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {quote(table)}))"
         )
+    return written
 
 
 def _with_defaults(

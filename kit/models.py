@@ -146,7 +146,7 @@ MESSAGE_OUT_STATUSES = (
 MESSAGE_IN_STATUSES = ("received", "handled", "error")
 TASK_KINDS = ("help", "errand", "delivery", "door_knock", "call_back")
 TASK_STATES = ("open", "assigned", "accepted", "done", "cancelled")
-LADDER_STAGES = ("asked", "reminded", "called", "second_contact", "door_knock", "alerted", "answered")
+LADDER_STAGES = ("asked", "reminded", "called", "second_contact", "door_knock", "alerted", "answered", "opted_out")
 
 
 class CheckinRound(BaseModel):

@@ -1,0 +1,740 @@
+"""The daily check-in round and the ladder for residents who do not answer (design.md, "The check-in ladder").
+
+`start_round` asks everybody in the audience: one `CheckinAsk` each and the prompt queued in their language.
+`advance_ladder` moves every silent resident on, one step at a time:
+
+    asked -> reminded (SMS) -> called (voice) -> second_contact (SMS to a family member, if there is one)
+          -> door_knock (a task for the grid's volunteer, with a deadline) -> alerted (the task was not done in time)
+
+An answer (`record_answer`, called by `kit.reports`) takes a resident off the ladder at any step. Every step changes
+the ask and queues its messages in one transaction, with keys, so running it twice queues once.
+
+Decisions
+- Each step waits from when the previous message actually went out, not from when it was queued: a prompt held
+  by quiet hours or the budget until 07:00 is followed by its reminder three hours after 07:00, not at once.
+  A message that ended without going out (expired, opted out, failed, a call that was busy) does not hold the
+  ladder back: the next step comes on time.
+- No step is taken during quiet hours except raising the alert; so a door-knock is never handed out at night.
+- Messages of a round expire at `checkin.expire_at` on the round's day (the first such time after the round
+  started, for a round started later than that). After it, the SMS and call steps are still taken on time but
+  queue nothing, so a silent resident still reaches the door-knock.
+- Residents without a phone (or tagged no-phone) skip the messages: their ask starts at door_knock, with a task.
+- Opted-out residents get an ask with stage "opted_out": counted in the summary, never messaged, not on the
+  ladder. A resident who opts out mid-ladder leaves it at the next step.
+- A resident with no second contact skips that step: the door-knock comes when the second contact would have.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+import peewee
+
+from kit import audit
+from kit.bulk import insert_rows
+from kit.clock import utcnow
+from kit.community import community_zone
+from kit.config import CheckinSettings, DispatchSettings
+from kit.db import database, transaction
+from kit.errors import NotFound, ValidationError
+from kit.localtime import at_local, in_quiet_hours, local_date, parse_hhmm, quiet_ends, to_local
+from kit.models import (
+    Alert,
+    CheckinAsk,
+    CheckinRound,
+    Grid,
+    Household,
+    Message,
+    OptOut,
+    Resident,
+    ResidentTag,
+    Task,
+    Volunteer,
+    format_address,
+)
+from kit.outbox import PRIORITY_CHECKIN, Draft, queue_many
+from kit.tasks import NO_PHONE, OPEN_STATES, Visit, cancel_task, create_door_knocks, deadline_text, people
+from kit.templates import render
+from kit.vocabulary import parse_tags
+
+ON_THE_LADDER = ("asked", "reminded", "called", "second_contact", "door_knock")
+ESCALATED = ("called", "second_contact", "door_knock", "alerted")  # beyond the reminder
+PENDING = ("queued", "sending")  # a message that may still go out
+RECHECK = timedelta(minutes=10)  # how soon to look again at an ask whose last message has not gone out yet
+REACHABLE_CHANNELS = ("sms", "voice", "family")  # an answer by these makes a door-knock needless
+
+BATCH = 2000  # asks moved on per transaction
+
+# The key suffix of the message each stage sent last; the next step waits from when it went out.
+_SENT_AT_STAGE = {"asked": "", "reminded": ":reminder", "called": ":call", "second_contact": ":second"}
+
+
+@dataclass
+class LadderReport:
+    """What one `advance_ladder` did, per step."""
+
+    reminded: int = 0
+    called: int = 0
+    second_contact: int = 0
+    door_knock: int = 0
+    alerted: int = 0
+    opted_out: int = 0  # left the ladder because they opted out
+    visited: int = 0  # the door-knock was done before its deadline
+    waiting: int = 0  # due, but waiting for quiet hours to end or for the previous message to go out
+
+
+# --- who is asked -------------------------------------------------------------------------------------------
+
+
+def audience_condition(audience: str, day: date) -> tuple[str, peewee.Expression | None]:
+    """The audience in its stored form and the condition on `Resident` that selects it."""
+    text = " ".join(audience.split())
+    kind, _, value = text.partition(":")
+    kind = kind.strip().lower()
+    value = value.strip()
+    if kind == "all" and not value:
+        return "all", None
+    if kind == "monitored" and not value:
+        monitored = Resident.monitoring.not_in(["none", "recovered"]) & (
+            Resident.monitoring_until.is_null() | (Resident.monitoring_until >= day)
+        )
+        return "monitored", monitored
+    if kind == "grid" and value:
+        grid = Grid.get_or_none(Grid.name == value)
+        if grid is None:
+            known = ", ".join(name for (name,) in Grid.select(Grid.name).order_by(Grid.name).tuples()) or "none yet"
+            raise NotFound(f"No grid '{value}'. Grids: {known}.")
+        return f"grid:{grid.name}", Resident.grid == grid.id
+    if kind == "tag" and value:
+        tags = parse_tags(value)
+        if not tags:
+            raise ValidationError(f"'{value}' is not a tag.", field="audience")
+        tagged = ResidentTag.select(ResidentTag.resident).where(ResidentTag.tag == tags[0])
+        return f"tag:{tags[0]}", Resident.id.in_(tagged)
+    raise ValidationError(
+        f"The audience '{audience}' should be all, monitored, grid:NAME or tag:NAME.", field="audience"
+    )
+
+
+def round_expiry(day: date, started_at: datetime, settings: CheckinSettings, zone: ZoneInfo) -> datetime:
+    """Naive UTC after which the round's messages are dropped: `expire_at` on `day`, or, for a round started
+    after that, the first `expire_at` after it started."""
+    at = parse_hhmm(settings.expire_at, "checkin.expire_at")
+    expiry = at_local(day, at, zone)
+    if expiry > started_at:
+        return expiry
+    started_day = local_date(started_at, zone)
+    expiry = at_local(started_day, at, zone)
+    return expiry if expiry > started_at else at_local(started_day + timedelta(days=1), at, zone)
+
+
+def _hours(value: float) -> timedelta:
+    return timedelta(hours=value)
+
+
+def start_round(
+    local_day: date | None = None,
+    audience: str | None = None,
+    *,
+    settings: CheckinSettings,
+    actor: str = "scheduler",
+) -> CheckinRound:
+    """Ask everybody in `audience` (default: the setting) on `local_day` (default: today). Idempotent per day and
+    audience: a second call returns the round already started and queues nothing."""
+    zone = community_zone()
+    now = utcnow()
+    day = local_day or local_date(now, zone)
+    stored, condition = audience_condition(audience or settings.audience, day)
+    with transaction():
+        existing = CheckinRound.get_or_none((CheckinRound.local_date == day) & (CheckinRound.audience == stored))
+        if existing is not None:
+            return existing
+        round_ = CheckinRound.create(local_date=day, audience=stored, started_at=now, created_by=actor)
+        query = Resident.select(Resident.id, Resident.phone, Resident.language, Resident.grid, Resident.opted_out)
+        if condition is not None:
+            query = query.where(condition)
+        residents = list(query.order_by(Resident.id).tuples())
+        no_phone = {
+            rid for (rid,) in ResidentTag.select(ResidentTag.resident).where(ResidentTag.tag == NO_PHONE).tuples()
+        }
+        stopped = {phone for (phone,) in OptOut.select(OptOut.phone).tuples()}
+        expires = round_expiry(day, now, settings, zone)
+        remind_at = now + _hours(settings.reminder_after_hours)
+        deadline = now + _hours(settings.door_knock_deadline_hours)
+        prompts: dict[str, str] = {}
+        asks: list[tuple[Any, ...]] = []
+        drafts: list[Draft] = []
+        visits: list[Visit] = []
+        for rid, phone, language, grid_id, opted_out in residents:
+            if phone is None or rid in no_phone:
+                visits.append(Visit(rid, grid_id))
+            elif opted_out or phone in stopped:
+                asks.append((round_.id, rid, "opted_out", None, None, now))
+            else:
+                asks.append((round_.id, rid, "asked", remind_at, None, now))
+                if language not in prompts:
+                    prompts[language] = render("checkin", language)
+                drafts.append(
+                    Draft(
+                        peer=phone,
+                        body=prompts[language],
+                        kind="checkin",
+                        key=f"checkin:{round_.id}:{rid}",
+                        language=language,
+                        resident_id=rid,
+                        round_id=round_.id,
+                        priority=PRIORITY_CHECKIN,
+                        expires_at=expires,
+                    )
+                )
+        tasks = create_door_knocks(visits, due_at=deadline, round_id=round_.id, actor=actor)
+        asks += [
+            (round_.id, visit.resident_id, "door_knock", deadline, tasks[visit.resident_id], now) for visit in visits
+        ]
+        fields = [
+            CheckinAsk.round, CheckinAsk.resident, CheckinAsk.stage, CheckinAsk.next_step_at, CheckinAsk.task,
+            CheckinAsk.updated_at,
+        ]  # fmt: skip
+        insert_rows(CheckinAsk, fields, asks)
+        queue_many(drafts)
+        round_.asked = len(residents)
+        round_.save()
+        audit.record(
+            actor, "start", "checkin_round", round_.id, date=day.isoformat(), audience=stored,
+            asked=len(residents), prompts=len(drafts), door_knocks=len(visits),
+            opted_out=len(residents) - len(drafts) - len(visits),
+        )  # fmt: skip
+    return round_
+
+
+# --- the ladder ---------------------------------------------------------------------------------------------
+
+
+class _Due(NamedTuple):
+    ask_id: int
+    round_id: int
+    resident_id: int
+    stage: str
+    task_id: int | None
+    local_date: date
+    started_at: datetime
+    phone: str | None
+    second_phone: str | None
+    language: str
+    grid_id: int | None
+    opted_out: bool
+    task_state: str | None
+    volunteer_id: int | None
+    task_due_at: datetime | None
+
+
+class _Move(NamedTuple):
+    ask_id: int
+    stage: str
+    next_step_at: datetime | None
+    outcome: str
+    task_id: int | None
+    answered_at: datetime | None
+
+
+def _due(now: datetime) -> peewee.Expression:
+    return CheckinAsk.stage.in_(ON_THE_LADDER) & (CheckinAsk.next_step_at <= now)
+
+
+def _due_asks(now: datetime, first: int, last: int) -> list[_Due]:
+    """The asks with ids from `first` to `last` whose step is due, with what moving them on needs."""
+    columns = (
+        CheckinAsk.id, CheckinAsk.round, CheckinAsk.resident, CheckinAsk.stage, CheckinAsk.task,
+        CheckinRound.local_date, CheckinRound.started_at, Resident.phone, Resident.second_phone,
+        Resident.language, Resident.grid, Resident.opted_out, Task.state, Task.volunteer, Task.due_at,
+    )  # fmt: skip
+    query = (
+        CheckinAsk.select(*columns)
+        .join(CheckinRound, on=(CheckinAsk.round == CheckinRound.id))
+        .switch(CheckinAsk)
+        .join(Resident, on=(CheckinAsk.resident == Resident.id))
+        .switch(CheckinAsk)
+        .join(Task, peewee.JOIN.LEFT_OUTER, on=(CheckinAsk.task == Task.id))
+        .where(_due(now) & CheckinAsk.id.between(first, last))
+        .order_by(CheckinAsk.id)
+        .tuples()
+    )
+    return [_Due(*row) for row in query]
+
+
+def _ask_key(due: _Due, suffix: str = "") -> str:
+    return f"checkin:{due.round_id}:{due.resident_id}{suffix}"
+
+
+def _last_sent(due: Iterable[_Due]) -> dict[str, tuple[str, datetime | None]]:
+    """Status and sent time of the message each ask's stage sent last, by key: one prepared statement per 500
+    keys (building the query with peewee costs more than running it)."""
+    keys = [_ask_key(d, _SENT_AT_STAGE[d.stage]) for d in due if d.stage in _SENT_AT_STAGE]
+    table, key = ("message".join(database.quote), "key".join(database.quote))
+    to_python = Message.sent_at.python_value
+    found: dict[str, tuple[str, datetime | None]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ", ".join([database.param] * len(chunk))
+        cursor = database.execute_sql(f"SELECT {key}, status, sent_at FROM {table} WHERE {key} IN ({marks})", chunk)
+        for found_key, status, sent_at in cursor.fetchall():
+            found[found_key] = (status, to_python(sent_at))
+    return found
+
+
+def _quiet_hours(dispatch: DispatchSettings) -> tuple[time, time]:
+    return parse_hhmm(dispatch.quiet_start, "quiet_start"), parse_hhmm(dispatch.quiet_end, "quiet_end")
+
+
+def advance_ladder(*, settings: CheckinSettings, dispatch: DispatchSettings | None = None) -> LadderReport:
+    """Move every silent resident whose next step is due one step on (see the module's doc). Idempotent: a step
+    moves the ask's `next_step_at` into the future and its messages carry keys. Works through `BATCH` asks per
+    transaction, so webhooks and the dispatcher are never kept waiting long. `dispatch` gives the quiet hours
+    (default: the default settings)."""
+    now = utcnow()
+    ladder = _Ladder(settings, dispatch or DispatchSettings(), community_zone(), now)
+    ids = [ask_id for (ask_id,) in CheckinAsk.select(CheckinAsk.id).where(_due(now)).order_by(CheckinAsk.id).tuples()]
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        with transaction():
+            due = _due_asks(now, batch[0], batch[-1])  # read again under the lock: another run may have moved them
+            if due:
+                ladder.step(due)
+    return ladder.report
+
+
+class _Ladder:
+    """One run of the ladder at one moment, a batch of due asks at a time."""
+
+    def __init__(self, settings: CheckinSettings, dispatch: DispatchSettings, zone: ZoneInfo, now: datetime) -> None:
+        self.settings = settings
+        self.zone = zone
+        self.now = now
+        self.quiet = _quiet_hours(dispatch)
+        self.is_quiet = in_quiet_hours(now, zone, *self.quiet)
+        self.waits = {
+            "asked": _hours(settings.reminder_after_hours),
+            "reminded": _hours(settings.call_after_hours),
+            "called": _hours(settings.second_contact_after_hours),
+            "second_contact": _hours(settings.door_knock_after_hours),
+        }
+        self.expiries: dict[int, datetime] = {}
+        self.report = LadderReport()
+
+    def step(self, due: list[_Due]) -> None:
+        """Move each ask of `due` on, queue what that says, create the door-knocks, raise the alerts; the caller
+        holds the transaction."""
+        now, waits, report = self.now, self.waits, self.report
+        sent = _last_sent(d for d in due if d.stage != "door_knock")
+        moves: list[_Move] = []
+        drafts: list[Draft] = []
+        knocks: dict[int, list[_Due]] = defaultdict(list)  # round -> asks that get a door-knock now
+        overdue: list[_Due] = []
+        for ask in due:
+            if ask.stage == "door_knock":
+                if ask.task_state == "done":
+                    moves.append(_Move(ask.ask_id, "answered", None, "visited", ask.task_id, now))
+                    report.visited += 1
+                else:
+                    overdue.append(ask)
+                    moves.append(_Move(ask.ask_id, "alerted", None, "unreachable", ask.task_id, None))
+                    report.alerted += 1
+                continue
+            if ask.opted_out:
+                moves.append(_Move(ask.ask_id, "opted_out", None, "", ask.task_id, None))
+                report.opted_out += 1
+                continue
+            if self.is_quiet:
+                moves.append(
+                    _Move(ask.ask_id, ask.stage, quiet_ends(now, self.zone, *self.quiet), "", ask.task_id, None)
+                )
+                report.waiting += 1
+                continue
+            status, sent_at = sent.get(_ask_key(ask, _SENT_AT_STAGE[ask.stage]), ("", None))
+            if sent_at is None and status in PENDING:
+                moves.append(_Move(ask.ask_id, ask.stage, now + RECHECK, "", ask.task_id, None))
+                report.waiting += 1
+                continue
+            if sent_at is not None and sent_at + waits[ask.stage] > now:
+                moves.append(_Move(ask.ask_id, ask.stage, sent_at + waits[ask.stage], "", ask.task_id, None))
+                continue
+            expires = self._expiry(ask)
+            live = now < expires
+            if ask.stage == "asked":
+                if live and ask.phone:
+                    drafts.append(_reminder(ask, expires))
+                moves.append(_Move(ask.ask_id, "reminded", now + waits["reminded"], "", ask.task_id, None))
+                report.reminded += 1
+            elif ask.stage == "reminded":
+                if live and ask.phone:
+                    drafts.append(_call(ask, expires))
+                moves.append(_Move(ask.ask_id, "called", now + waits["called"], "", ask.task_id, None))
+                report.called += 1
+            elif ask.stage == "called" and ask.second_phone and ask.second_phone != ask.phone:
+                if live:
+                    drafts.append(_second_contact(ask, expires))
+                moves.append(_Move(ask.ask_id, "second_contact", now + waits["second_contact"], "", ask.task_id, None))
+                report.second_contact += 1
+            else:  # second_contact, or called with nobody to contact: knock on the door
+                knocks[ask.round_id].append(ask)
+                report.door_knock += 1
+        deadline = now + _hours(self.settings.door_knock_deadline_hours)
+        for round_id, asks in knocks.items():
+            visits = [Visit(ask.resident_id, ask.grid_id) for ask in asks]
+            tasks = create_door_knocks(visits, due_at=deadline, round_id=round_id, actor="ladder")
+            moves += [_Move(a.ask_id, "door_knock", deadline, "", tasks[a.resident_id], None) for a in asks]
+        _fill_second_contact_names(drafts)
+        queue_many(drafts)
+        _raise_unreachable(overdue, self.zone, now)
+        _apply(moves, now)
+
+    def _expiry(self, ask: _Due) -> datetime:
+        if ask.round_id not in self.expiries:
+            self.expiries[ask.round_id] = round_expiry(ask.local_date, ask.started_at, self.settings, self.zone)
+        return self.expiries[ask.round_id]
+
+
+def _reminder(ask: _Due, expires: datetime) -> Draft:
+    return Draft(
+        peer=ask.phone or "",
+        body=render("reminder", ask.language),
+        kind="reminder",
+        key=_ask_key(ask, ":reminder"),
+        language=ask.language,
+        resident_id=ask.resident_id,
+        round_id=ask.round_id,
+        priority=PRIORITY_CHECKIN,
+        expires_at=expires,
+    )
+
+
+def _call(ask: _Due, expires: datetime) -> Draft:
+    """The check-in call: the voice gateway speaks `body` and reads the keypad."""
+    return Draft(
+        peer=ask.phone or "",
+        body=render("checkin_call", ask.language),
+        kind="checkin_call",
+        key=_ask_key(ask, ":call"),
+        channel="voice",
+        language=ask.language,
+        resident_id=ask.resident_id,
+        round_id=ask.round_id,
+        priority=PRIORITY_CHECKIN,
+        expires_at=expires,
+    )
+
+
+def _second_contact(ask: _Due, expires: datetime) -> Draft:
+    # The body needs the resident's name and address; filled in for all second contacts at once.
+    return Draft(
+        peer=ask.second_phone or "",
+        body="",
+        kind="second_contact",
+        key=_ask_key(ask, ":second"),
+        language=ask.language,
+        resident_id=ask.resident_id,
+        round_id=ask.round_id,
+        priority=PRIORITY_CHECKIN,
+        expires_at=expires,
+    )
+
+
+def _fill_second_contact_names(drafts: list[Draft]) -> None:
+    wanted = [d.resident_id for d in drafts if d.kind == "second_contact" and d.resident_id is not None]
+    if not wanted:
+        return
+    persons = people(wanted)
+    for index, draft in enumerate(drafts):
+        if draft.kind == "second_contact" and draft.resident_id in persons:
+            person = persons[draft.resident_id]
+            body = render("second_contact", draft.language, name=person.name, address=person.address or "-")
+            drafts[index] = replace(draft, body=body)
+
+
+def _raise_unreachable(overdue: list[_Due], zone: ZoneInfo, now: datetime) -> None:
+    """An urgent `unreachable` alert per resident whose door-knock is overdue, inserted in bulk."""
+    if not overdue:
+        return
+    persons = people([ask.resident_id for ask in overdue])
+    helper_ids = sorted({ask.volunteer_id for ask in overdue if ask.volunteer_id is not None})
+    helpers = {
+        volunteer_id: (name, phone)
+        for volunteer_id, name, phone in Volunteer.select(Volunteer.id, Volunteer.name, Volunteer.phone)
+        .where(Volunteer.id.in_(helper_ids))
+        .tuples()
+    }
+    keys = [f"unreachable:{ask.ask_id}" for ask in overdue]
+    raised: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        raised.update(key for (key,) in Alert.select(Alert.key).where(Alert.key.in_(chunk)).tuples())
+    rows = []
+    for ask, key in zip(overdue, keys):
+        if key in raised:
+            continue
+        person = persons.get(ask.resident_id)
+        who = f"{person.name} ({person.address or 'no address'})" if person else f"resident {ask.resident_id}"
+        why = "has no phone" if person and person.no_phone else "did not answer the check-in, the reminder or the call"
+        by = f" by {deadline_text(ask.task_due_at, zone)}" if ask.task_due_at else ""
+        helper = helpers.get(ask.volunteer_id) if ask.volunteer_id is not None else None
+        then = f"Call {helper[0]} ({helper[1]}) or send someone now." if helper else "Send someone now."
+        text = f"Nobody has reached {who} today: they {why}, and door-knock task {ask.task_id} was not done{by}. {then}"
+        rows.append(("unreachable", "urgent", ask.resident_id, ask.task_id, text, key, now))
+    fields = [Alert.kind, Alert.severity, Alert.resident, Alert.task, Alert.text, Alert.key, Alert.created_at]
+    insert_rows(Alert, fields, rows)
+
+
+def _apply(moves: list[_Move], now: datetime) -> None:
+    """Write the asks' new stages with one prepared statement."""
+    if not moves:
+        return
+    mark = database.param
+    table = "checkin_ask".join(database.quote)
+    sql = (
+        f"UPDATE {table} SET stage = {mark}, next_step_at = {mark}, outcome = {mark}, task_id = {mark}, "
+        f"answered_at = COALESCE({mark}, answered_at), updated_at = {mark} WHERE id = {mark}"
+    )
+    to_db = CheckinAsk.next_step_at.db_value
+    rows = [
+        (m.stage, to_db(m.next_step_at), m.outcome, m.task_id, to_db(m.answered_at), to_db(now), m.ask_id)
+        for m in moves
+    ]
+    database.cursor().executemany(sql, rows)
+
+
+# --- answers ------------------------------------------------------------------------------------------------
+
+
+def _answerable(resident_id: int, at: datetime) -> peewee.Expression:
+    """The asks an answer at `at` answers: those of rounds of that local day not answered yet, and those of the
+    day before still on the ladder (a round started late in the evening whose prompt went out this morning)."""
+    day = local_date(at, community_zone())
+    today = CheckinRound.select(CheckinRound.id).where(CheckinRound.local_date == day)
+    yesterday = CheckinRound.select(CheckinRound.id).where(CheckinRound.local_date == day - timedelta(days=1))
+    return (CheckinAsk.resident == resident_id) & (
+        (CheckinAsk.round.in_(today) & (CheckinAsk.stage != "answered"))
+        | (CheckinAsk.round.in_(yesterday) & CheckinAsk.stage.in_(ON_THE_LADDER))
+    )
+
+
+def todays_round_id(resident_id: int, at: datetime | None = None) -> int | None:
+    """The latest round an answer from `resident_id` at `at` (default now) answers, if any."""
+    return (
+        CheckinAsk.select(CheckinAsk.round)
+        .join(CheckinRound)
+        .where(_answerable(resident_id, at or utcnow()))
+        .order_by(CheckinRound.started_at.desc(), CheckinRound.id.desc())
+        .scalar()
+    )
+
+
+def record_answer(resident_id: int, outcome: str, *, at: datetime | None = None, channel: str = "sms") -> int:
+    """Take `resident_id` off the ladder: every ask of the local day of `at` (default now) not yet answered, and
+    any of the day before still on the ladder, becomes 'answered' with `outcome` (well, unwell, help, visited).
+    An answer the resident gave themselves (by SMS, voice or through family) cancels the door-knock it made
+    needless. Returns how many asks it answered."""
+    at = at or utcnow()
+    with transaction():
+        asks = list(
+            CheckinAsk.select(CheckinAsk.id, CheckinAsk.task, Task.state)
+            .join(Task, peewee.JOIN.LEFT_OUTER, on=(CheckinAsk.task == Task.id))
+            .where(_answerable(resident_id, at))
+            .tuples()
+        )
+        if not asks:
+            return 0
+        CheckinAsk.update(
+            stage="answered", outcome=outcome, answered_at=at, next_step_at=None, updated_at=utcnow()
+        ).where(CheckinAsk.id.in_([ask_id for ask_id, _, _ in asks])).execute()
+        if channel in REACHABLE_CHANNELS:
+            for _, task_id, state in asks:
+                if task_id is not None and state in OPEN_STATES:
+                    cancel_task(task_id, reason=f"the resident answered the check-in ({channel})", actor="checkin")
+    return len(asks)
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+_FIGURES = ("asked", "answered", "silent", "escalated", "door_knock", "alerted", "opted_out")
+_OUTCOMES = ("well", "unwell", "help", "visited")
+
+
+def _blank() -> dict[str, int]:
+    return dict.fromkeys(_FIGURES + _OUTCOMES, 0)
+
+
+def _count(figures: dict[str, int], stage: str, outcome: str, count: int) -> None:
+    figures["asked"] += count
+    if stage == "answered":
+        figures["answered"] += count
+        if outcome in _OUTCOMES:
+            figures[outcome] += count
+    elif stage == "opted_out":
+        figures["opted_out"] += count
+    else:
+        figures["silent"] += count
+        if stage in ESCALATED:
+            figures["escalated"] += count
+        if stage in ("door_knock", "alerted"):
+            figures["door_knock"] += count
+        if stage == "alerted":
+            figures["alerted"] += count
+
+
+def round_summary(local_day: date | None = None) -> dict[str, Any]:
+    """Today's (or `local_day`'s) rounds for the TUI and `linli status`, counted with one GROUP BY.
+
+    Per round, per grid and in total: asked (everybody in the audience), answered, silent (not answered yet,
+    wherever on the ladder), escalated (silent and past the reminder), door_knock (silent and waiting for a
+    door-knock, alerted included), alerted, opted_out, and the answers: well, unwell, help, visited."""
+    zone = community_zone()
+    day = local_day or local_date(utcnow(), zone)
+    rounds = list(CheckinRound.select().where(CheckinRound.local_date == day).order_by(CheckinRound.id))
+    rows = (
+        CheckinAsk.select(
+            CheckinAsk.round, Grid.name, CheckinAsk.stage, CheckinAsk.outcome, peewee.fn.COUNT(CheckinAsk.id)
+        )
+        .join(Resident, on=(CheckinAsk.resident == Resident.id))
+        .join(Grid, peewee.JOIN.LEFT_OUTER, on=(Resident.grid == Grid.id))
+        .where(CheckinAsk.round.in_([r.id for r in rounds]))
+        .group_by(CheckinAsk.round, Grid.name, CheckinAsk.stage, CheckinAsk.outcome)
+        .tuples()
+    )
+    per_round: dict[int, dict[str, int]] = defaultdict(_blank)
+    per_grid: dict[int, dict[str | None, dict[str, int]]] = defaultdict(lambda: defaultdict(_blank))
+    total = _blank()
+    for round_id, grid, stage, outcome, count in rows:
+        for figures in (per_round[round_id], per_grid[round_id][grid], total):
+            _count(figures, stage, outcome, int(count))
+    return {
+        "date": day.isoformat(),
+        "rounds": [
+            {
+                "id": r.id,
+                "audience": r.audience,
+                "started_at": to_local(r.started_at, zone).strftime("%H:%M"),
+                **per_round[r.id],
+                "grids": [
+                    {"grid": grid, **figures}
+                    for grid, figures in sorted(per_grid[r.id].items(), key=lambda item: item[0] or "")
+                ],
+            }
+            for r in rounds
+        ],
+        "total": total,
+    }
+
+
+@dataclass(frozen=True)
+class DoorKnock:
+    """A resident to visit today."""
+
+    resident_id: int
+    name: str
+    address: str
+    grid: str | None
+    phone: str | None
+    second_phone: str | None
+    reason: str  # no-phone, unreachable
+    task_id: int | None
+    volunteer: str
+    due_at: datetime | None
+    overdue: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "resident_id": self.resident_id,
+            "name": self.name,
+            "address": self.address,
+            "grid": self.grid,
+            "phone": self.phone,
+            "second_phone": self.second_phone,
+            "reason": self.reason,
+            "task_id": self.task_id,
+            "volunteer": self.volunteer,
+            "due_at": self.due_at.isoformat() if self.due_at else None,
+            "overdue": self.overdue,
+        }
+
+
+def door_knock_list(local_day: date | None = None, grid: str | None = None) -> list[DoorKnock]:
+    """Residents to visit today (or on `local_day`), optionally in one grid: those without a phone and those the
+    ladder could not reach, not yet answered or visited; ordered by grid and address, for printing."""
+    zone = community_zone()
+    now = utcnow()
+    day = local_day or local_date(now, zone)
+    rounds = CheckinRound.select(CheckinRound.id).where(CheckinRound.local_date == day)
+    columns = (
+        Resident.id, Resident.name, Resident.phone, Resident.second_phone, Household.building, Household.unit,
+        Household.room, Grid.name, Task.id, Task.due_at, Volunteer.name,
+    )  # fmt: skip
+    query = (
+        CheckinAsk.select(*columns)
+        .join(Resident, on=(CheckinAsk.resident == Resident.id))
+        .join(Household, peewee.JOIN.LEFT_OUTER, on=(Resident.household == Household.id))
+        .switch(Resident)
+        .join(Grid, peewee.JOIN.LEFT_OUTER, on=(Resident.grid == Grid.id))
+        .switch(CheckinAsk)
+        .join(Task, peewee.JOIN.LEFT_OUTER, on=(CheckinAsk.task == Task.id))
+        .join(Volunteer, peewee.JOIN.LEFT_OUTER, on=(Task.volunteer == Volunteer.id))
+        .where(CheckinAsk.round.in_(rounds) & CheckinAsk.stage.in_(["door_knock", "alerted"]))
+    )
+    if grid is not None:
+        query = query.where(Grid.name == grid)
+    rows = list(query.tuples())
+    no_phone = {
+        rid
+        for (rid,) in ResidentTag.select(ResidentTag.resident)
+        .where((ResidentTag.tag == NO_PHONE) & ResidentTag.resident.in_([row[0] for row in rows]))
+        .tuples()
+    }
+    seen: set[int] = set()
+    visits = []
+    for rid, name, phone, second, building, unit, room, grid_name, task_id, due_at, helper in rows:
+        if rid in seen:  # asked by two rounds: one visit
+            continue
+        seen.add(rid)
+        visits.append(
+            DoorKnock(
+                resident_id=rid,
+                name=name,
+                address=format_address(building or "", unit or "", room or ""),
+                grid=grid_name,
+                phone=phone,
+                second_phone=second,
+                reason="no-phone" if phone is None or rid in no_phone else "unreachable",
+                task_id=task_id,
+                volunteer=helper or "",
+                due_at=due_at,
+                overdue=due_at is not None and due_at <= now,
+            )
+        )
+    return sorted(visits, key=lambda v: (v.grid or "", v.address, v.name))
+
+
+def door_knock_sheet(local_day: date | None = None, grid: str | None = None) -> str:
+    """The door-knock list as plain text to print: one line per visit, grouped by grid."""
+    zone = community_zone()
+    visits = door_knock_list(local_day, grid)
+    day = local_day or local_date(utcnow(), zone)
+    lines = [f"Door-knock list {day.isoformat()}: {len(visits)} visit(s)"]
+    per_grid = Counter(v.grid for v in visits)
+    current: object = object()
+    for visit in visits:
+        if visit.grid != current:
+            current = visit.grid
+            lines += ["", f"Grid {visit.grid or '(none)'} ({per_grid[visit.grid]})"]
+        due = deadline_text(visit.due_at, zone) if visit.due_at else ""
+        task = f"task {visit.task_id}" if visit.task_id else "no task"
+        late = " OVERDUE" if visit.overdue else ""
+        phones = " / ".join(p for p in (visit.phone, visit.second_phone) if p) or "-"
+        lines.append(
+            f"[ ] {visit.address or '-'}  {visit.name}  {phones}  {visit.reason}  {task} by {due}{late}  "
+            f"{visit.volunteer or 'unassigned'}".rstrip()
+        )
+    return "\n".join(lines)

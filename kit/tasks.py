@@ -1,0 +1,615 @@
+"""Tasks: work for a volunteer (help requests, errands, door-knocks), given to the least-loaded volunteer who
+covers the grid, told by SMS, closed by the volunteer's "DONE 12" reply. The task number people see is its id.
+
+Every change and the SMS it causes are written in one transaction; SMS keys (`task:{id}:assign:{volunteer}`,
+`task:{id}:done:resident`, ...) make a retry or a second call queue nothing new.
+
+Decisions
+- Least loaded means fewest open, assigned or accepted tasks; a tie goes to the lowest volunteer id, so the
+  choice is deterministic. A resident without a grid may be served by any active volunteer.
+- A task nobody covers stays open and raises a `task_unassigned` alert for an operator to assign it by hand.
+- Door-knocks created by the check-in ladder are escalated by the ladder (an `unreachable` alert), not here.
+- Completing a door-knock marks the check-in ask it came from answered with outcome "visited".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+import peewee
+
+from kit import audit
+from kit.alerts import raise_alert
+from kit.bulk import insert_rows, reserve_ids
+from kit.clock import utcnow
+from kit.community import community_zone
+from kit.db import transaction
+from kit.errors import Conflict, NotFound, ValidationError
+from kit.localtime import local_date, to_local
+from kit.models import (
+    TASK_KINDS,
+    TASK_STATES,
+    CheckinAsk,
+    Grid,
+    Household,
+    Resident,
+    ResidentTag,
+    Task,
+    Volunteer,
+    VolunteerGrid,
+    format_address,
+)
+from kit.outbox import PRIORITY_REPLY, PRIORITY_TASK, Draft, queue, queue_many
+from kit.templates import render, word
+
+OPEN_STATES = ("open", "assigned", "accepted")
+HELP_DUE_HOURS = 4.0  # a help request not done within this is escalated to an operator
+NO_PHONE = "no-phone"
+
+
+class Helper(NamedTuple):
+    """An active volunteer, as much as assigning needs."""
+
+    id: int
+    name: str
+    phone: str
+    language: str
+
+
+class Person(NamedTuple):
+    """A resident, as much as a volunteer's SMS needs."""
+
+    id: int
+    name: str
+    address: str
+    phone: str | None
+    language: str
+    no_phone: bool
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One door-knock for `create_door_knocks`."""
+
+    resident_id: int
+    grid_id: int | None
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: int
+    kind: str
+    state: str
+    need: str
+    source: str
+    resident_id: int | None
+    resident: str
+    address: str
+    phone: str | None
+    grid: str | None
+    volunteer_id: int | None
+    volunteer: str
+    due_at: datetime | None
+    created_at: datetime
+    done_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "state": self.state,
+            "need": self.need,
+            "source": self.source,
+            "resident_id": self.resident_id,
+            "resident": self.resident,
+            "address": self.address,
+            "phone": self.phone,
+            "grid": self.grid,
+            "volunteer_id": self.volunteer_id,
+            "volunteer": self.volunteer,
+            "due_at": self.due_at.isoformat() if self.due_at else None,
+            "created_at": self.created_at.isoformat(),
+            "done_at": self.done_at.isoformat() if self.done_at else None,
+        }
+
+
+# --- who does it ----------------------------------------------------------------------------------------------
+
+
+def _loads() -> Counter[int]:
+    """Unfinished tasks per volunteer, in one GROUP BY."""
+    rows = (
+        Task.select(Task.volunteer, peewee.fn.COUNT(Task.id))
+        .where(Task.state.in_(OPEN_STATES) & Task.volunteer.is_null(False))
+        .group_by(Task.volunteer)
+        .tuples()
+    )
+    return Counter({volunteer_id: int(count) for volunteer_id, count in rows})
+
+
+def _helpers_by_grid() -> tuple[dict[int, Helper], dict[int | None, list[int]]]:
+    """Every active volunteer, and the ids of those covering each grid (None: all of them), in two queries."""
+    helpers = {
+        row[0]: Helper(*row)
+        for row in Volunteer.select(Volunteer.id, Volunteer.name, Volunteer.phone, Volunteer.language)
+        .where(Volunteer.active == True)  # noqa: E712 - a peewee expression
+        .order_by(Volunteer.id)
+        .tuples()
+    }
+    by_grid: dict[int | None, list[int]] = {None: sorted(helpers)}
+    for volunteer_id, grid_id in VolunteerGrid.select(VolunteerGrid.volunteer, VolunteerGrid.grid).tuples():
+        if volunteer_id in helpers:
+            by_grid.setdefault(grid_id, []).append(volunteer_id)
+    return helpers, by_grid
+
+
+def _least_loaded(candidates: Sequence[int], loads: Counter[int]) -> int | None:
+    if not candidates:
+        return None
+    return min(candidates, key=lambda volunteer_id: (loads[volunteer_id], volunteer_id))
+
+
+def suggest_volunteer(grid_id: int | None) -> Volunteer | None:
+    """The active volunteer covering `grid_id` with the fewest unfinished tasks (lowest id on a tie); any active
+    volunteer when the grid is None; None when nobody covers the grid."""
+    _, by_grid = _helpers_by_grid()
+    chosen = _least_loaded(by_grid.get(grid_id, []), _loads())
+    return Volunteer.get_by_id(chosen) if chosen is not None else None
+
+
+# --- what the volunteer is told -------------------------------------------------------------------------------
+
+
+def people(resident_ids: Sequence[int]) -> dict[int, Person]:
+    """Name, address, phone and language of residents, 500 at a time."""
+    found: dict[int, Person] = {}
+    wanted = sorted(set(resident_ids))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        no_phone = {
+            rid for (rid,) in ResidentTag.select(ResidentTag.resident).where(
+                ResidentTag.resident.in_(chunk) & (ResidentTag.tag == NO_PHONE)
+            ).tuples()
+        }  # fmt: skip
+        columns = (
+            Resident.id, Resident.name, Resident.phone, Resident.language,
+            Household.building, Household.unit, Household.room,
+        )  # fmt: skip
+        rows = (
+            Resident.select(*columns)
+            .join(Household, peewee.JOIN.LEFT_OUTER, on=(Resident.household == Household.id))
+            .where(Resident.id.in_(chunk))
+            .tuples()
+        )
+        for rid, name, phone, language, building, unit, room in rows:
+            address = format_address(building or "", unit or "", room or "")
+            found[rid] = Person(rid, name, address, phone, language, phone is None or rid in no_phone)
+    return found
+
+
+def deadline_text(due_at: datetime, zone: ZoneInfo) -> str:
+    """A due time as a volunteer reads it: '12:00' today, '11-21 09:00' another day."""
+    local = to_local(due_at, zone)
+    if local.date() == local_date(utcnow(), zone):
+        return local.strftime("%H:%M")
+    return local.strftime("%m-%d %H:%M")
+
+
+def _tidy(text: str) -> str:
+    """One space between words: parts a resident lacks (no address, no phone) leave no gaps."""
+    return " ".join(text.split())
+
+
+def assignment_draft(
+    task_id: int, kind: str, need: str, due_at: datetime | None, helper: Helper, person: Person | None, zone: ZoneInfo
+) -> Draft:
+    """The SMS that gives task `task_id` to `helper`."""
+    language = helper.language
+    name = person.name if person else ""
+    address = person.address if person else ""
+    if kind == "door_knock" and due_at is not None:
+        template = "door_knock_no_phone" if person is not None and person.no_phone else "door_knock_for_volunteer"
+        body = render(
+            template, language, task=task_id, name=name, address=address, deadline=deadline_text(due_at, zone)
+        )
+    else:
+        body = render(
+            "task_for_volunteer",
+            language,
+            task=task_id,
+            kind=word(kind, language),
+            name=name,
+            address=address,
+            phone=(person.phone or "") if person else "",
+            need=need or word(kind, language),
+        )
+    return Draft(
+        peer=helper.phone,
+        body=_tidy(body),
+        kind="task",
+        key=f"task:{task_id}:assign:{helper.id}",
+        language=language,
+        resident_id=person.id if person else None,
+        volunteer_id=helper.id,
+        task_id=task_id,
+        priority=PRIORITY_TASK,
+    )
+
+
+def _helper_of(volunteer: Volunteer) -> Helper:
+    return Helper(volunteer.id, volunteer.name, volunteer.phone, volunteer.language)
+
+
+def _grid_name(grid_id: int | None) -> str:
+    if grid_id is None:
+        return "(none)"
+    return str(Grid.select(Grid.name).where(Grid.id == grid_id).scalar() or grid_id)
+
+
+# --- creating and assigning -----------------------------------------------------------------------------------
+
+
+def create_task(
+    kind: str,
+    *,
+    resident_id: int | None = None,
+    need: str = "",
+    source: str = "operator",
+    due_at: datetime | None = None,
+    grid_id: int | None = None,
+    round_id: int | None = None,
+    points: int = 1,
+    actor: str,
+) -> Task:
+    """Create a task and give it to the least-loaded volunteer of the grid (the resident's grid unless `grid_id`
+    says otherwise); the volunteer gets an SMS. Nobody to give it to: it stays open and an alert says so."""
+    if kind not in TASK_KINDS:
+        raise ValidationError(f"'{kind}' is not a kind of task; use one of: {', '.join(TASK_KINDS)}.", field="kind")
+    now = utcnow()
+    with transaction():
+        resident = None
+        if resident_id is not None:
+            resident = Resident.get_or_none(Resident.id == resident_id)
+            if resident is None:
+                raise NotFound(f"No resident {resident_id}.")
+        grid = grid_id if grid_id is not None else (resident.grid_id if resident is not None else None)
+        task = Task.create(
+            kind=kind,
+            state="open",
+            resident=resident_id,
+            grid=grid,
+            need=need.strip(),
+            source=source,
+            round=round_id,
+            due_at=due_at,
+            created_at=now,
+            points=points,
+        )
+        audit.record(actor, "create", "task", task.id, kind=kind, resident=resident_id, need=task.need)
+        volunteer = suggest_volunteer(grid)
+        if volunteer is not None:
+            _give(task, volunteer, actor=actor)
+        else:
+            who = f" for {resident.name}" if resident is not None else ""
+            raise_alert(
+                "task_unassigned",
+                f"Task {task.id} ({kind}{who}) has nobody to do it: no active volunteer covers grid "
+                f"{_grid_name(grid)}. Assign it by hand, or add a volunteer for that grid.",
+                key=f"task_unassigned:{task.id}",
+                resident_id=resident_id,
+                task_id=task.id,
+            )
+    return Task.get_by_id(task.id)
+
+
+def create_door_knocks(
+    visits: Sequence[Visit], *, due_at: datetime, round_id: int | None, actor: str
+) -> dict[int, int]:
+    """Door-knock tasks for many residents at once (the check-in round and the ladder), each given to the
+    least-loaded volunteer of its grid, with one SMS per task. Returns resident id -> task id. The caller holds
+    the transaction."""
+    if not visits:
+        return {}
+    now = utcnow()
+    zone = community_zone()
+    helpers, by_grid = _helpers_by_grid()
+    loads = _loads()
+    persons = people([visit.resident_id for visit in visits])
+    first = reserve_ids(Task, len(visits))
+    rows: list[tuple[Any, ...]] = []
+    drafts: list[Draft] = []
+    created: dict[int, int] = {}
+    unassigned: Counter[int | None] = Counter()
+    for offset, visit in enumerate(visits):
+        task_id = first + offset
+        chosen = _least_loaded(by_grid.get(visit.grid_id, []), loads)
+        if chosen is None:
+            unassigned[visit.grid_id] += 1
+        else:
+            loads[chosen] += 1
+            helper = helpers[chosen]
+            drafts.append(
+                assignment_draft(task_id, "door_knock", "", due_at, helper, persons.get(visit.resident_id), zone)
+            )
+        rows.append(
+            (
+                task_id, "door_knock", "open" if chosen is None else "assigned", visit.resident_id, chosen,
+                visit.grid_id, "", "ladder", round_id, due_at, now, None if chosen is None else now, 1,
+            )
+        )  # fmt: skip
+        created[visit.resident_id] = task_id
+    fields = [
+        Task.id, Task.kind, Task.state, Task.resident, Task.volunteer, Task.grid, Task.need, Task.source,
+        Task.round, Task.due_at, Task.created_at, Task.assigned_at, Task.points,
+    ]  # fmt: skip
+    insert_rows(Task, fields, rows)
+    queue_many(drafts)
+    audit.record(
+        actor, "create", "task", None, kind="door_knock", count=len(rows), first=first, last=first + len(rows) - 1
+    )
+    for grid_id, count in unassigned.items():
+        raise_alert(
+            "task_unassigned",
+            f"{count} door-knock task(s) in grid {_grid_name(grid_id)} have nobody to do them: no active volunteer "
+            "covers the grid. Assign them by hand (or print the door-knock list), or add a volunteer for the grid.",
+            key=f"task_unassigned:{first}:{grid_id}",
+        )
+    return created
+
+
+def _give(task: Task, volunteer: Volunteer, *, actor: str) -> None:
+    previous = task.volunteer_id
+    now = utcnow()
+    task.volunteer = volunteer.id
+    task.state = "assigned"
+    task.assigned_at = now
+    task.save()
+    audit.record(actor, "assign", "task", task.id, volunteer=volunteer.id, previous=previous)
+    person = people([task.resident_id]).get(task.resident_id) if task.resident_id else None
+    queue(assignment_draft(task.id, task.kind, task.need, task.due_at, _helper_of(volunteer), person, community_zone()))
+    if previous is not None and previous != volunteer.id:
+        _tell_cancelled(task, previous, reason="reassigned")
+
+
+def assign_task(task_id: int, volunteer_id: int | None = None, *, actor: str) -> Task:
+    """Give a task to `volunteer_id`, or to the least-loaded volunteer of its grid. The volunteer gets an SMS; a
+    volunteer it is taken from is told it is cancelled for them."""
+    with transaction():
+        task = _get(task_id)
+        if task.state in ("done", "cancelled"):
+            raise Conflict(f"Task {task_id} is already {task.state}; there is nothing to assign.")
+        if volunteer_id is None:
+            volunteer = suggest_volunteer(task.grid_id)
+            if volunteer is None:
+                raise NotFound(
+                    f"No active volunteer covers grid {_grid_name(task.grid_id)}. Name a volunteer, or add one "
+                    "for that grid first."
+                )
+        else:
+            volunteer = Volunteer.get_or_none(Volunteer.id == volunteer_id)
+            if volunteer is None:
+                raise NotFound(f"No volunteer {volunteer_id}.")
+            if not volunteer.active:
+                raise ValidationError(f"{volunteer.name} is not active; pick an active volunteer.", field="volunteer")
+        if task.volunteer_id == volunteer.id and task.state != "open":
+            return task
+        _give(task, volunteer, actor=actor)
+    return Task.get_by_id(task_id)
+
+
+def _get(task_id: int) -> Task:
+    task = Task.get_or_none(Task.id == task_id)
+    if task is None:
+        raise NotFound(f"No task {task_id}.")
+    return task
+
+
+# --- finishing ------------------------------------------------------------------------------------------------
+
+
+def complete_task(task_id: int, *, volunteer_id: int | None = None, actor: str) -> Task:
+    """Mark a task done: the volunteer earns its points and is thanked, the resident is told (for door-knocks:
+    the check-in ask is marked visited instead). With `volunteer_id`, only that volunteer's task is found.
+    Completing a done task again changes nothing."""
+    with transaction():
+        task = Task.get_or_none(Task.id == task_id)
+        if task is None or (volunteer_id is not None and task.volunteer_id != volunteer_id):
+            raise NotFound(f"No task {task_id}" + (" for this volunteer." if volunteer_id is not None else "."))
+        if task.state == "done":
+            return task
+        if task.state == "cancelled":
+            raise Conflict(f"Task {task_id} was cancelled, so it cannot be completed.")
+        now = utcnow()
+        task.state = "done"
+        task.done_at = now
+        task.save()
+        audit.record(actor, "complete", "task", task.id, volunteer=task.volunteer_id, points=task.points)
+        if task.kind == "door_knock":
+            CheckinAsk.update(
+                stage="answered", outcome="visited", answered_at=now, next_step_at=None, updated_at=now
+            ).where((CheckinAsk.task == task.id) & (CheckinAsk.stage != "answered")).execute()
+        elif task.resident_id is not None:
+            resident = Resident.get_by_id(task.resident_id)
+            if resident.phone:
+                queue(
+                    Draft(
+                        peer=resident.phone,
+                        body=render("task_done_resident", resident.language, task=task.id),
+                        kind="task",
+                        key=f"task:{task.id}:done:resident",
+                        language=resident.language,
+                        resident_id=resident.id,
+                        task_id=task.id,
+                        priority=PRIORITY_TASK,
+                    )
+                )
+        if task.volunteer_id is not None:
+            Volunteer.update(points=Volunteer.points + task.points).where(Volunteer.id == task.volunteer_id).execute()
+            volunteer = Volunteer.get_by_id(task.volunteer_id)
+            queue(
+                Draft(
+                    peer=volunteer.phone,
+                    body=render("task_done_volunteer", volunteer.language, task=task.id, points=task.points),
+                    kind="task",
+                    key=f"task:{task.id}:done:volunteer",
+                    language=volunteer.language,
+                    volunteer_id=volunteer.id,
+                    task_id=task.id,
+                    priority=PRIORITY_REPLY if volunteer_id is not None else PRIORITY_TASK,
+                )
+            )
+    return task
+
+
+def cancel_task(task_id: int, *, reason: str = "", actor: str) -> Task:
+    """Cancel a task that is not done; its volunteer is told not to go. Cancelling twice changes nothing."""
+    with transaction():
+        task = _get(task_id)
+        if task.state == "cancelled":
+            return task
+        if task.state == "done":
+            raise Conflict(f"Task {task_id} is already done, so it cannot be cancelled.")
+        task.state = "cancelled"
+        if reason:
+            task.notes = f"{task.notes}\n{reason}".strip()
+        task.save()
+        audit.record(actor, "cancel", "task", task.id, reason=reason)
+        if task.volunteer_id is not None:
+            _tell_cancelled(task, task.volunteer_id, reason="cancelled")
+    return task
+
+
+def _tell_cancelled(task: Task, volunteer_id: int, *, reason: str) -> None:
+    volunteer = Volunteer.get_or_none(Volunteer.id == volunteer_id)
+    if volunteer is None:
+        return
+    queue(
+        Draft(
+            peer=volunteer.phone,
+            body=render("task_cancelled_volunteer", volunteer.language, task=task.id),
+            kind="task",
+            key=f"task:{task.id}:{reason}:{volunteer.id}",
+            language=volunteer.language,
+            volunteer_id=volunteer.id,
+            task_id=task.id,
+            priority=PRIORITY_TASK,
+        )
+    )
+
+
+def escalate_overdue() -> int:
+    """Unfinished tasks past their due time, not yet escalated: an alert each (`task_overdue`), and an unassigned
+    help request is offered to a volunteer again. Ladder door-knocks are left to the ladder. Returns how many."""
+    now = utcnow()
+    zone = community_zone()
+    overdue = list(
+        Task.select()
+        .where(
+            Task.state.in_(OPEN_STATES)
+            & (Task.due_at <= now)
+            & Task.escalated_at.is_null()
+            & ~((Task.kind == "door_knock") & Task.round.is_null(False))
+        )
+        .order_by(Task.id)
+    )
+    for task in overdue:
+        with transaction():
+            if task.state == "open" and task.kind == "help":
+                volunteer = suggest_volunteer(task.grid_id)
+                if volunteer is not None:
+                    _give(task, volunteer, actor="escalation")
+            person = people([task.resident_id]).get(task.resident_id) if task.resident_id else None
+            who = f" for {person.name} {person.address}".rstrip() if person else ""
+            helper = Volunteer.get_or_none(Volunteer.id == task.volunteer_id) if task.volunteer_id else None
+            doer = f"Call {helper.name} ({helper.phone}) or reassign it." if helper else "Assign it to a volunteer."
+            raise_alert(
+                "task_overdue",
+                f"Task {task.id} ({task.kind}{who}) was due at {deadline_text(task.due_at, zone)} and is not done. "
+                + doer,
+                key=f"task_overdue:{task.id}",
+                resident_id=task.resident_id,
+                task_id=task.id,
+            )
+            Task.update(escalated_at=now).where(Task.id == task.id).execute()
+    return len(overdue)
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+
+
+def list_tasks(
+    state: str | None = None,
+    *,
+    kind: str | None = None,
+    volunteer_id: int | None = None,
+    resident_id: int | None = None,
+    limit: int | None = 200,
+) -> list[TaskView]:
+    """Tasks newest first, with names instead of ids. `state` may be a state or "unfinished"."""
+    if state is not None and state != "unfinished" and state not in TASK_STATES:
+        raise ValidationError(f"'{state}' is not a task state; use one of: {', '.join(TASK_STATES)}.", field="state")
+    columns = (
+        Task, Resident.name.alias("resident_name"), Resident.phone.alias("resident_phone"),
+        Household.building, Household.unit, Household.room, Grid.name.alias("grid_name"),
+        Volunteer.name.alias("volunteer_name"),
+    )  # fmt: skip
+    query = (
+        Task.select(*columns)
+        .join(Resident, peewee.JOIN.LEFT_OUTER, on=(Task.resident == Resident.id))
+        .join(Household, peewee.JOIN.LEFT_OUTER, on=(Resident.household == Household.id))
+        .switch(Task)
+        .join(Grid, peewee.JOIN.LEFT_OUTER, on=(Task.grid == Grid.id))
+        .switch(Task)
+        .join(Volunteer, peewee.JOIN.LEFT_OUTER, on=(Task.volunteer == Volunteer.id))
+        .order_by(Task.id.desc())
+    )
+    if state == "unfinished":
+        query = query.where(Task.state.in_(OPEN_STATES))
+    elif state is not None:
+        query = query.where(Task.state == state)
+    if kind is not None:
+        query = query.where(Task.kind == kind)
+    if volunteer_id is not None:
+        query = query.where(Task.volunteer == volunteer_id)
+    if resident_id is not None:
+        query = query.where(Task.resident == resident_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        TaskView(
+            id=row["id"],
+            kind=row["kind"],
+            state=row["state"],
+            need=row["need"],
+            source=row["source"],
+            resident_id=row["resident"],
+            resident=row["resident_name"] or "",
+            address=format_address(row["building"] or "", row["unit"] or "", row["room"] or ""),
+            phone=row["resident_phone"],
+            grid=row["grid_name"],
+            volunteer_id=row["volunteer"],
+            volunteer=row["volunteer_name"] or "",
+            due_at=row["due_at"],
+            created_at=row["created_at"],
+            done_at=row["done_at"],
+        )
+        for row in query.dicts()
+    ]
+
+
+def task_counts() -> dict[str, int]:
+    """Tasks per state, every state present, in one GROUP BY."""
+    counts = dict.fromkeys(TASK_STATES, 0)
+    for state, count in Task.select(Task.state, peewee.fn.COUNT(Task.id)).group_by(Task.state).tuples():
+        counts[state] = int(count)
+    return counts
+
+
+def help_due_at(at: datetime) -> datetime:
+    """When a help request made at `at` should be done by."""
+    return at + timedelta(hours=HELP_DUE_HOURS)

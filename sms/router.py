@@ -1,0 +1,255 @@
+"""The inbound SMS router, in plain phases: (authenticate: the webhook, before this), record, parse, act, reply.
+
+`receive` records a message in the inbox (idempotent on the provider's id) and nothing else, so a webhook answers
+fast. `process` parses and acts on one recorded message, once: every effect and every reply is written in one
+transaction, and replies only go into the outbox (the dispatcher sends them). `handle` does both.
+
+Who says what:
+- anybody: STOP / 退订 opts the number out (no reply: the carrier confirms); START / 订阅 opts it back in.
+- a resident: 1 / 2 / 3 and the many ways of saying them become a health report (`kit.reports`).
+- a volunteer: "DONE 12" / "完成 12" completes their own task 12 ("DONE" alone, when they have one task).
+- a resident's second contact, after we asked them about the resident: "1" (or any report) is taken as the
+  resident's answer; anything else is shown to an operator.
+- a reply nobody understands is answered with the menu once per number per local day, never in a loop.
+- a number we do not know gets no reply; an operator sees it (an alert, once per number per day).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from kit import outbox
+from kit.alerts import raise_alert
+from kit.clock import utcnow
+from kit.community import community_zone, get_community
+from kit.db import transaction
+from kit.errors import Conflict, InvalidPhone, LinliError, NotFound
+from kit.localtime import local_date
+from kit.models import Message, Resident, Task, Volunteer
+from kit.phones import normalize_phone
+from kit.reports import record_report
+from kit.tasks import OPEN_STATES, complete_task
+from kit.templates import render
+from sms.parser import Intent, parse_reply
+
+log = logging.getLogger(__name__)
+
+FAMILY_WINDOW = timedelta(hours=24)  # a second contact's reply counts for the resident we asked about this long
+
+
+def receive(
+    gateway: str, provider_id: str, peer: str, body: str, *, at: datetime | None = None
+) -> tuple[Message, bool]:
+    """Record an inbound SMS (the sender's number normalised to E.164 when it can be, else kept as it came).
+    Returns the message and whether it was new; a provider's retry returns the first one and False."""
+    try:
+        number = normalize_phone(peer, get_community().region)
+    except InvalidPhone:
+        number = peer.strip()
+    return outbox.record_inbound(gateway=gateway, provider_id=provider_id, peer=number, body=body, at=at)
+
+
+def handle(gateway: str, provider_id: str, peer: str, body: str, *, at: datetime | None = None) -> Message:
+    """Record and act on an inbound SMS (the simulator and tests use this). Returns the message as it ends up."""
+    message, _ = receive(gateway, provider_id, peer, body, at=at)
+    process(message.id)
+    return Message.get_by_id(message.id)
+
+
+def process_pending(limit: int | None = None) -> int:
+    """Act on every recorded message not acted on yet, oldest first (after a crash; the webhook's worker calls it).
+    A message that fails is marked 'error' so it cannot block the ones behind it. Returns how many were processed."""
+    query = (
+        Message.select(Message.id)
+        .where((Message.direction == "in") & (Message.status == "received"))
+        .order_by(Message.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    done = 0
+    for (message_id,) in list(query.tuples()):
+        try:
+            process(message_id)
+        except Exception as error:  # one bad message must not stop the inbox; it is kept, marked and logged
+            log.exception("inbound message %s could not be processed", message_id)
+            outbox.mark_handled(message_id, error=f"{type(error).__name__}: {error}")
+        done += 1
+    return done
+
+
+def process(message_id: int) -> str:
+    """Parse and act on inbound message `message_id` if it is still 'received'; returns a short word for logs:
+    stop, start, well, unwell, help, done, not-found, family, menu, ignored, unknown-sender, already, error."""
+    message = Message.get_or_none(Message.id == message_id)
+    if message is None or message.direction != "in" or message.status != "received":
+        return "already"
+    resident = _resident_of(message)
+    volunteer = Volunteer.get_or_none(Volunteer.phone == message.peer)
+    language = resident.language if resident else volunteer.language if volunteer else get_community().language
+    intent = parse_reply(message.body, language)
+    try:
+        with transaction():
+            if Message.get_by_id(message_id).status != "received":  # another worker got here first
+                return "already"
+            outcome = _act(message, intent, resident, volunteer)
+            outbox.mark_handled(message.id, intent.as_dict())
+    except LinliError as error:
+        log.warning("inbound message %s: %s", message_id, error)
+        outbox.mark_handled(message.id, intent.as_dict(), error=str(error))
+        return "error"
+    return outcome
+
+
+def _resident_of(message: Message) -> Resident | None:
+    if message.resident_id is not None:
+        return Resident.get_or_none(Resident.id == message.resident_id)
+    return Resident.get_or_none(Resident.phone == message.peer)
+
+
+# --- acting ---------------------------------------------------------------------------------------------------
+
+
+def _act(message: Message, intent: Intent, resident: Resident | None, volunteer: Volunteer | None) -> str:
+    if intent.kind == "stop":
+        outbox.opt_out(message.peer, source=f"sms:{message.gateway}")
+        return "stop"
+    if intent.kind == "start":
+        was_out = outbox.opt_in(message.peer)
+        known = resident or volunteer
+        if known is not None or was_out:
+            _reply(message, "opted_in", known.language if known is not None else "")
+        return "start"
+    if volunteer is not None and intent.kind == "done":
+        return _done(message, intent, volunteer)
+    if resident is not None:
+        if intent.kind in ("well", "unwell", "help"):
+            record_report(
+                resident.id,
+                intent.kind,
+                temperature_c=intent.temperature_c,
+                symptoms=intent.symptoms,
+                text=message.body,
+                need=intent.text,
+                channel="sms",
+                message_id=message.id,
+                at=message.created_at,
+            )
+            return intent.kind
+        return _menu(message, "help_text", resident.language)
+    if volunteer is not None:
+        return _menu(message, "volunteer_help_text", volunteer.language)
+    family_of = _asked_about(message)
+    if family_of is not None:
+        return _family(message, intent, family_of)
+    raise_alert(
+        "unknown_sender",
+        f"An SMS from {message.peer}, who is neither a resident nor a volunteer: “{message.body[:200]}”. "
+        "If they belong to the community, add them; nothing was sent back.",
+        key=f"unknown_sender:{message.peer}:{_today(message)}",
+        severity="info",
+    )
+    return "unknown-sender"
+
+
+def _today(message: Message) -> str:
+    return local_date(message.created_at or utcnow(), community_zone()).isoformat()
+
+
+def _reply(
+    message: Message,
+    template: str,
+    language: str,
+    *,
+    key: str | None = None,
+    volunteer_id: int | None = None,
+    **values: object,
+) -> Message:
+    return outbox.queue(
+        outbox.Draft(
+            peer=message.peer,
+            body=render(template, language or get_community().language, **values),
+            kind="reply",
+            key=key or f"reply:{message.id}",
+            language=language,
+            resident_id=message.resident_id,
+            volunteer_id=volunteer_id,
+            priority=outbox.PRIORITY_REPLY,
+        )
+    )
+
+
+def _menu(message: Message, template: str, language: str) -> str:
+    """The menu, once per number per local day: a second reply nobody understands gets nothing."""
+    key = f"helptext:{message.peer}:{_today(message)}"
+    if Message.select().where(Message.key == key).exists():
+        return "ignored"
+    _reply(message, template, language, key=key)
+    return "menu"
+
+
+def _done(message: Message, intent: Intent, volunteer: Volunteer) -> str:
+    number = intent.task_number
+    if number is None:
+        mine = list(
+            Task.select(Task.id).where((Task.volunteer == volunteer.id) & Task.state.in_(OPEN_STATES)).limit(2).tuples()
+        )
+        number = mine[0][0] if len(mine) == 1 else None
+    if number is None:
+        _reply(message, "task_not_found", volunteer.language, volunteer_id=volunteer.id, task="")
+        return "not-found"
+    try:
+        complete_task(number, volunteer_id=volunteer.id, actor=f"sms:{volunteer.phone}")
+    except (NotFound, Conflict):
+        _reply(message, "task_not_found", volunteer.language, volunteer_id=volunteer.id, task=number)
+        return "not-found"
+    return "done"
+
+
+# --- a resident's second contact -----------------------------------------------------------------------------
+
+
+def _asked_about(message: Message) -> Resident | None:
+    """The resident we last asked this number about as their second contact, within the last day."""
+    since = (message.created_at or utcnow()) - FAMILY_WINDOW
+    asked = (
+        Message.select(Message.resident)
+        .where(
+            (Message.direction == "out")
+            & (Message.kind == "second_contact")
+            & (Message.peer == message.peer)
+            & (Message.created_at >= since)
+            & Message.resident.is_null(False)
+        )
+        .order_by(Message.id.desc())
+        .scalar()
+    )
+    return Resident.get_or_none(Resident.id == asked) if asked is not None else None
+
+
+def _family(message: Message, intent: Intent, resident: Resident) -> str:
+    if intent.kind in ("well", "unwell", "help"):
+        record_report(
+            resident.id,
+            intent.kind,
+            temperature_c=intent.temperature_c,
+            symptoms=intent.symptoms,
+            text=message.body,
+            need=intent.text,
+            channel="family",
+            message_id=message.id,
+            at=message.created_at,
+            acknowledge=False,
+            actor=f"family:{message.peer}",
+        )
+        template = "ack_family_well" if intent.kind == "well" else "ack_family_unwell"
+        _reply(message, template, resident.language, name=resident.name)
+        return "family"
+    raise_alert(
+        "family_reply",
+        f"{message.peer}, the second contact of {resident.name}, replied: “{message.body[:200]}”. "
+        "Read it and call them back if needed.",
+        key=f"family_reply:{message.id}",
+        resident_id=resident.id,
+    )
+    return "family"
