@@ -9,6 +9,9 @@ from linli.cli.context import Kit, LinliGroup
 from linli.cli.demo import demo_data
 from linli.cli.exporting import export_group
 from linli.cli.importing import import_group
+from linli.cli.notices import notice_group
+from linli.cli.operations import checkin_group, dispatch_command, parse_command, run_due_command
+from linli.cli.records import export_messages, export_reports, export_tasks
 from linli.cli.residents import residents
 from linli.cli.volunteers import volunteers
 
@@ -59,3 +62,11 @@ main.add_command(volunteers)
 main.add_command(import_group)
 main.add_command(export_group)
 main.add_command(demo_data)
+main.add_command(notice_group)
+main.add_command(run_due_command)
+main.add_command(dispatch_command)
+main.add_command(checkin_group)
+main.add_command(parse_command)
+export_group.add_command(export_reports)
+export_group.add_command(export_messages)
+export_group.add_command(export_tasks)

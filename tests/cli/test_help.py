@@ -63,6 +63,19 @@ def test_the_walk_finds_every_command_group_and_subcommand() -> None:
         ("import", "residents"),
         ("export",),
         ("export", "residents"),
+        ("export", "reports"),
+        ("export", "messages"),
+        ("export", "tasks"),
+        ("demo-data",),
+        ("notice",),
+        ("notice", "send"),
+        ("notice", "list"),
+        ("notice", "show"),
+        ("run-due",),
+        ("dispatch",),
+        ("checkin",),
+        ("checkin", "start"),
+        ("parse",),
     }
     assert expected <= set(ALL)
 

@@ -1,0 +1,112 @@
+"""`linli export reports|messages|tasks`: the day's health reports, messages and tasks for the street office.
+
+The commands are attached to the `export` group in main.py (`export_group.add_command(export_reports)`, ...).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import click
+
+from kit.errors import ValidationError
+from kit.exporter import FORMATS, default_encoding, export_to_path, write
+from kit.models import TASK_STATES
+from kit.records import MESSAGE_COLUMNS, REPORT_COLUMNS, TASK_COLUMNS, message_rows, report_rows, task_rows
+from kit.residents import parse_date
+from linli.cli.context import Kit, pass_kit
+from linli.cli.exporting import stdout_bytes, stdout_is_terminal
+from linli.cli.output import counted
+
+Command = Callable[..., Any]
+
+
+def _common(function: Command) -> Command:
+    for option in reversed(
+        [
+            click.option(
+                "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="File format."
+            ),
+            click.option("--date", "day_text", metavar="DATE", help="Only this local date, e.g. 2026-11-20."),
+            click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file, not stdout."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _day(text: str | None) -> date | None:
+    return parse_date(text, "date", "date") if text else None
+
+
+def _write(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], fmt: str, output: str | None, what: str) -> None:
+    if output:
+        count = export_to_path(rows, columns, fmt, output)
+        click.echo(f"Exported {counted(count, what)} to {output}.", err=True)
+        return
+    if fmt == "xlsx" and stdout_is_terminal():
+        raise ValidationError("An XLSX workbook cannot be shown in a terminal; write it to a file with -o FILE.xlsx.")
+    binary = stdout_bytes()
+    if fmt == "xlsx":
+        write(rows, columns, fmt, binary)
+        binary.flush()
+        return
+    text = io.TextIOWrapper(binary, encoding=default_encoding(fmt, to_file=False), newline="")
+    try:
+        write(rows, columns, fmt, text)
+        text.flush()
+    finally:
+        text.detach()
+
+
+@click.command("reports")
+@_common
+@pass_kit
+def export_reports(kit: Kit, fmt: str, day_text: str | None, output: str | None) -> None:
+    """Export health reports (by SMS, keypad, door visit or operator), with each resident's name,
+    phone, grid and address. Times are local, with the offset.
+
+    \b
+    Example:
+      linli export reports --date 2026-11-20 --format csv -o 健康报告-1120.csv
+    """
+    kit.open(create=False)
+    day = _day(day_text)
+    _write(report_rows(day), REPORT_COLUMNS, fmt, output, "report")
+
+
+@click.command("messages")
+@_common
+@click.option("--direction", type=click.Choice(("in", "out")), help="Only messages received (in) or sent (out).")
+@pass_kit
+def export_messages(kit: Kit, fmt: str, day_text: str | None, output: str | None, direction: str | None) -> None:
+    """Export the messages in and out, with their status, the resident's or volunteer's name and,
+    for replies, what the parser made of them.
+
+    \b
+    Example:
+      linli export messages --direction in --date 2026-11-20 --format json -o replies.json
+    """
+    kit.open(create=False)
+    day = _day(day_text)
+    _write(message_rows(day, direction), MESSAGE_COLUMNS, fmt, output, "message")
+
+
+@click.command("tasks")
+@_common
+@click.option("--state", type=click.Choice(TASK_STATES), help="Only tasks in this state.")
+@pass_kit
+def export_tasks(kit: Kit, fmt: str, day_text: str | None, output: str | None, state: str | None) -> None:
+    """Export tasks (help requests, errands, door-knocks, ...) created on a day or ever, with the
+    resident, address, grid and volunteer.
+
+    \b
+    Example:
+      linli export tasks --state open --format xlsx -o open-tasks.xlsx
+    """
+    kit.open(create=False)
+    day = _day(day_text)
+    _write(task_rows(day, state), TASK_COLUMNS, fmt, output, "task")
