@@ -93,6 +93,25 @@ def volunteer_figures() -> dict[str, int]:
     return {"total": int(total), "active": int(active_count or 0)}
 
 
+def today_figures() -> dict[str, Any]:
+    """Today's check-in (asked, answered, silent, escalated, ...), open alerts, open tasks and the outbox."""
+    from kit.alerts import count_open
+    from kit.checkin import round_summary
+    from kit.outbox import counts_by_status
+    from kit.tasks import task_counts
+
+    summary = round_summary()
+    return {
+        "date": summary["date"],
+        "checkin": summary["total"],
+        "rounds": len(summary["rounds"]),
+        "open_alerts": count_open(),
+        "tasks": task_counts(),
+        "outbox": counts_by_status("out"),
+        "inbox": counts_by_status("in"),
+    }
+
+
 def community_status() -> dict[str, Any]:
     """Everything `linli status` shows, as a JSON-ready dict."""
     return {
@@ -100,4 +119,5 @@ def community_status() -> dict[str, Any]:
         "schema": schema_figures(),
         "residents": resident_figures(),
         "volunteers": volunteer_figures(),
+        "today": today_figures(),
     }

@@ -83,6 +83,18 @@ def status(kit: Kit, as_json: bool) -> None:
         ("Opted out", f"{residents['opted_out']:,}"),
         ("Volunteers", f"{volunteers['total']:,} ({volunteers['active']:,} active)"),
     ]
+    today = figures["today"]
+    checkin = today["checkin"]
+    rows += [
+        (
+            "Check-in",
+            f"{today['date']}: asked {checkin['asked']:,}, answered {checkin['answered']:,}, silent {checkin['silent']:,}, "
+            f"escalated {checkin['escalated']:,}",
+        ),
+        ("Alerts", f"{today['open_alerts']:,} open"),
+        ("Tasks", _counts(today["tasks"]) or "none"),
+        ("Outbox", _counts(today["outbox"]) or "empty"),
+    ]
     echo_card(rows)
 
 

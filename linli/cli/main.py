@@ -13,6 +13,7 @@ from linli.cli.notices import notice_group
 from linli.cli.operations import checkin_group, dispatch_command, parse_command, run_due_command
 from linli.cli.records import export_messages, export_reports, export_tasks
 from linli.cli.residents import residents
+from linli.cli.serving import serve
 from linli.cli.volunteers import volunteers
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
@@ -67,6 +68,7 @@ main.add_command(run_due_command)
 main.add_command(dispatch_command)
 main.add_command(checkin_group)
 main.add_command(parse_command)
+main.add_command(serve)
 export_group.add_command(export_reports)
 export_group.add_command(export_messages)
 export_group.add_command(export_tasks)

@@ -459,7 +459,7 @@ def test_volunteer_with_an_unknown_skill_is_refused(run: Run, community: Communi
 def test_status_json_counts_the_community(run: Run, registered: list[dict[str, Any]]) -> None:
     assert run("volunteers", "add", "--name", "李明", "--phone", "13900139000", "--grid", "第3网格").exit_code == 0
     figures = json.loads(run("status", "--json").stdout)
-    assert set(figures) == {"community", "schema", "residents", "volunteers"}
+    assert set(figures) == {"community", "schema", "residents", "volunteers", "today"}
     assert figures["community"]["name"] == "幸福里社区"
     assert figures["schema"]["version"] == figures["schema"]["latest"] >= 1
     residents = figures["residents"]
@@ -518,3 +518,24 @@ def test_config_lists_every_setting_with_secrets_masked(
 def test_config_with_a_missing_file_is_one_line(run: Run, tmp_path: Path) -> None:
     line = one_line_error(run("--config", tmp_path / "none.toml", "config"))
     assert line == f"Configuration problem: Configuration file {tmp_path / 'none.toml'} does not exist."
+
+
+def test_status_shows_todays_round_alerts_tasks_and_outbox(run: Run, community: Community) -> None:
+    from kit.checkin import start_round
+    from kit.config import CheckinSettings
+    from kit.residents import ResidentInput, add_resident
+
+    add_resident(ResidentInput(name="王秀英", phone="13800138000", grid="第1网格"), actor="test")
+    add_resident(ResidentInput(name="张桂兰", grid="第1网格"), actor="test")  # no phone: straight to a door-knock
+    start_round(settings=CheckinSettings(), actor="test")
+    result = run("status", "--json")
+    assert result.exit_code == 0, result.output
+    today = json.loads(result.output)["today"]
+    assert today["date"] == "2026-11-20"
+    assert today["checkin"]["asked"] == 2
+    assert today["checkin"]["answered"] == 0
+    assert today["checkin"]["door_knock"] == 1
+    assert today["outbox"] == {"queued": 1}
+    assert today["tasks"]["open"] + today["tasks"]["assigned"] == 1
+    human = run("status")
+    assert "Check-in    2026-11-20: asked 2, answered 0, silent 2, escalated 1" in human.output

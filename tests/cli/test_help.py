@@ -76,6 +76,7 @@ def test_the_walk_finds_every_command_group_and_subcommand() -> None:
         ("checkin",),
         ("checkin", "start"),
         ("parse",),
+        ("serve",),
     }
     assert expected <= set(ALL)
 

@@ -1,0 +1,137 @@
+"""The running kit beside the operators: the dispatcher, the scheduler, the webhook server and inbound polling.
+
+Each runs on its own thread (the webhook server with its own asyncio loop), so the terminal UI's event loop never
+waits for them and they never wait for the UI. `linli serve` runs this headless; `linli` and `linli demo` run it
+under the TUI.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from kit.community import community_zone
+from kit.config import Settings
+from kit.dispatcher import Dispatcher, DispatchReport
+from kit.gateway import Gateway
+from kit.scheduling import InProcessScheduler
+from linli.gateways import build_gateways
+
+log = logging.getLogger(__name__)
+
+DISPATCH_IDLE_SECONDS = 1.0
+SCHEDULER_TICK_SECONDS = 1.0
+
+
+class Runtime:
+    """Start with `start()`, stop with `stop()`; `wake()` nudges the dispatcher after something was queued."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        webhooks: bool = True,
+        gateways: dict[str, Gateway] | None = None,
+        host: str | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.gateways = gateways if gateways is not None else build_gateways(settings)
+        self.scheduler = InProcessScheduler(settings)
+        self._stopping = threading.Event()
+        self._nudge = threading.Event()
+        self.dispatcher = Dispatcher(self.gateways, settings.dispatch, community_zone(), sleep=self._pause)
+        self.last_dispatch = DispatchReport()
+        self.last_error = ""
+        self.server: Any = None
+        if webhooks:
+            self.server = self._webhook_server(host, port)
+        self._threads: list[threading.Thread] = []
+
+    def _webhook_server(self, host: str | None, port: int | None) -> Any:
+        from ivr.webhooks import add_voice_routes
+        from linli.server import WebhookServer, sms_handlers
+
+        def voice_routes(app: Any) -> None:
+            add_voice_routes(app, self.settings.twilio)
+
+        return WebhookServer(self.settings, **sms_handlers(), extra_routes=[voice_routes], host=host, port=port)
+
+    @property
+    def polls_inbound(self) -> bool:
+        """Twilio with no public URL: inbound SMS are fetched from the REST API instead of pushed to us."""
+        return self.settings.gateway.sms == "twilio" and not self.settings.twilio.public_url
+
+    def start(self) -> Runtime:
+        if self.server is not None:
+            self.server.start()
+        self._spawn("linli-dispatch", self._dispatch_loop)
+        self._spawn("linli-scheduler", self._schedule_loop)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self._nudge.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+        if self.server is not None:
+            self.server.stop()
+
+    def _pause(self, seconds: float) -> None:
+        """The dispatcher's pacing pause, cut short when the runtime stops."""
+        self._stopping.wait(seconds)
+
+    def wake(self) -> None:
+        """Something was queued: let the dispatcher look now instead of at its next idle tick."""
+        self._nudge.set()
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _dispatch_loop(self) -> None:
+        try:
+            self.last_dispatch = self.dispatcher.reconcile()
+        except Exception as error:
+            self._failed("reconciling the outbox", error)
+        while not self._stopping.is_set():
+            try:
+                report = self.dispatcher.step()
+                self.last_dispatch = report
+            except Exception as error:  # keep dispatching; the failure is logged and shown
+                self._failed("dispatching", error)
+                report = DispatchReport()
+            if report.total == 0:
+                self._nudge.wait(DISPATCH_IDLE_SECONDS)
+                self._nudge.clear()
+
+    def _schedule_loop(self) -> None:
+        self.scheduler.run_now()
+        seconds_to_poll = 0.0
+        while not self._stopping.wait(SCHEDULER_TICK_SECONDS):
+            self.scheduler.run_pending()
+            if self.polls_inbound:
+                seconds_to_poll -= SCHEDULER_TICK_SECONDS
+                if seconds_to_poll <= 0:
+                    seconds_to_poll = float(self.settings.twilio.poll_seconds)
+                    self._poll()
+            self._nudge.set()  # the scheduler may have queued a round or a ladder step
+
+    def _poll(self) -> None:
+        from sms import router
+        from sms.twilio_poll import poll_inbound
+
+        gateway = self.gateways["sms"]
+        try:
+            if poll_inbound(gateway, self.settings.twilio, router.receive):  # type: ignore[arg-type]
+                router.process_pending()
+        except Exception as error:
+            self._failed("polling for inbound SMS", error)
+
+    def _failed(self, doing: str, error: Exception) -> None:
+        log.exception("%s failed", doing)
+        self.last_error = f"{doing}: {type(error).__name__}: {error}"
