@@ -88,8 +88,8 @@ def status(kit: Kit, as_json: bool) -> None:
     rows += [
         (
             "Check-in",
-            f"{today['date']}: asked {checkin['asked']:,}, answered {checkin['answered']:,}, silent {checkin['silent']:,}, "
-            f"escalated {checkin['escalated']:,}",
+            f"{today['date']}: asked {checkin['asked']:,}, answered {checkin['answered']:,}, "
+            f"silent {checkin['silent']:,}, escalated {checkin['escalated']:,}",
         ),
         ("Alerts", f"{today['open_alerts']:,} open"),
         ("Tasks", _counts(today["tasks"]) or "none"),
