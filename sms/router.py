@@ -16,7 +16,9 @@ Who says what:
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 from datetime import datetime, timedelta
 
 from kit import outbox
@@ -38,15 +40,18 @@ log = logging.getLogger(__name__)
 FAMILY_WINDOW = timedelta(hours=24)  # a second contact's reply counts for the resident we asked about this long
 
 
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
 def receive(
     gateway: str, provider_id: str, peer: str, body: str, *, at: datetime | None = None
 ) -> tuple[Message, bool]:
     """Record an inbound SMS (the sender's number normalised to E.164 when it can be, else kept as it came).
     Returns the message and whether it was new; a provider's retry returns the first one and False."""
-    try:
-        number = normalize_phone(peer, get_community().region)
-    except InvalidPhone:
-        number = peer.strip()
+    number = peer.strip()
+    if not _E164.match(number):  # providers send E.164 already; the simulator and people may not
+        with contextlib.suppress(InvalidPhone):
+            number = normalize_phone(peer, get_community().region)
     return outbox.record_inbound(gateway=gateway, provider_id=provider_id, peer=number, body=body, at=at)
 
 
@@ -62,7 +67,7 @@ def process_pending(limit: int | None = None) -> int:
     A message that fails is marked 'error' so it cannot block the ones behind it. Returns how many were processed."""
     query = (
         Message.select(Message.id)
-        .where((Message.direction == "in") & (Message.status == "received"))
+        .where((Message.direction == "in") & (Message.status == "received") & (Message.channel == "sms"))
         .order_by(Message.id)
     )
     if limit is not None:

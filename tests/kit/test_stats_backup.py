@@ -44,7 +44,19 @@ def test_community_status_counts_everything(neighbours: None) -> None:
             "opted_out": 0,
         },
         "volunteers": {"total": 2, "active": 1},
-    }
+        "today": {
+            "date": "2026-11-20",
+            "checkin": {
+                "asked": 0, "answered": 0, "silent": 0, "escalated": 0, "door_knock": 0, "alerted": 0,
+                "opted_out": 0, "well": 0, "unwell": 0, "help": 0, "visited": 0,
+            },
+            "rounds": 0,
+            "open_alerts": 0,
+            "tasks": {"open": 0, "assigned": 0, "accepted": 0, "done": 0, "cancelled": 0},
+            "outbox": {},
+            "inbox": {},
+        },
+    }  # fmt: skip
 
 
 def test_status_of_an_empty_community(community: Community) -> None:

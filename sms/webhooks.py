@@ -1,0 +1,224 @@
+"""Twilio's SMS webhooks for the aiohttp app: inbound messages and delivery status callbacks.
+
+Each request goes through the plain phases: authenticate (X-Twilio-Signature over the URL rebuilt from the
+configured public URL, never from the request's Host or scheme), record (idempotent on MessageSid), answer.
+Parsing and acting on an inbound message happen later, in the inbound worker the handler wakes; replies go
+through the outbox, never in the TwiML answer.
+
+Database work is blocking, so it runs through `WebhookContext.run_blocking` (a one-thread executor in the
+server), which keeps the event loop free while SQLite waits for a lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from aiohttp import web
+from multidict import MultiDictProxy
+from twilio.request_validator import HMAC_SHA1, RequestValidator, get_signature_algorithm
+from twilio.twiml.messaging_response import MessagingResponse
+
+from kit.models import Message
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+INBOUND_PATH = "/twilio/sms"
+STATUS_PATH = "/twilio/sms/status"
+EMPTY_TWIML = MessagingResponse().to_xml()  # '<?xml version="1.0" encoding="UTF-8"?><Response />'
+STATUS_GRACE_SECONDS = 2.0  # a callback can beat the dispatcher's commit of the sid; look again for this long
+
+
+class Receive(Protocol):
+    def __call__(
+        self, gateway: str, provider_id: str, peer: str, body: str, *, at: datetime | None = None
+    ) -> tuple[Message, bool]: ...
+
+
+class RecordStatus(Protocol):
+    def __call__(
+        self, provider_id: str, status: str, *, gateway: str = "", error_code: str = "", error: str = ""
+    ) -> Message | None: ...
+
+
+RunBlocking = Callable[[Callable[[], T]], Awaitable[T]]
+
+
+async def run_inline(call: Callable[[], T]) -> T:
+    """A RunBlocking that runs the call on the loop itself (tests; tiny calls)."""
+    return call()
+
+
+class TwilioSignature:
+    """Checks X-Twilio-Signature for requests to this kit's public URL.
+
+    Twilio signs the URL it was configured with; Linli rebuilds it as `public_url` + the request's path and
+    query. Like twilio's RequestValidator it accepts the URL with or without an explicit default port, but it
+    tries the configured form first, and it computes the legacy HMAC-SHA1 signature in one pass over the sorted
+    form (the same string RequestValidator.compute_signature signs; the tests hold it to that). Other algorithms
+    named in X-Twilio-Webhooks-Signature-Settings go to RequestValidator."""
+
+    def __init__(self, public_url: str, auth_token: str) -> None:
+        self.public_url = public_url.rstrip("/")
+        self.configured = bool(self.public_url and auth_token)
+        self._token = auth_token.encode()
+        self._validator = RequestValidator(auth_token or "-")
+        self._bases = _with_and_without_port(self.public_url) if self.public_url else []
+
+    def url_for(self, path_qs: str) -> str:
+        return self.public_url + path_qs
+
+    def compute(self, url: str, params: Mapping[str, str], algorithm: str = HMAC_SHA1) -> str:
+        if algorithm.upper() != HMAC_SHA1:
+            return str(self._validator.compute_signature(url, params, algorithm))
+        signed = url + "".join(name + value for name, value in sorted(set(params.items())))
+        return base64.b64encode(hmac.new(self._token, signed.encode(), hashlib.sha1).digest()).decode()
+
+    def valid(self, path_qs: str, params: Mapping[str, str], signature: str, settings_header: str = "") -> bool:
+        if not (self.configured and signature):
+            return False
+        algorithm = get_signature_algorithm(settings_header)
+        for base in self._bases:
+            try:
+                expected = self.compute(base + path_qs, params, algorithm)
+            except ValueError:  # an algorithm twilio-python does not know
+                return False
+            if hmac.compare_digest(expected.encode(), signature.encode()):
+                return True
+        return False
+
+
+def _with_and_without_port(url: str) -> list[str]:
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    if parts.port is None and default is not None:
+        other = f"{parts.netloc}:{default}"
+    elif parts.port is not None and parts.port == default:
+        other = parts.netloc.rsplit(":", 1)[0]
+    else:
+        return [url]
+    return [url, urlunsplit((parts.scheme, other, parts.path, parts.query, parts.fragment))]
+
+
+@dataclass
+class WebhookContext:
+    """What every provider route needs; the server stores it in the app under CONTEXT for route adders.
+
+    `run_blocking(call)` runs `call` off the loop and returns once its work is committed. Calls may share a
+    transaction with others and may be run a second time after a rollback, so they must be database work only
+    (no messages sent, no HTTP requests from inside them)."""
+
+    signature: TwilioSignature
+    run_blocking: RunBlocking[Any]
+    wake: Callable[[], None]  # tell the inbound worker there is something to process
+
+
+CONTEXT = web.AppKey("linli.webhook_context", WebhookContext)
+
+
+async def verified_form(request: web.Request, signature: TwilioSignature) -> MultiDictProxy[str] | None:
+    """The request's form if it carries a valid Twilio signature for our public URL, else None."""
+    if not signature.configured:
+        log.warning(
+            "refused a webhook to %s: set twilio.public_url (or LINLI_PUBLIC_URL) and twilio.auth_token "
+            "so Twilio's signature can be checked",
+            request.path,
+        )
+        return None
+    header = request.headers.get("X-Twilio-Signature", "")
+    if not header:
+        return None
+    form = await request.post()
+    if not all(isinstance(value, str) for value in form.values()):
+        return None  # Twilio posts url-encoded forms; an uploaded file is not from Twilio
+    fields: MultiDictProxy[str] = form  # type: ignore[assignment]
+    settings_header = request.headers.get("X-Twilio-Webhooks-Signature-Settings", "")
+    if not signature.valid(request.raw_path, fields, header, settings_header):
+        return None
+    return fields
+
+
+def _forbidden() -> web.Response:
+    return web.Response(status=403, text="Forbidden: the X-Twilio-Signature does not match.\n")
+
+
+class SmsWebhooks:
+    """The two Twilio SMS routes, on injected callables: `receive` stores an inbound message (idempotent on the
+    provider's id) and `record_status` applies a status callback (idempotent, out-of-order safe)."""
+
+    def __init__(
+        self,
+        context: WebhookContext,
+        *,
+        receive: Receive,
+        record_status: RecordStatus,
+        status_grace: float = STATUS_GRACE_SECONDS,
+    ) -> None:
+        self.context = context
+        self.receive = receive
+        self.record_status = record_status
+        self.status_grace = status_grace
+
+    def add_to(self, app: web.Application) -> None:
+        app.router.add_post(INBOUND_PATH, self.inbound)
+        app.router.add_post(STATUS_PATH, self.status)
+
+    async def inbound(self, request: web.Request) -> web.Response:
+        form = await verified_form(request, self.context.signature)
+        if form is None:
+            return _forbidden()
+        sid = form.get("MessageSid") or form.get("SmsSid") or ""
+        peer = form.get("From", "")
+        if not sid or not peer:
+            return web.Response(status=400, text="MessageSid and From are required.\n")
+        call = partial(self.receive, "twilio", sid, peer, form.get("Body", ""))
+        try:
+            _, created = await self.context.run_blocking(call)
+        except Exception:
+            log.exception("could not store inbound message %s from %s", sid, peer)
+            return web.Response(status=503, text="Could not store the message; try again.\n")
+        if created:
+            self.context.wake()
+        return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+    async def status(self, request: web.Request) -> web.Response:
+        form = await verified_form(request, self.context.signature)
+        if form is None:
+            return _forbidden()
+        sid = form.get("MessageSid") or form.get("SmsSid") or ""
+        status = form.get("MessageStatus") or form.get("SmsStatus") or ""
+        if not sid or not status:
+            return web.Response(status=400, text="MessageSid and MessageStatus are required.\n")
+        call = partial(
+            self.record_status,
+            sid,
+            status,
+            gateway="twilio",
+            error_code=form.get("ErrorCode", ""),
+            error=form.get("ErrorMessage", ""),
+        )
+        try:
+            found = await self.context.run_blocking(call)
+            loop = asyncio.get_running_loop()
+            deadline, delay = loop.time() + self.status_grace, 0.1
+            while found is None and loop.time() < deadline:
+                # The callback may have beaten the dispatcher's commit of this sid: look again shortly.
+                await asyncio.sleep(min(delay, deadline - loop.time()))
+                delay *= 2
+                found = await self.context.run_blocking(call)
+        except Exception:
+            log.exception("could not record status %s for %s", status, sid)
+            return web.Response(status=503, text="Could not record the status; try again.\n")
+        if found is None:
+            log.info("status %s for %s: no such message in the outbox", status, sid)
+        return web.Response(status=204)

@@ -1,0 +1,1 @@
+"""Local stand-ins for providers (loopback only), used by tests and benchmarks."""
