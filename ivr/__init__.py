@@ -1,0 +1,9 @@
+"""Voice: keypad menus for residents who can only take a phone call.
+
+- `state`, `flows`: the menus as pure functions `(state, digits) -> Step`; the state travels in the call's URLs.
+- `prompts`: what each step says, per language, from `data/voice/<language>.toml`.
+- `twiml`: a Step rendered as Twilio's TwiML.
+- `calls`: one call's turns (answer, keys, end), recorded once in the inbox; shared by Twilio and the simulator.
+- `outcomes`, `directory`: the kit services behind a call (reports, tasks; residents, notices).
+- `webhooks`, `twilio_voice`, `simulator`: the Twilio routes and the two voice gateways.
+"""
