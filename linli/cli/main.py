@@ -14,6 +14,7 @@ from linli.cli.operations import checkin_group, dispatch_command, parse_command,
 from linli.cli.records import export_messages, export_reports, export_tasks
 from linli.cli.residents import residents
 from linli.cli.serving import serve
+from linli.cli.terminal import can_show_a_terminal_ui, demo, run_operators_ui
 from linli.cli.volunteers import volunteers
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
@@ -39,6 +40,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 def main(ctx: click.Context, db_path: str | None, config_path: str | None) -> None:
     """Linli (邻里): look after a neighbourhood in a crisis, from a terminal and by SMS.
 
+    On a terminal, `linli` alone opens the operators' UI; `linli demo` opens it on a demo community.
     Start with `linli init`, import the register with `linli import residents`, and see the
     community with `linli status`. Every command has --help with an example; a failure prints
     one line and exits with status 2.
@@ -51,7 +53,10 @@ def main(ctx: click.Context, db_path: str | None, config_path: str | None) -> No
     ctx.obj = kit
     ctx.call_on_close(kit.close)
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        if can_show_a_terminal_ui():
+            run_operators_ui(kit)
+        else:
+            click.echo(ctx.get_help())
 
 
 main.add_command(init)
@@ -69,6 +74,7 @@ main.add_command(dispatch_command)
 main.add_command(checkin_group)
 main.add_command(parse_command)
 main.add_command(serve)
+main.add_command(demo)
 export_group.add_command(export_reports)
 export_group.add_command(export_messages)
 export_group.add_command(export_tasks)

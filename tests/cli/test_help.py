@@ -77,6 +77,7 @@ def test_the_walk_finds_every_command_group_and_subcommand() -> None:
         ("checkin", "start"),
         ("parse",),
         ("serve",),
+        ("demo",),
     }
     assert expected <= set(ALL)
 
