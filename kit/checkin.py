@@ -3,7 +3,7 @@
 `start_round` asks everybody in the audience: one `CheckinAsk` each and the prompt queued in their language.
 `advance_ladder` moves every silent resident on, one step at a time:
 
-    asked -> reminded (SMS) -> called (voice) -> second_contact (SMS to a family member, if there is one)
+    asked -> reminded (SMS) -> called (voice, tried twice) -> second_contact (SMS to a family member, if there is one)
           -> door_knock (a task for the grid's volunteer, with a deadline) -> alerted (the task was not done in time)
 
 An answer (`record_answer`, called by `kit.reports`) takes a resident off the ladder at any step. Every step changes
@@ -22,6 +22,10 @@ Decisions
 - Opted-out residents get an ask with stage "opted_out": counted in the summary, never messaged, not on the
   ladder. A resident who opts out mid-ladder leaves it at the next step.
 - A resident with no second contact skips that step: the door-knock comes when the second contact would have.
+- A call that ended busy, unanswered, failed or cancelled is placed once more (key ":call2")
+  `checkin.call_retry_minutes` after it ended; the ladder first looks at a call that long after queueing it,
+  and every `RECHECK` while it is still ringing. The second contact waits from the last call. A call that was
+  picked up is not an answer: only the keypad's report (`record_answer`, channel "voice") takes the resident off.
 """
 
 from __future__ import annotations
@@ -66,6 +70,9 @@ ON_THE_LADDER = ("asked", "reminded", "called", "second_contact", "door_knock")
 ESCALATED = ("called", "second_contact", "door_knock", "alerted")  # beyond the reminder
 PENDING = ("queued", "sending")  # a message that may still go out
 RECHECK = timedelta(minutes=10)  # how soon to look again at an ask whose last message has not gone out yet
+UNANSWERED_CALL = ("busy", "no-answer", "failed", "canceled", "cancelled")  # a call worth placing once more
+IN_FLIGHT = "sent"  # what the outbox calls a call that is ringing or in progress
+RETRY = ":call2"  # the key suffix of the second call
 REACHABLE_CHANNELS = ("sms", "voice", "family")  # an answer by these makes a door-knock needless
 
 BATCH = 2000  # asks moved on per transaction
@@ -86,6 +93,7 @@ class LadderReport:
     opted_out: int = 0  # left the ladder because they opted out
     visited: int = 0  # the door-knock was done before its deadline
     waiting: int = 0  # due, but waiting for quiet hours to end or for the previous message to go out
+    retried: int = 0  # calls placed once more after ending busy, unanswered or failed
 
 
 # --- who is asked -------------------------------------------------------------------------------------------
@@ -271,19 +279,35 @@ def _ask_key(due: _Due, suffix: str = "") -> str:
     return f"checkin:{due.round_id}:{due.resident_id}{suffix}"
 
 
-def _last_sent(due: Iterable[_Due]) -> dict[str, tuple[str, datetime | None]]:
-    """Status and sent time of the message each ask's stage sent last, by key: one prepared statement per 500
-    keys (building the query with peewee costs more than running it)."""
-    keys = [_ask_key(d, _SENT_AT_STAGE[d.stage]) for d in due if d.stage in _SENT_AT_STAGE]
+class _Sent(NamedTuple):
+    """The outbox row of the message a stage sent."""
+
+    status: str
+    sent_at: datetime | None
+    queued_at: datetime
+    changed_at: datetime  # when its status last changed: when a call ended
+
+
+def _last_sent(due: Iterable[_Due]) -> dict[str, _Sent]:
+    """The message each ask's stage sent last (and a called ask's second call), by key: one prepared statement per
+    500 keys (building the query with peewee costs more than running it)."""
+    keys = []
+    for d in due:
+        if d.stage in _SENT_AT_STAGE:
+            keys.append(_ask_key(d, _SENT_AT_STAGE[d.stage]))
+        if d.stage == "called":
+            keys.append(_ask_key(d, RETRY))
     table, key = ("message".join(database.quote), "key".join(database.quote))
     to_python = Message.sent_at.python_value
-    found: dict[str, tuple[str, datetime | None]] = {}
+    found: dict[str, _Sent] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         marks = ", ".join([database.param] * len(chunk))
-        cursor = database.execute_sql(f"SELECT {key}, status, sent_at FROM {table} WHERE {key} IN ({marks})", chunk)
-        for found_key, status, sent_at in cursor.fetchall():
-            found[found_key] = (status, to_python(sent_at))
+        cursor = database.execute_sql(
+            f"SELECT {key}, status, sent_at, created_at, updated_at FROM {table} WHERE {key} IN ({marks})", chunk
+        )
+        for found_key, status, sent_at, created_at, updated_at in cursor.fetchall():
+            found[found_key] = _Sent(status, to_python(sent_at), to_python(created_at), to_python(updated_at))
     return found
 
 
@@ -323,6 +347,7 @@ class _Ladder:
             "called": _hours(settings.second_contact_after_hours),
             "second_contact": _hours(settings.door_knock_after_hours),
         }
+        self.retry = timedelta(minutes=settings.call_retry_minutes)
         self.expiries: dict[int, datetime] = {}
         self.report = LadderReport()
 
@@ -355,25 +380,47 @@ class _Ladder:
                 )
                 report.waiting += 1
                 continue
-            status, sent_at = sent.get(_ask_key(ask, _SENT_AT_STAGE[ask.stage]), ("", None))
+            last = sent.get(_ask_key(ask, _SENT_AT_STAGE[ask.stage]))
+            expires = self._expiry(ask)
+            live = now < expires
+            if ask.stage == "called":
+                retried = sent.get(_ask_key(ask, RETRY))
+                if retried is None and last is not None and last.status in UNANSWERED_CALL and live:
+                    at = max(now, last.changed_at + self.retry)
+                    drafts.append(_call(ask, expires, suffix=RETRY, not_before=at))
+                    moves.append(_Move(ask.ask_id, "called", at, "", ask.task_id, None))
+                    report.retried += 1
+                    continue
+                last = retried or last
+            status, sent_at = (last.status, last.sent_at) if last else ("", None)
             if sent_at is None and status in PENDING:
                 moves.append(_Move(ask.ask_id, ask.stage, now + RECHECK, "", ask.task_id, None))
                 report.waiting += 1
                 continue
-            if sent_at is not None and sent_at + waits[ask.stage] > now:
+            if ask.stage == "called" and last is not None:
+                # The second contact waits from the last call: from when it went out, else from when it was queued
+                # (the ladder looked early, to place the call again if it ended unanswered).
+                since = sent_at or last.queued_at
+                if since + waits["called"] > now:
+                    later = since + waits["called"]
+                    if status == IN_FLIGHT and retried is None:  # still ringing: look again soon
+                        later = min(later, now + RECHECK)
+                    moves.append(_Move(ask.ask_id, ask.stage, later, "", ask.task_id, None))
+                    continue
+            elif sent_at is not None and sent_at + waits[ask.stage] > now:
                 moves.append(_Move(ask.ask_id, ask.stage, sent_at + waits[ask.stage], "", ask.task_id, None))
                 continue
-            expires = self._expiry(ask)
-            live = now < expires
             if ask.stage == "asked":
                 if live and ask.phone:
                     drafts.append(_reminder(ask, expires))
                 moves.append(_Move(ask.ask_id, "reminded", now + waits["reminded"], "", ask.task_id, None))
                 report.reminded += 1
             elif ask.stage == "reminded":
+                look = now + waits["called"]
                 if live and ask.phone:
                     drafts.append(_call(ask, expires))
-                moves.append(_Move(ask.ask_id, "called", now + waits["called"], "", ask.task_id, None))
+                    look = now + min(waits["called"], self.retry)  # in time to place it again if it goes unanswered
+                moves.append(_Move(ask.ask_id, "called", look, "", ask.task_id, None))
                 report.called += 1
             elif ask.stage == "called" and ask.second_phone and ask.second_phone != ask.phone:
                 if live:
@@ -413,18 +460,20 @@ def _reminder(ask: _Due, expires: datetime) -> Draft:
     )
 
 
-def _call(ask: _Due, expires: datetime) -> Draft:
-    """The check-in call: the voice gateway speaks `body` and reads the keypad."""
+def _call(ask: _Due, expires: datetime, *, suffix: str = ":call", not_before: datetime | None = None) -> Draft:
+    """The check-in call (`suffix` ":call2" for the second try): the voice gateway speaks `body` and reads the
+    keypad."""
     return Draft(
         peer=ask.phone or "",
         body=render("checkin_call", ask.language),
         kind="checkin_call",
-        key=_ask_key(ask, ":call"),
+        key=_ask_key(ask, suffix),
         channel="voice",
         language=ask.language,
         resident_id=ask.resident_id,
         round_id=ask.round_id,
         priority=PRIORITY_CHECKIN,
+        not_before=not_before,
         expires_at=expires,
     )
 

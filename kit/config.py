@@ -65,6 +65,7 @@ class CheckinSettings:
     audience: str = setting("all", 'Who is asked: "all", "monitored", "grid:NAME" or "tag:NAME".')
     reminder_after_hours: float = setting(3.0, "Hours of silence before the reminder SMS.")
     call_after_hours: float = setting(2.0, "Hours after the reminder before the voice call.")
+    call_retry_minutes: int = setting(20, "Minutes after a busy, unanswered or failed call before one more try.")
     second_contact_after_hours: float = setting(1.0, "Hours after the call before the second contact is tried.")
     door_knock_after_hours: float = setting(1.0, "Hours after the second contact before a door-knock task.")
     door_knock_deadline_hours: float = setting(3.0, "Hours a volunteer has to knock before an alert is raised.")

@@ -10,8 +10,12 @@
     ''')
 
 '<' is what Linli sent (and the gateway took), '>' what the person sent. A line may start with the local time
-("12:00 +86... < ..."); then the time is checked too. A voice call reads '< [call] ...'. `expect` compares the lines
-not yet expected for the numbers its script names, in the order they happened, and marks them seen.
+("12:00 +86... < ..."); then the time is checked too. A voice call reads '< [call] ...', how it ended '- [busy]',
+and keys pressed on it '> [keys] 1'. `expect` compares the lines not yet expected for the numbers its script names,
+in the order they happened, and marks them seen.
+
+Calls go to a gateway that takes them at once, unless `voice` is given: with `ivr.simulator.SimulatorVoiceGateway`
+a test acts as the resident (`convo.voice.press(phone, "1")`, `.busy(phone)`, `.no_answer(phone)`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import itertools
 import re
 import textwrap
+from collections.abc import Callable
 from datetime import datetime, time, timedelta, timezone
 
 from peewee import fn
@@ -28,13 +33,15 @@ from kit.clock import FixedClock
 from kit.community import community_zone
 from kit.config import CheckinSettings, DispatchSettings
 from kit.dispatcher import Dispatcher, DispatchReport
+from kit.gateway import Gateway
 from kit.localtime import at_local, parse_hhmm, to_local
-from kit.models import CheckinAsk, CheckinRound, Message, Task
+from kit.models import CheckinAsk, CheckinRound, Message, MessageEvent, Task
 from kit.tasks import OPEN_STATES, escalate_overdue
 from sms.router import handle, process_pending
 from sms.simulator import SimulatorGateway
 
 _TIMED = re.compile(r"^\d\d:\d\d ")
+_UNANSWERED = ("busy", "no-answer", "failed")
 
 
 class Conversation:
@@ -45,6 +52,8 @@ class Conversation:
         checkin: CheckinSettings | None = None,
         dispatch: DispatchSettings | None = None,
         tick: timedelta = timedelta(hours=1),
+        voice: Gateway | None = None,
+        people: Callable[[], None] | None = None,
     ) -> None:
         self.clock = clock
         self.checkin = checkin or CheckinSettings()
@@ -52,13 +61,14 @@ class Conversation:
         self.zone = community_zone()
         self.tick = tick
         self.dispatcher = Dispatcher(
-            {"sms": SimulatorGateway(), "voice": SimulatorGateway(channel="voice")},
+            {"sms": SimulatorGateway(), "voice": voice or SimulatorGateway(channel="voice")},
             self.dispatch,
             self.zone,
             sleep=lambda _seconds: None,
         )
+        self.people = people  # what people do at every moment the clock stops at, after Linli has run
         self._inbound = itertools.count(1)
-        self._seen: set[int] = set()
+        self._seen: set[float] = set()
 
     # --- moving time and running the loop -----------------------------------------------------------------
 
@@ -98,6 +108,8 @@ class Conversation:
         while self.clock.now() < target:
             self.clock.set(self._next_moment(target))
             self.run_due(dispatch=dispatch)
+            if self.people is not None:
+                self.people()
 
     def _next_moment(self, target: datetime) -> datetime:
         """The next time something can happen (a ladder step, a task deadline, a message becoming due or expiring,
@@ -137,15 +149,34 @@ class Conversation:
 
     # --- what was said ------------------------------------------------------------------------------------
 
-    def _said(self) -> list[tuple[datetime, int, str, str]]:
-        """(when, id, peer, line without time) of every message that was said, in the order it happened."""
-        rows = []
+    def _said(self) -> list[tuple[datetime, float, str, str]]:
+        """(when, id, peer, line without time) of every message that was said, in the order it happened; a call
+        also says how it ended when nobody answered it (busy, no-answer, failed)."""
+        rows: list[tuple[datetime, float, str, str]] = []
+        unanswered = {
+            message_id: (at, status)
+            for message_id, status, at in MessageEvent.select(
+                MessageEvent.message, MessageEvent.status, MessageEvent.at
+            )
+            .join(Message)
+            .where((Message.channel == "voice") & MessageEvent.status.in_(_UNANSWERED))
+            .tuples()
+        }
         for message in Message.select().order_by(Message.id):
             if message.direction == "in":
-                rows.append((message.created_at, message.id, message.peer, f"{message.peer} > {message.body}"))
+                if message.channel == "voice":
+                    if message.provider_id.endswith(":outcome"):
+                        continue  # the call's outcome, not something the person said
+                    line = f"{message.peer} > [keys] {message.body or '(nothing)'}"
+                else:
+                    line = f"{message.peer} > {message.body}"
+                rows.append((message.created_at, message.id, message.peer, line))
             elif message.sent_at is not None:
                 call = "[call] " if message.channel == "voice" else ""
                 rows.append((message.sent_at, message.id, message.peer, f"{message.peer} < {call}{message.body}"))
+            if message.id in unanswered:
+                at, status = unanswered[message.id]
+                rows.append((at, message.id + 0.5, message.peer, f"{message.peer} - [{status}]"))
         return sorted(rows)
 
     def lines(self, *phones: str, timed: bool = False, unseen: bool = False) -> list[str]:
@@ -173,6 +204,13 @@ class Conversation:
     def skip(self) -> None:
         """Mark everything said so far as seen (what came before is not the point of the test)."""
         self._seen.update(message_id for _, message_id, _, _ in self._said())
+
+    def skip_before(self, hhmm: str) -> None:
+        """Mark everything said before local `hhmm` today as seen."""
+        hours, minutes = (int(part) for part in hhmm.split(":"))
+        day = to_local(self.clock.now(), self.zone).date()
+        moment = at_local(day, time(hours, minutes), self.zone)
+        self._seen.update(key for at, key, _, _ in self._said() if at < moment)
 
     def nothing_new(self, *phones: str) -> None:
         """Assert nothing was said with `phones` (everybody when none) since the last `expect`."""

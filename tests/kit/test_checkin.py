@@ -336,3 +336,73 @@ def test_twenty_thousand_residents(community: Community, fixed_clock: FixedClock
     report = advance_ladder(settings=SETTINGS)
     assert (report.reminded, report.alerted) == (count - 400 - 98, 400)
     assert round_summary()["total"]["silent"] == count - 98
+
+
+# --- calling again ------------------------------------------------------------------------------------------
+
+
+def calls() -> list[tuple[str, str, str]]:
+    """(key suffix, status, local not_before) of every check-in call, in the order queued."""
+    return [
+        (m.key.rsplit(":", 1)[-1], m.status, f"{m.not_before.replace(tzinfo=timezone.utc).astimezone(ZONE):%H:%M}")
+        for m in Message.select().where(Message.kind == "checkin_call").order_by(Message.id)
+    ]
+
+
+def up_to_the_call(fixed_clock: FixedClock) -> None:
+    """09:00 round, 12:00 reminder, 14:00 call (only 王芳 is left silent), all delivered."""
+    start_round(settings=SETTINGS)
+    for phone in ("+8613800000003", "+8613800000004"):
+        record_answer(Resident.get(Resident.phone == phone).id, "well")
+    deliver_everything()
+    fixed_clock.advance(hours=3)
+    advance_ladder(settings=SETTINGS)
+    deliver_everything()
+    fixed_clock.advance(hours=2)
+    assert advance_ladder(settings=SETTINGS).called == 1
+    Message.update(status="sent", sent_at=utcnow()).where(Message.kind == "checkin_call").execute()
+
+
+def test_a_busy_call_is_placed_once_more(street: Community, fixed_clock: FixedClock) -> None:
+    up_to_the_call(fixed_clock)
+    assert asks()["王芳"] == ("called", "14:20")  # looks early, in time to place it again
+    fixed_clock.advance(minutes=5)
+    Message.update(status="busy", updated_at=utcnow()).where(Message.kind == "checkin_call").execute()
+    fixed_clock.advance(minutes=15)  # 14:20
+    report = advance_ladder(settings=SETTINGS)
+    assert (report.retried, report.second_contact) == (1, 0)
+    assert calls() == [("call", "busy", "14:00"), ("call2", "queued", "14:25")]  # 20 minutes after it ended
+    assert asks()["王芳"] == ("called", "14:25")
+    assert advance_ladder(settings=SETTINGS).retried == 0
+    fixed_clock.advance(minutes=5)
+    assert advance_ladder(settings=SETTINGS).retried == 0
+    assert len(calls()) == 2
+    assert asks()["王芳"] == ("called", "14:35")  # the retry has not gone out yet
+    Message.update(status="no-answer", sent_at=utcnow()).where(Message.key.endswith(":call2")).execute()
+    fixed_clock.advance(minutes=10)
+    advance_ladder(settings=SETTINGS)
+    assert asks()["王芳"] == ("called", "15:25")  # an hour after the last call went out
+    fixed_clock.advance(minutes=50)
+    assert advance_ladder(settings=SETTINGS).second_contact == 1
+    assert len(calls()) == 2
+
+
+def test_a_ringing_call_is_looked_at_again_soon(street: Community, fixed_clock: FixedClock) -> None:
+    up_to_the_call(fixed_clock)
+    fixed_clock.advance(minutes=20)
+    advance_ladder(settings=SETTINGS)
+    assert asks()["王芳"] == ("called", "14:30")
+    Message.update(status="completed").where(Message.kind == "checkin_call").execute()  # picked up, no key
+    fixed_clock.advance(minutes=10)
+    assert advance_ladder(settings=SETTINGS).retried == 0
+    assert asks()["王芳"] == ("called", "15:00")
+    assert len(calls()) == 1
+
+
+def test_no_call_again_after_the_expiry(street: Community, fixed_clock: FixedClock) -> None:
+    up_to_the_call(fixed_clock)
+    Message.update(status="failed", updated_at=utcnow()).where(Message.kind == "checkin_call").execute()
+    fixed_clock.set(datetime(2026, 11, 20, 12, 5, tzinfo=timezone.utc))  # 20:05
+    report = advance_ladder(settings=SETTINGS)
+    assert (report.retried, report.second_contact) == (0, 1)
+    assert len(calls()) == 1
