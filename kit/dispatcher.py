@@ -31,6 +31,7 @@ from kit.models import GatewayHealth, Message, MessageEvent
 log = logging.getLogger(__name__)
 
 BATCH = 50
+CLAIM_SECONDS = 5  # at a slow pace, claim no more than about this many seconds of sending
 LEASE = timedelta(minutes=5)  # an attempt older than this is reconciled even if its dispatcher looks alive
 FAILURES_BEFORE_ALERT = 5
 BACKOFF_FIRST = timedelta(seconds=30)
@@ -125,12 +126,20 @@ class Dispatcher:
         report = DispatchReport()
         report.expired += self.expire_overdue()
         for channel, gateway in self.gateways.items():
-            size = self.batch if limit is None else min(self.batch, limit)
+            size = self._claim_size(channel) if limit is None else min(self._claim_size(channel), limit)
             claimed = self._claim(channel, gateway, size, report)
             for message in claimed:
                 self._send(gateway, message, report)
             self._flush_health()
         return report
+
+    def _claim_size(self, channel: str) -> int:
+        """How many rows to claim at once: what the pace lets out in a few seconds, so that a reply queued now does
+        not wait behind a long claimed batch of broadcasts."""
+        rate = self.settings.rate_per_second
+        if channel != "sms" or rate <= 0:
+            return self.batch
+        return max(1, min(self.batch, int(rate * CLAIM_SECONDS)))
 
     def _flush_health(self) -> None:
         """Record the last success of each gateway once per batch, not once per message."""

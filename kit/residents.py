@@ -380,11 +380,15 @@ class ResidentFilter:
     status: str | None = None
     monitoring: str | None = None
     ids: Sequence[int] | None = None
+    silent_on: date | None = None  # asked in a check-in round that local day and not answered yet
 
 
 def _filtered(flt: ResidentFilter) -> peewee.ModelSelect:
     query = Resident.select(Resident.id)
-    if flt.query.strip():
+    phone = _whole_phone(flt.query) if flt.query.strip() else None
+    if phone is not None:
+        query = query.where(Resident.phone == phone)  # the unique index answers at once
+    elif flt.query.strip():
         for word in _search_words(flt.query):
             query = query.where(Resident.search_text.contains(word))
     if flt.grid:
@@ -399,7 +403,28 @@ def _filtered(flt: ResidentFilter) -> peewee.ModelSelect:
         query = query.where(Resident.monitoring == normalize_monitoring(flt.monitoring))
     if flt.ids is not None:
         query = query.where(Resident.id.in_(list(flt.ids)))
+    if flt.silent_on is not None:
+        from kit.models import CheckinAsk, CheckinRound
+
+        silent = (
+            CheckinAsk.select(CheckinAsk.resident)
+            .join(CheckinRound)
+            .where((CheckinRound.local_date == flt.silent_on) & CheckinAsk.answered_at.is_null())
+            .where(CheckinAsk.stage != "opted_out")
+        )
+        query = query.where(Resident.id.in_(silent))
     return query
+
+
+def _whole_phone(text: str) -> str | None:
+    """The E.164 form of a query that is a whole phone number (as people write it), else None."""
+    if sum(ch.isdigit() for ch in text) < 7:
+        return None
+    region = Community.select(Community.region).scalar() or "CN"
+    try:
+        return normalize_phone(text, region)
+    except InvalidPhone:
+        return None
 
 
 def _search_words(text: str) -> list[str]:

@@ -504,3 +504,26 @@ def test_audit_recent(community: Community) -> None:
     set_status(resident.id, "red")
     latest = audit.recent(limit=1, entity="resident", entity_id=resident.id)
     assert [(e.action, e.entity_id) for e in latest] == [("status", resident.id)]
+
+
+def test_silent_today_finds_who_was_asked_and_has_not_answered(community: Community) -> None:
+    from datetime import date
+
+    from kit.checkin import start_round
+    from kit.config import CheckinSettings
+    from kit.reports import record_report
+
+    quiet = add_resident(ResidentInput(name="王秀英", phone="13800138000"), actor="test")
+    answered = add_resident(ResidentInput(name="李建国", phone="13700137000"), actor="test")
+    start_round(settings=CheckinSettings(), actor="test")
+    record_report(answered.id, "well", actor="test")
+    silent = find_residents(ResidentFilter(silent_on=date(2026, 11, 20)))
+    assert [view.id for view in silent] == [quiet.id]
+    assert count_residents(ResidentFilter(silent_on=date(2026, 11, 21))) == 0
+
+
+def test_a_whole_phone_number_is_found_by_the_exact_number(community: Community) -> None:
+    wang = add_resident(ResidentInput(name="王秀英", phone="13800138000"), actor="test")
+    add_resident(ResidentInput(name="李建国", phone="13800138001"), actor="test")
+    for written in ("138 0013 8000", "+86 138-0013-8000", "008613800138000"):
+        assert [view.id for view in find_residents(ResidentFilter(query=written))] == [wang.id]
