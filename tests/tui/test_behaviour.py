@@ -1,0 +1,126 @@
+"""What every screen shares: kit errors in a dialog (never a traceback), the language, the keys in the footer and
+the command palette, colour never the only carrier of meaning, and 80x24."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Footer
+
+from kit.errors import NotFound
+from kit.residents import find_residents, set_status
+from tests.tui.conftest import screen_text, settle
+from tui import i18n
+from tui.dialogs.message import MessageDialog
+from tui.screens.residents import ResidentsScreen
+from tui.widgets.badges import status_text
+
+SCREENS = ("today", "residents", "inbox", "tasks", "notices", "simulator")
+
+
+async def test_a_kit_error_in_a_worker_is_a_dialog(town, make_app, monkeypatch):
+    def missing(*args, **kwargs):
+        raise NotFound("No resident 404.")
+
+    monkeypatch.setattr("tui.screens.residents.resident_history", missing)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.switch_mode("residents")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, MessageDialog)
+        assert (dialog.title_text, dialog.message) == ("Not found", "No resident 404.")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ResidentsScreen)  # the app carries on
+        assert app.is_running
+
+
+async def test_an_unexpected_failure_is_explained_without_a_traceback(town, make_app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("tui.screens.residents.resident_history", broken)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.switch_mode("residents")
+        await settle(pilot)
+        text = screen_text(app)
+        assert isinstance(app.screen, MessageDialog)
+        assert "Something went wrong" in text and "load the resident" in text
+        assert "Traceback" not in text and "ZeroDivisionError" not in text
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+async def test_every_screen_fits_80x24_in_both_languages(town, make_app, language):
+    app = make_app(language)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for name in SCREENS:
+            await app.switch_mode(name)
+            await settle(pilot)
+            lines = screen_text(app).splitlines()
+            assert len(lines) == 24
+            nav = i18n.t(f"nav.{name}")
+            assert f"[F{SCREENS.index(name) + 1} {nav}]" in lines[0]  # where you are, in words
+            footer = app.screen.query_one(Footer)
+            assert footer.region.bottom == 24 and footer.region.width == 80
+
+
+async def test_the_interface_follows_the_community_language(town, make_app):
+    app = make_app("zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.switch_mode("residents")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "姓名" in text and "电话" in text and "绿" in text
+        app.screen.query_one("#residents").focus()
+        await pilot.pause()
+        assert "新增" in screen_text(app)  # the footer's key descriptions too
+
+
+def test_status_is_a_word_not_only_a_colour():
+    i18n.set_language("en")
+    assert [str(status_text(s)) for s in ("green", "yellow", "red")] == ["GREEN", "YELLOW", "RED"]
+    i18n.set_language("zh")
+    assert [str(status_text(s)) for s in ("green", "yellow", "red")] == ["绿", "黄", "红"]
+
+
+async def test_red_residents_say_red(town, make_app):
+    first = find_residents(limit=1)[0]
+    set_status(first.id, "red", actor="test")
+    app = make_app("en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.switch_mode("residents")
+        await settle(pilot)
+        row = next(line for line in screen_text(app).splitlines() if first.name in line and "+86" in line)
+        assert "RED" in row
+
+
+async def test_the_palette_offers_the_screens_and_the_keys(town, make_app):
+    app = make_app("en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.switch_mode("tasks")
+        await settle(pilot)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Go to Residents" in titles
+        assert {"New", "Assign", "Done", "Door-knock list"} <= set(titles)
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Go to Notices")
+        command.callback()
+        await settle(pilot)
+        assert app.current_mode == "notices"
+
+
+def test_unknown_keys_show_themselves():
+    assert i18n.t("no.such.key") == "no.such.key"
+    i18n.set_language("fr")
+    assert i18n.language() == "zh"
+
+
+def test_every_text_has_both_languages_with_the_same_placeholders():
+    import string
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    for key, (zh, en) in i18n.TEXT.items():
+        assert zh.strip() and en.strip(), key
+        assert fields(zh) == fields(en), key

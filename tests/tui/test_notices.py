@@ -1,0 +1,69 @@
+"""The Notices screen: the preview shows recipients, encoding, segments and cost; sending needs a confirmation."""
+
+from __future__ import annotations
+
+from kit.models import Message, Notice, Resident
+from tests.tui.conftest import settle
+from tui.dialogs.confirm import ConfirmDialog
+from tui.screens.notices import NoticesScreen
+
+BODY = "明天上午9点在小区门口免费测体温，请戴口罩。"
+
+
+async def compose(app, pilot, grid: str = "") -> NoticesScreen:
+    await app.switch_mode("notices")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, NoticesScreen)
+    screen.query_one("#notice-body").text = BODY
+    screen.query_one("#grids").value = grid
+    await settle(pilot)
+    return screen
+
+
+def notice_messages() -> int:
+    return Message.select().where(Message.notice_id.is_null(False)).count()
+
+
+async def test_preview_then_cancel_sends_nothing(town, make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await compose(app, pilot, grid="第1网格")
+        in_grid = Resident.select().join(Resident.grid.rel_model).where(Resident.grid.rel_model.name == "第1网格")
+        preview = str(screen.query_one("#preview").render())
+        assert "UCS-2" in preview and "recipients" in preview and "CNY" in preview
+        reachable = sum(1 for r in in_grid if r.phone)
+        assert f"{reachable:,} recipients" in preview
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("enter")  # the focus starts on Cancel: a habitual Enter sends nothing
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmDialog)
+    assert Notice.select().count() == 0
+    assert notice_messages() == 0
+
+
+async def test_confirm_queues_and_the_history_follows_delivery(town, make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await compose(app, pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        notice = Notice.get()
+        assert notice.body == BODY and notice.created_by == "test-operator"
+        queued = notice_messages()
+        assert queued >= notice.recipients > 0  # one SMS each; those who cannot read get a call instead
+        history = screen.query_one("#history")
+        assert history.row_count == 1
+        assert history.get_row_at(0)[4] == f"{queued:,}"  # all still waiting to go out
+
+
+async def test_a_grid_that_does_not_exist_is_explained_in_the_preview(town, make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await compose(app, pilot, grid="第99网格")
+        assert "No grid named 第99网格" in str(screen.query_one("#preview").render())

@@ -1,0 +1,155 @@
+"""The Residents screen: search as you type, filters, the detail pane, adding and editing with clear messages."""
+
+from __future__ import annotations
+
+from kit.models import Resident
+from kit.residents import ResidentFilter, count_residents, find_residents, set_status
+from tests.tui.conftest import settle
+from tui.dialogs.resident_form import ResidentForm
+from tui.dialogs.resident_state import MonitoringDialog
+from tui.screens.residents import PAGE, ResidentsScreen
+from tui.widgets.lazy_table import LazyTable
+
+
+async def open_residents(app, pilot) -> ResidentsScreen:
+    await app.switch_mode("residents")
+    await settle(pilot)
+    assert isinstance(app.screen, ResidentsScreen)
+    return app.screen
+
+
+def names_shown(screen: ResidentsScreen) -> list[str]:
+    table = screen.query_one(LazyTable)
+    return [str(row.cells[0]) for row in table.loaded_rows()][: table.total]
+
+
+async def test_first_page_and_count(town, make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_residents(app, pilot)
+        table = screen.query_one(LazyTable)
+        assert table.total == count_residents() == town.residents
+        assert len(table.loaded_rows()) == PAGE  # one page, not the register
+        assert f"{town.residents} of {town.residents} residents" in str(screen.query_one("#count").render())
+
+
+async def test_search_as_you_type(town, make_app):
+    target = find_residents(limit=1, offset=40)[0]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_residents(app, pilot)
+        await pilot.press(*target.name)
+        await settle(pilot)
+        shown = names_shown(screen)
+        assert target.name in shown
+        assert all(target.name in name for name in shown)
+        assert screen.query_one(LazyTable).total == count_residents(ResidentFilter(query=target.name))
+
+
+async def test_search_by_phone_as_people_write_it(town, make_app):
+    target = next(view for view in find_residents(limit=50) if view.phone)
+    national = target.phone.removeprefix("+86")
+    spaced = f"{national[:3]} {national[3:7]} {national[7:]}"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_residents(app, pilot)
+        await pilot.press(*spaced)
+        await settle(pilot)
+        assert names_shown(screen) == [target.name]
+
+
+async def test_status_filter(town, make_app):
+    ids = [view.id for view in find_residents(limit=3)]
+    for resident_id in ids:
+        set_status(resident_id, "red", actor="test")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_residents(app, pilot)
+        screen.query_one("#status").value = "red"
+        await settle(pilot)
+        table = screen.query_one(LazyTable)
+        assert [row.key for row in table.loaded_rows()] == ids
+        # the status is a word on the row, not only a colour
+        assert {str(row.cells[4]) for row in table.loaded_rows()} == {"RED"}
+
+
+async def test_detail_pane_shows_history(town, make_app):
+    first = find_residents(limit=1)[0]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_residents(app, pilot)
+        await settle(pilot)
+        assert screen.history is not None and screen.history.view.id == first.id
+        body = str(screen.query_one("#detail-body").render())
+        assert first.name in body and "Reports" in body and "Messages" in body and "Tasks" in body
+
+
+async def test_add_with_a_bad_phone_says_why_and_saves_nothing(town, make_app):
+    before = Resident.select().count()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_residents(app, pilot)
+        screen.query_one(LazyTable).focus()
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ResidentForm)
+        form.query_one("#input-name").value = "王秀英"
+        form.query_one("#input-phone").value = "12345"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # still open, nothing saved
+        message = form.field_error("phone")
+        assert message and "12345" in message
+        assert form.query_one("#field-phone").has_class("-invalid")
+        assert Resident.select().count() == before
+        # fixing the number saves
+        form.query_one("#input-phone").value = "138 0013 8000"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, ResidentForm)
+        assert Resident.select().count() == before + 1
+        assert Resident.get(Resident.phone == "+8613800138000").name == "王秀英"
+
+
+async def test_edit_changes_only_what_was_typed(town, make_app):
+    first = find_residents(limit=1)[0]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_residents(app, pilot)
+        screen.query_one(LazyTable).focus()
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ResidentForm)
+        form.query_one("#input-notes").value = "腿脚不便"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, ResidentForm)
+    after = find_residents(ResidentFilter(ids=[first.id]))[0]
+    assert after.notes == "腿脚不便"
+    assert after.phone == first.phone and after.tags == first.tags
+
+
+async def test_monitoring_needs_an_end_date(town, make_app):
+    first = find_residents(limit=1)[0]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_residents(app, pilot)
+        screen.query_one(LazyTable).focus()
+        await pilot.press("m")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, MonitoringDialog)
+        dialog.query_one("#category").value = "home_quarantine"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is dialog
+        assert "date monitoring ends" in dialog.query_one("#field-monitoring_until").error
+        assert Resident.get_by_id(first.id).monitoring == "none"
+        dialog.query_one("#until").value = "2026-12-04"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is not dialog
+    resident = Resident.get_by_id(first.id)
+    assert (resident.monitoring, str(resident.monitoring_until)) == ("home_quarantine", "2026-12-04")

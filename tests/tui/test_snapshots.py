@@ -1,0 +1,67 @@
+"""Snapshots of the key screens at 80x24 (fixed clock, fixed demo community): the look, kept from drifting.
+
+Update them after an intended change with `pytest tests/tui/test_snapshots.py --snapshot-update`, and look at
+the SVGs before committing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Input
+
+from kit.checkin import start_round
+from kit.config import CheckinSettings
+from kit.residents import find_residents
+from sms.router import handle
+from tests.tui.conftest import settle
+
+SIZE = (80, 24)
+
+
+def busy_morning() -> None:
+    """Today's round started; one resident reports a fever, one asks for help, one is well."""
+    start_round(settings=CheckinSettings())
+    people = [view for view in find_residents(limit=20) if view.phone][:3]
+    for number, (view, body) in enumerate(zip(people, ("2 38.9", "3 买药", "1"))):
+        handle("simulator", f"SNAP-{number}", view.phone, body)
+
+
+def go(screen: str, *keys: str) -> Any:
+    async def run_before(pilot: Any) -> None:
+        await pilot.app.switch_mode(screen)
+        await settle(pilot)
+        if keys:
+            await pilot.press(*keys)
+            await settle(pilot)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # a blinking cursor would make the picture depend on the moment
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_today_zh(town, make_app, snap_compare):
+    busy_morning()
+    assert snap_compare(make_app("zh"), terminal_size=SIZE, run_before=go("today"))
+
+
+def test_today_en(town, make_app, snap_compare):
+    busy_morning()
+    assert snap_compare(make_app("en"), terminal_size=SIZE, run_before=go("today"))
+
+
+def test_residents_zh(town, make_app, snap_compare):
+    busy_morning()
+    assert snap_compare(make_app("zh"), terminal_size=SIZE, run_before=go("residents", "enter"))
+
+
+def test_tasks_en(town, make_app, snap_compare):
+    busy_morning()
+    assert snap_compare(make_app("en"), terminal_size=SIZE, run_before=go("tasks"))
+
+
+def test_inbox_en(town, make_app, snap_compare):
+    busy_morning()
+    assert snap_compare(make_app("en"), terminal_size=SIZE, run_before=go("inbox"))

@@ -1,0 +1,103 @@
+"""The Tasks screen: a board by state; assign (the least loaded suggested), close with a confirmation, overdue in
+words, and the door-knock list printed to a file."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kit.checkin import start_round
+from kit.config import CheckinSettings
+from kit.models import Grid, Task, Volunteer, VolunteerGrid
+from kit.residents import find_residents
+from kit.tasks import create_task, suggest_volunteer
+from tests.tui.conftest import screen_text, settle
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.task_dialogs import AssignDialog, PrintDialog
+from tui.screens.tasks import TasksScreen
+
+
+def open_task_nobody_covers() -> Task:
+    """A help task in a grid without volunteers: it stays open for an operator to assign."""
+    resident = find_residents(limit=1)[0]
+    lonely = Grid.create(name="第9网格")
+    return create_task("errand", resident_id=resident.id, need="买药", grid_id=lonely.id, actor="test")
+
+
+async def open_tasks(app, pilot) -> TasksScreen:
+    await app.switch_mode("tasks")
+    await settle(pilot)
+    assert isinstance(app.screen, TasksScreen)
+    return app.screen
+
+
+async def test_assign_then_close_a_task(town, make_app, fixed_clock):
+    task = open_task_nobody_covers()
+    assert task.state == "open"
+    grid_of_resident = find_residents(limit=1)[0].grid
+    helper = Volunteer.select().join(VolunteerGrid).join(Grid).where(Grid.name == grid_of_resident).first()
+    VolunteerGrid.create(volunteer=helper.id, grid=task.grid_id)  # now somebody covers the grid
+    expected = suggest_volunteer(task.grid_id)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_tasks(app, pilot)
+        assert screen.current() is not None and screen.current().id == task.id
+        screen.query_one("#tasks").focus()
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, AssignDialog)
+        assert dialog.query_one("#volunteer").value == expected.id  # the least loaded is suggested
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert Task.get_by_id(task.id).state == "assigned"
+        assert Task.get_by_id(task.id).volunteer_id == expected.id
+
+        screen.query_one("#tasks").focus()
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("escape")  # cancel: nothing changes
+        await settle(pilot)
+        assert Task.get_by_id(task.id).state == "assigned"
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert Task.get_by_id(task.id).state == "done"
+        assert task.id not in [t.id for t in screen.tasks]  # gone from the unfinished column
+
+
+async def test_overdue_tasks_say_so(town, make_app, fixed_clock):
+    resident = find_residents(limit=1)[0]
+    task = create_task(
+        "errand",
+        resident_id=resident.id,
+        need="买菜",
+        due_at=fixed_clock.now().replace(tzinfo=None) + timedelta(hours=1),
+        actor="test",
+    )
+    fixed_clock.advance(hours=2)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tasks(app, pilot)
+        row = next(line for line in screen_text(app).splitlines() if f"#{task.id} " in line)
+        assert "!OVERDUE" in row
+
+
+async def test_print_the_door_knock_list(town, make_app, tmp_path):
+    start_round(settings=CheckinSettings())
+    target = tmp_path / "knock.html"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_tasks(app, pilot)
+        screen.query_one("#tasks").focus()
+        await pilot.press("p")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PrintDialog)
+        dialog.query_one("#path").value = str(target)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    page = target.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>")
+    assert page.count("&#9744;") == Task.select().where(Task.kind == "door_knock").count() > 0

@@ -1,0 +1,235 @@
+"""The operators' application: composes the screens, shows failures, and is started by `run_tui`.
+
+Each screen lives in `tui/screens/<name>.py` and is a mode of the app (F1..F6 switch between them, each keeping its
+own state). The app itself only holds what every screen shares: the settings, the community's name and time zone,
+the scheduler the composition root runs (to show what it does next), and the one place worker failures end up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker
+
+from kit import clock
+from kit.config import Settings
+from kit.localtime import to_local
+from tui.dialogs.message import MessageDialog
+from tui.i18n import set_language, t, translate_bindings
+from tui.screens.inbox import InboxScreen
+from tui.screens.notices import NoticesScreen
+from tui.screens.residents import ResidentsScreen
+from tui.screens.simulator import SimulatorScreen
+from tui.screens.tasks import TasksScreen
+from tui.screens.today import TodayScreen
+from tui.widgets.navbar import SCREENS, NavBar
+from tui.workers import deliver, explain, failed, worker_purpose
+
+CLOCK_SECONDS = 20.0
+DEMO_RESIDENTS = 2000
+UI_THREADS = 3  # worker threads for the screens' database work; each holds its own SQLite connection and cache
+
+
+class LinliApp(App[None]):
+    """Linli's terminal UI. `language` is the interface language (the community's first language)."""
+
+    CSS_PATH = Path(__file__).with_name("linli.tcss")  # absolute: subclasses elsewhere find it too
+    TITLE = "Linli 邻里"
+    MODES: ClassVar[dict[str, Any]] = {
+        "today": TodayScreen,
+        "residents": ResidentsScreen,
+        "inbox": InboxScreen,
+        "tasks": TasksScreen,
+        "notices": NoticesScreen,
+        "simulator": SimulatorScreen,
+    }
+    DEFAULT_MODE = "today"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(f"f{number}", f"switch_mode('{name}')", f"nav.{name}", show=False)
+            for number, name in enumerate(SCREENS, start=1)
+        ),
+        Binding("ctrl+q", "quit", "key.quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        language: str = "zh",
+        community_name: str = "",
+        zone: ZoneInfo | None = None,
+        scheduler: Any = None,
+        voice: Any = None,
+        actor: str = "operator",
+        inbox_poll_seconds: float = 2.0,
+        watch_clock: bool = True,
+        pause_scale: float = 1.0,
+    ) -> None:
+        set_language(language)
+        super().__init__()
+        translate_bindings(self)
+        self.settings = settings or Settings()
+        self.scheduler = scheduler  # kit.scheduling.InProcessScheduler when the composition root runs one
+        self.voice = voice  # the voice gateway the dispatcher calls through (the simulator: keys pressed here)
+        self.actor = actor  # who the audit trail says did it
+        self.inbox_poll_seconds = inbox_poll_seconds
+        self.watch_clock = watch_clock
+        self.pause_scale = pause_scale  # typing pauses before a search or preview runs; tests use 0
+        self.community_name = community_name
+        self.zone = zone  # the community's time zone; loaded at start when not given
+        self.clock_text = ""
+
+    def on_load(self) -> None:
+        # Thread workers run on the loop's default executor. A few threads are plenty (a newer search cancels
+        # an older one) and keep memory down: every thread that reads gets its own SQLite connection and cache.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=UI_THREADS, thread_name_prefix="linli-ui")
+        )
+
+    def on_mount(self) -> None:
+        if self.zone is None:
+            self.load_community()
+        else:
+            self._tick()
+        if self.watch_clock:
+            self.set_interval(CLOCK_SECONDS, self._tick)
+
+    @work(thread=True, exit_on_error=False, group="community", name="open the community")
+    def load_community(self) -> None:
+        from kit.community import get_community
+
+        community = get_community()
+        deliver(self, self._community_loaded, community.name, ZoneInfo(community.timezone))
+
+    def _community_loaded(self, name: str, zone: ZoneInfo) -> None:
+        self.community_name = name
+        self.zone = zone
+        self._tick()
+        for screen in self.screen_stack:  # times shown before the zone was known were in UTC: show them again
+            reload = getattr(screen, "reload", None)
+            if callable(reload):
+                reload()
+
+    def _tick(self) -> None:
+        if self.zone is not None:
+            self.clock_text = to_local(clock.now(), self.zone).strftime("%H:%M")
+        for bar in self.screen.query(NavBar):
+            bar.community = self.community_name
+            bar.clock = self.clock_text
+
+    def local_time(self, at_utc: Any, fmt: str = "%H:%M") -> str:
+        """A stored (naive UTC) time in the community's zone, for display."""
+        if at_utc is None:
+            return ""
+        return to_local(at_utc, self.zone or ZoneInfo("UTC")).strftime(fmt)
+
+    def local_today(self) -> date:
+        return to_local(clock.now(), self.zone or ZoneInfo("UTC")).date()
+
+    # --- failures: the one place ------------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if failed(event.worker, event.state):
+            self.report_failure(event.worker.error, worker_purpose(event.worker))
+
+    def report_failure(self, error: BaseException | None, what: str = "") -> None:
+        """Show a failed worker's error as a dialog a volunteer understands (never a traceback)."""
+        title, message = explain(error, what)
+        top = self.screen
+        if isinstance(top, MessageDialog) and top.message == message:
+            return  # the same failure again (a poll that keeps failing): one dialog is enough
+        self.push_screen(MessageDialog(title, message))
+
+    # --- the command palette ------------------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every screen, and every key binding of the screen in front, also from the palette (Ctrl+P)."""
+        for name in SCREENS:
+            label = t(f"nav.{name}")
+            yield SystemCommand(
+                t("nav.go", screen=label), t("nav.go_help", screen=label), partial(self.switch_mode, name)
+            )
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.show or not binding.description or binding.description in seen:
+                continue
+            seen.add(binding.description)
+            key = binding.key_display or self.get_key_display(binding)
+            yield SystemCommand(binding.description, key, partial(self.run_action, binding.action, active.node))
+        yield from super().get_system_commands(screen)
+
+
+GIL_SWITCH_SECONDS = 0.001
+
+
+def share_the_interpreter() -> None:
+    """Let the webhook server's threads in this process answer promptly while the UI is busy.
+
+    Python hands its interpreter lock between threads every 5 ms by default; the UI's drawing and its workers are
+    CPU-bound, so each of the many small steps of an inbound webhook could wait that long. 1 ms keeps a provider's
+    webhook fast while an operator types and scrolls (see tests/bench/bench_tui.py)."""
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
+
+
+def prepare_demo(settings: Settings, residents: int = DEMO_RESIDENTS) -> bool:
+    """Fill an empty database with the demo community and start today's check-in round, so the demo shows a living
+    neighbourhood at any hour. Returns False (and changes nothing) when the database already has residents."""
+    from kit.checkin import start_round
+    from kit.demo import generate_demo
+    from kit.models import Resident
+
+    if Resident.select().exists():
+        return False
+    generate_demo(residents)
+    start_round(settings=settings.checkin, actor="demo")
+    return True
+
+
+def run_tui(
+    db_path: str | None,
+    settings: Settings | None = None,
+    *,
+    demo: bool = False,
+    scheduler: Any = None,
+    voice: Any = None,
+) -> None:
+    """Run the terminal UI until the operator quits.
+
+    `db_path`: the database to open, or None when the composition root has opened it already. With `demo`, an
+    empty database first gets the demo community (`prepare_demo`; when the composition root starts the runtime
+    first, it calls `prepare_demo` itself before that). `scheduler` (the runtime's InProcessScheduler) lets Today
+    say what runs next; `voice` (the runtime's voice gateway) lets the simulator panel press keys on the calls the
+    dispatcher placed.
+    """
+    from kit import db
+    from kit.community import get_community
+
+    settings = settings or Settings()
+    share_the_interpreter()
+    if db_path is not None:
+        db.connect(db_path)
+    if demo and prepare_demo(settings):
+        print("Prepared the demo community (幸福里社区（演示）) and started today's check-in round.")
+    community = get_community()
+    LinliApp(
+        settings,
+        language=community.language,
+        community_name=community.name,
+        zone=ZoneInfo(community.timezone),
+        scheduler=scheduler,
+        voice=voice,
+    ).run()

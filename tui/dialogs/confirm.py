@@ -1,0 +1,44 @@
+"""Yes or no before something that cannot be undone (sending a notice, closing a task)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Label, Static
+
+from tui.i18n import t
+from tui.screens.base import LinliDialog
+
+
+class ConfirmDialog(LinliDialog[bool]):
+    """Dismisses with True only when the operator chooses the confirm button; Esc or Cancel gives False.
+
+    Cancel has the focus at first, so an Enter pressed by habit does not send anything."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "answer(False)", "cancel")]
+
+    def __init__(self, title: str, body: str, *, confirm: str | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.confirm_label = confirm or t("confirm.yes")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(self.body, classes="dialog-body")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(t("cancel"), id="cancel")
+                yield Button(self.confirm_label, variant="warning", id="confirm")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)

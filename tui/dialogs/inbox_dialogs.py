@@ -1,0 +1,185 @@
+"""Answer the sender of a message, or correct how the parser read it."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Select, Static
+
+from kit import audit
+from kit.db import transaction
+from kit.errors import ValidationError
+from kit.outbox import PRIORITY_REPLY, Draft, queue
+from kit.phones import display_phone
+from kit.segments import analyze
+from tui.i18n import t, word
+from tui.reads import MessageLine
+from tui.screens.base import LinliDialog
+from tui.widgets.form_field import FormField
+from tui.workers import deliver
+
+CORRECTABLE = ("well", "unwell", "help")
+
+
+class ReplyDialog(LinliDialog[bool]):
+    """A free-text answer to the sender, queued in the outbox ahead of check-ins and broadcasts."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel"),
+        Binding("ctrl+s", "send", "sim.send"),
+    ]
+
+    def __init__(self, message: MessageLine) -> None:
+        super().__init__()
+        self.message = message
+        self.who = message.resident_name or display_phone(message.peer) or message.peer
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(t("inbox.reply_title", who=self.who), classes="dialog-title")
+            yield Static(f"← {self.message.body}", classes="quoted")
+            yield FormField("body", t("inbox.reply_body"), Input(id="reply-body", compact=True))
+            yield Label("", id="reply-size", classes="hint")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(t("cancel"), id="cancel", compact=True)
+                yield Button(t("sim.send"), variant="primary", id="send", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#reply-body", Input).focus()
+
+    @on(Input.Changed, "#reply-body")
+    def _measure(self, event: Input.Changed) -> None:
+        info = analyze(event.value)
+        self.query_one("#reply-size", Label).update(f"{info.encoding} · {info.segments} SMS · {info.units} units")
+        self.query_one(FormField).clear_error()
+
+    @on(Input.Submitted, "#reply-body")
+    def _submitted(self) -> None:
+        self.action_send()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "send":
+            self.action_send()
+        else:
+            self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def action_send(self) -> None:
+        body = self.query_one("#reply-body", Input).value.strip()
+        if not body:
+            self.query_one(FormField).show_error(t("notices.empty_body"))
+            return
+        self.send(body)
+
+    @work(thread=True, exclusive=True, group="inbox-reply", exit_on_error=False, name="queue the reply")
+    def send(self, body: str) -> None:
+        message = self.message
+        with transaction():
+            reply = queue(
+                Draft(
+                    peer=message.peer,
+                    body=body,
+                    kind="reply",
+                    language=message.language,
+                    resident_id=message.resident_id,
+                    priority=PRIORITY_REPLY,
+                )
+            )
+            audit.record(self.linli.actor, "reply", "message", reply.id, to=message.peer, in_reply_to=message.id)
+        deliver(self, self.notify, t("inbox.replied", who=self.who))
+        deliver(self, self.dismiss, True)
+
+
+class CorrectDialog(LinliDialog[bool]):
+    """What the reply really meant: well, unwell (with a temperature) or a request for help (with the need)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel"),
+        Binding("ctrl+s", "save", "save"),
+    ]
+
+    def __init__(self, message: MessageLine) -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        current = str((self.message.corrected or self.message.intent).get("intent", ""))
+        options = [(word("intent", kind), kind) for kind in CORRECTABLE]
+        with Vertical(classes="dialog wide"):
+            yield Label(t("inbox.correct_title"), classes="dialog-title")
+            yield Static(f"← {self.message.body}", classes="quoted")
+            yield FormField(
+                "intent",
+                t("inbox.correct_as"),
+                Select(
+                    options,
+                    value=current if current in CORRECTABLE else "well",
+                    allow_blank=False,
+                    id="kind",
+                    compact=True,
+                ),
+                label_width=16,
+            )
+            yield FormField(
+                "temperature_c", t("inbox.temperature"), Input(id="temperature", compact=True), label_width=16
+            )
+            yield FormField("text", t("inbox.need"), Input(id="need", compact=True), label_width=16)
+            yield Label("", id="correct-problem", classes="form-problem")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(t("cancel"), id="cancel", compact=True)
+                yield Button(t("save"), variant="primary", id="save", compact=True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def intent(self) -> dict[str, Any] | None:
+        kind = str(self.query_one("#kind", Select).value)
+        raw = self.query_one("#temperature", Input).value.strip()
+        temperature: float | None = None
+        if raw:
+            try:
+                temperature = round(float(raw.replace("，", ".").replace(",", ".")), 1)
+            except ValueError:
+                self._field("temperature_c").show_error("38.5")
+                return None
+        symptoms = ["fever"] if temperature is not None and temperature >= 37.3 else []
+        need = self.query_one("#need", Input).value.strip() if kind == "help" else ""
+        return {"intent": kind, "temperature_c": temperature, "symptoms": symptoms, "text": need, "task_number": None}
+
+    def _field(self, name: str) -> FormField:
+        return next(f for f in self.query(FormField) if f.field_name == name)
+
+    def action_save(self) -> None:
+        intent = self.intent()
+        if intent is not None:
+            self.save(intent)
+
+    @work(thread=True, exclusive=True, group="inbox-correct", exit_on_error=False, name="correct the reply")
+    def save(self, intent: dict[str, Any]) -> None:
+        from kit.inbox import correct_intent
+
+        try:
+            correct_intent(self.message.id, intent, actor=self.linli.actor)
+        except ValidationError as error:
+            deliver(self, self.show_problem, error.field, error.message)
+            return
+        deliver(self, self.dismiss, True)
+
+    def show_problem(self, field_name: str | None, message: str) -> None:
+        target = next((f for f in self.query(FormField) if f.field_name == field_name), None)
+        if target is not None:
+            target.show_error(message)
+        else:
+            self.query_one("#correct-problem", Label).update("! " + message)

@@ -1,0 +1,146 @@
+"""Add or edit a resident; the kit's validation message appears next to the field it names."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import Button, Input, Label
+
+from kit.errors import Conflict, ValidationError
+from kit.residents import ResidentInput, ResidentView, add_resident, edit_resident
+from tui.i18n import t
+from tui.screens.base import LinliDialog
+from tui.widgets.form_field import FormField
+from tui.workers import deliver
+
+# The form's fields: the kit's name (ResidentInput, ValidationError.field) and the label's key.
+FIELDS = (
+    ("name", "form.name"),
+    ("phone", "form.phone"),
+    ("grid", "form.grid"),
+    ("second_phone", "form.second_phone"),
+    ("building", "form.building"),
+    ("unit", "form.unit"),
+    ("room", "form.room"),
+    ("birth_year", "form.birth_year"),
+    ("language", "form.language"),
+    ("tags", "form.tags"),
+    ("notes", "form.notes"),
+)
+
+
+def initial_values(view: ResidentView | None) -> dict[str, str]:
+    if view is None:
+        return {name: "" for name, _ in FIELDS}
+    return {
+        "name": view.name,
+        "phone": view.phone or "",
+        "grid": view.grid or "",
+        "second_phone": view.second_phone or "",
+        "building": view.building,
+        "unit": view.unit,
+        "room": view.room,
+        "birth_year": str(view.birth_year or ""),
+        "language": view.language,
+        "tags": ", ".join(view.tags),
+        "notes": view.notes,
+    }
+
+
+class ResidentForm(LinliDialog[int | None]):
+    """Dismisses with the resident's id once the kit stored them, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel"),
+        Binding("ctrl+s", "save", "save"),
+    ]
+
+    def __init__(self, resident: ResidentView | None = None) -> None:
+        super().__init__()
+        self.resident = resident
+        self.initial = initial_values(resident)
+
+    def compose(self) -> ComposeResult:
+        title = t("form.add_title") if self.resident is None else t("form.edit_title", name=self.resident.name)
+        with Vertical(classes="dialog wide"):
+            yield Label(title, classes="dialog-title")
+            with Grid(id="resident-fields"):
+                for name, key in FIELDS:
+                    control = Input(self.initial[name], id=f"input-{name}", compact=True)
+                    yield FormField(name, t(key), control, label_width=12)
+            yield Label("", id="form-problem", classes="form-problem")
+            with Horizontal(classes="dialog-buttons"):
+                yield Label(t("form.hint"), classes="hint")
+                yield Button(t("cancel"), id="cancel", compact=True)
+                yield Button(t("save"), variant="primary", id="save", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#input-name", Input).focus()
+
+    def values(self) -> dict[str, str]:
+        return {field.field_name: field.value for field in self.query(FormField)}
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        for field in self.query(FormField):
+            if field.control is event.input:
+                field.clear_error()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        values = self.values()
+        if self.resident is not None:
+            values = {name: value for name, value in values.items() if value != self.initial[name]}
+            if not values:
+                self.dismiss(self.resident.id)
+                return
+        self.query_one("#save", Button).disabled = True
+        self.save(values)
+
+    @work(thread=True, exclusive=True, group="resident-form", exit_on_error=False, name="save the resident")
+    def save(self, values: dict[str, str]) -> None:
+        try:
+            if self.resident is None:
+                resident = add_resident(ResidentInput(**values), actor=self.linli.actor)
+            else:
+                resident = edit_resident(self.resident.id, dict(values), actor=self.linli.actor)
+        except ValidationError as error:
+            deliver(self, self.show_problem, error.field, error.message)
+            return
+        except Conflict as error:  # the phone number belongs to somebody else
+            deliver(self, self.show_problem, "phone", error.message)
+            return
+        finally:
+            deliver(self, self._enable)
+        deliver(self, self.dismiss, int(resident.id))
+
+    def _enable(self) -> None:
+        self.query_one("#save", Button).disabled = False
+
+    def show_problem(self, field_name: str | None, message: str) -> None:
+        """The kit's message next to the field it names (or under the form when it names none)."""
+        target = next((f for f in self.query(FormField) if f.field_name == field_name), None)
+        if target is not None:
+            target.show_error(message)
+            self.query_one("#form-problem", Label).update("")
+        else:
+            self.query_one("#form-problem", Label).update("! " + message)
+
+    def field_error(self, name: str) -> str:
+        return next((f.error for f in self.query(FormField) if f.field_name == name), "")

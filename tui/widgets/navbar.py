@@ -1,0 +1,55 @@
+"""The one-line bar at the top: the screens with their keys (the current one in brackets), the community, the time."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from tui.i18n import t
+
+SCREENS = ("today", "residents", "inbox", "tasks", "notices", "simulator")
+
+
+class NavBar(Widget):
+    """Shows where the operator is and how to go elsewhere (F1..F6, also clickable).
+
+    The screens come first; the community's name and the clock get what width is left, so the bar fits 80 columns.
+    """
+
+    DEFAULT_CSS = """
+    NavBar {
+        height: 1;
+        width: 1fr;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    community: reactive[str] = reactive("")
+    clock: reactive[str] = reactive("")
+
+    def __init__(self, active: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.active = active
+
+    def render(self) -> Text:
+        tabs = Text(no_wrap=True, end="")
+        for number, screen in enumerate(SCREENS, start=1):
+            label = f"F{number} {t('nav.' + screen)}"
+            if screen == self.active:
+                tabs.append(f"[{label}]", style="bold reverse")
+            else:
+                tabs.append(f" {label} ", style=Style.from_meta({"@click": f"app.switch_mode('{screen}')"}))
+        spare = self.size.width - tabs.cell_len
+        tail = Text(no_wrap=True, end="")
+        clock = f" {self.clock} " if self.clock and spare >= len(self.clock) + 2 else ""
+        name_room = spare - len(clock) - 1
+        if self.community and name_room >= 6:
+            name = Text(" " + self.community, style="bold")
+            name.truncate(name_room, overflow="ellipsis")
+            tail.append_text(name)
+        tail.append(" " * max(spare - tail.cell_len - len(clock), 0))
+        tail.append(clock)
+        return Text.assemble(tabs, tail, no_wrap=True, end="")
