@@ -20,6 +20,7 @@ import contextlib
 import logging
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from kit import outbox
 from kit.alerts import raise_alert
@@ -129,17 +130,7 @@ def _act(message: Message, intent: Intent, resident: Resident | None, volunteer:
         return _done(message, intent, volunteer)
     if resident is not None:
         if intent.kind in ("well", "unwell", "help"):
-            record_report(
-                resident.id,
-                intent.kind,
-                temperature_c=intent.temperature_c,
-                symptoms=intent.symptoms,
-                text=message.body,
-                need=intent.text,
-                channel="sms",
-                message_id=message.id,
-                at=message.created_at,
-            )
+            _report(message, intent, resident, channel="sms")
             return intent.kind
         return _menu(message, "help_text", resident.language)
     if volunteer is not None:
@@ -232,21 +223,25 @@ def _asked_about(message: Message) -> Resident | None:
     return Resident.get_or_none(Resident.id == asked) if asked is not None else None
 
 
+def _report(message: Message, intent: Intent, resident: Resident, *, channel: str, **options: Any) -> None:
+    """The reply as a report about `resident`: the raw text kept, the need as the parser read it."""
+    record_report(
+        resident.id,
+        intent.kind,
+        temperature_c=intent.temperature_c,
+        symptoms=intent.symptoms,
+        text=message.body,
+        need=intent.text,
+        channel=channel,
+        message_id=message.id,
+        at=message.created_at,
+        **options,
+    )
+
+
 def _family(message: Message, intent: Intent, resident: Resident) -> str:
     if intent.kind in ("well", "unwell", "help"):
-        record_report(
-            resident.id,
-            intent.kind,
-            temperature_c=intent.temperature_c,
-            symptoms=intent.symptoms,
-            text=message.body,
-            need=intent.text,
-            channel="family",
-            message_id=message.id,
-            at=message.created_at,
-            acknowledge=False,
-            actor=f"family:{message.peer}",
-        )
+        _report(message, intent, resident, channel="family", acknowledge=False, actor=f"family:{message.peer}")
         template = "ack_family_well" if intent.kind == "well" else "ack_family_unwell"
         _reply(message, template, resident.language, name=resident.name)
         return "family"
