@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Select, Static
 
 from kit import audit
 from kit.db import transaction
@@ -16,22 +16,20 @@ from kit.errors import ValidationError
 from kit.outbox import PRIORITY_REPLY, Draft, queue
 from kit.phones import display_phone
 from kit.segments import analyze
+from tui.dialogs.form import FormDialog
 from tui.i18n import t, word
 from tui.reads import MessageLine
-from tui.screens.base import LinliDialog
 from tui.widgets.form_field import FormField
 from tui.workers import deliver
 
 CORRECTABLE = ("well", "unwell", "help")
 
 
-class ReplyDialog(LinliDialog[bool]):
+class ReplyDialog(FormDialog[bool]):
     """A free-text answer to the sender, queued in the outbox ahead of check-ins and broadcasts."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "cancel"),
-        Binding("ctrl+s", "send", "sim.send"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "save", "sim.send")]
+    PROBLEM_ID = None
 
     def __init__(self, message: MessageLine) -> None:
         super().__init__()
@@ -44,9 +42,7 @@ class ReplyDialog(LinliDialog[bool]):
             yield Static(f"← {self.message.body}", classes="quoted")
             yield FormField("body", t("inbox.reply_body"), Input(id="reply-body", compact=True))
             yield Label("", id="reply-size", classes="hint")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(t("cancel"), id="cancel", compact=True)
-                yield Button(t("sim.send"), variant="primary", id="send", compact=True)
+            yield from self.buttons(t("sim.send"), save_id="send")
 
     def on_mount(self) -> None:
         self.query_one("#reply-body", Input).focus()
@@ -57,23 +53,10 @@ class ReplyDialog(LinliDialog[bool]):
         self.query_one("#reply-size", Label).update(f"{info.encoding} · {info.segments} SMS · {info.units} units")
         self.query_one(FormField).clear_error()
 
-    @on(Input.Submitted, "#reply-body")
-    def _submitted(self) -> None:
-        self.action_send()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "send":
-            self.action_send()
-        else:
-            self.action_cancel()
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-    def action_send(self) -> None:
+    def action_save(self) -> None:
         body = self.query_one("#reply-body", Input).value.strip()
         if not body:
-            self.query_one(FormField).show_error(t("notices.empty_body"))
+            self.show_problem("body", t("notices.empty_body"))
             return
         self.send(body)
 
@@ -96,13 +79,11 @@ class ReplyDialog(LinliDialog[bool]):
         deliver(self, self.dismiss, True)
 
 
-class CorrectDialog(LinliDialog[bool]):
+class CorrectDialog(FormDialog[bool]):
     """What the reply really meant: well, unwell (with a temperature) or a request for help (with the need)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "cancel"),
-        Binding("ctrl+s", "save", "save"),
-    ]
+    SAVE_ON_ENTER = False
+    PROBLEM_ID = "correct-problem"
 
     def __init__(self, message: MessageLine) -> None:
         super().__init__()
@@ -130,19 +111,7 @@ class CorrectDialog(LinliDialog[bool]):
                 "temperature_c", t("inbox.temperature"), Input(id="temperature", compact=True), label_width=16
             )
             yield FormField("text", t("inbox.need"), Input(id="need", compact=True), label_width=16)
-            yield Label("", id="correct-problem", classes="form-problem")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(t("cancel"), id="cancel", compact=True)
-                yield Button(t("save"), variant="primary", id="save", compact=True)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.action_cancel()
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+            yield from self.buttons()
 
     def intent(self) -> dict[str, Any] | None:
         kind = str(self.query_one("#kind", Select).value)
@@ -152,14 +121,11 @@ class CorrectDialog(LinliDialog[bool]):
             try:
                 temperature = round(float(raw.replace("，", ".").replace(",", ".")), 1)
             except ValueError:
-                self._field("temperature_c").show_error("38.5")
+                self.show_problem("temperature_c", "38.5")
                 return None
         symptoms = ["fever"] if temperature is not None and temperature >= 37.3 else []
         need = self.query_one("#need", Input).value.strip() if kind == "help" else ""
         return {"intent": kind, "temperature_c": temperature, "symptoms": symptoms, "text": need, "task_number": None}
-
-    def _field(self, name: str) -> FormField:
-        return next(f for f in self.query(FormField) if f.field_name == name)
 
     def action_save(self) -> None:
         intent = self.intent()
@@ -176,10 +142,3 @@ class CorrectDialog(LinliDialog[bool]):
             deliver(self, self.show_problem, error.field, error.message)
             return
         deliver(self, self.dismiss, True)
-
-    def show_problem(self, field_name: str | None, message: str) -> None:
-        target = next((f for f in self.query(FormField) if f.field_name == field_name), None)
-        if target is not None:
-            target.show_error(message)
-        else:
-            self.query_one("#correct-problem", Label).update("! " + message)

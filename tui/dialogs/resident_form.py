@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Vertical
 from textual.widgets import Button, Input, Label
 
 from kit.errors import Conflict, ValidationError
 from kit.residents import ResidentInput, ResidentView, add_resident, edit_resident
+from tui.dialogs.form import FormDialog
 from tui.i18n import t
-from tui.screens.base import LinliDialog
 from tui.widgets.form_field import FormField
 from tui.workers import deliver
 
@@ -51,13 +48,11 @@ def initial_values(view: ResidentView | None) -> dict[str, str]:
     }
 
 
-class ResidentForm(LinliDialog[int | None]):
+class ResidentForm(FormDialog[int | None]):
     """Dismisses with the resident's id once the kit stored them, or None when cancelled."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "cancel"),
-        Binding("ctrl+s", "save", "save"),
-    ]
+    CANCELLED = None
+    PROBLEM_ID = "form-problem"
 
     def __init__(self, resident: ResidentView | None = None) -> None:
         super().__init__()
@@ -72,11 +67,7 @@ class ResidentForm(LinliDialog[int | None]):
                 for name, key in FIELDS:
                     control = Input(self.initial[name], id=f"input-{name}", compact=True)
                     yield FormField(name, t(key), control, label_width=12)
-            yield Label("", id="form-problem", classes="form-problem")
-            with Horizontal(classes="dialog-buttons"):
-                yield Label(t("form.hint"), classes="hint")
-                yield Button(t("cancel"), id="cancel", compact=True)
-                yield Button(t("save"), variant="primary", id="save", compact=True)
+            yield from self.buttons(hint=t("form.hint"))
 
     def on_mount(self) -> None:
         self.query_one("#input-name", Input).focus()
@@ -84,24 +75,11 @@ class ResidentForm(LinliDialog[int | None]):
     def values(self) -> dict[str, str]:
         return {field.field_name: field.value for field in self.query(FormField)}
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
-
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         for field in self.query(FormField):
             if field.control is event.input:
                 field.clear_error()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.action_cancel()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def action_save(self) -> None:
         values = self.values()
@@ -134,13 +112,11 @@ class ResidentForm(LinliDialog[int | None]):
         self.query_one("#save", Button).disabled = False
 
     def show_problem(self, field_name: str | None, message: str) -> None:
-        """The kit's message next to the field it names (or under the form when it names none)."""
-        target = next((f for f in self.query(FormField) if f.field_name == field_name), None)
-        if target is not None:
-            target.show_error(message)
+        """A message next to a field also clears the one under the form."""
+        super().show_problem(field_name, message)
+        if self.form_field(field_name) is not None:
             self.query_one("#form-problem", Label).update("")
-        else:
-            self.query_one("#form-problem", Label).update("! " + message)
 
     def field_error(self, name: str) -> str:
-        return next((f.error for f in self.query(FormField) if f.field_name == name), "")
+        field = self.form_field(name)
+        return field.error if field is not None else ""

@@ -3,60 +3,29 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Select
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Select
 
 from kit.errors import ValidationError
 from kit.models import HEALTH_STATUSES, MONITORING_CATEGORIES
 from kit.residents import ResidentView, set_monitoring, set_status
+from tui.dialogs.form import FormDialog
 from tui.i18n import t, word
-from tui.screens.base import LinliDialog
 from tui.widgets.form_field import FormField
 from tui.workers import deliver
 
 
-class _StateDialog(LinliDialog[bool]):
+class _StateDialog(FormDialog[bool]):
     """Dismisses with True once the kit saved the change, False when cancelled."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "cancel"),
-        Binding("ctrl+s", "save", "save"),
-    ]
+    PROBLEM_ID = None  # a message that names no field goes under the last one
 
     def __init__(self, resident: ResidentView) -> None:
         super().__init__()
         self.resident = resident
-
-    def buttons(self) -> ComposeResult:
-        with Horizontal(classes="dialog-buttons"):
-            yield Button(t("cancel"), id="cancel", compact=True)
-            yield Button(t("save"), variant="primary", id="save", compact=True)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.action_cancel()
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-    def action_save(self) -> None:
-        raise NotImplementedError
-
-    def show_problem(self, field_name: str | None, message: str) -> None:
-        fields = list(self.query(FormField))
-        target = next((f for f in fields if f.field_name == field_name), fields[-1])
-        target.show_error(message)
 
 
 class MonitoringDialog(_StateDialog):

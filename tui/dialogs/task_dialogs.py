@@ -3,64 +3,26 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import ClassVar
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Select
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Select
 
 from kit.clock import utcnow
 from kit.errors import NotFound, ValidationError
 from kit.models import TASK_KINDS
 from kit.residents import get_resident
 from kit.tasks import TaskView, assign_task, create_task
+from tui.dialogs.form import FormDialog
 from tui.i18n import t, word
 from tui.printing import default_path, write_door_knock_list
 from tui.reads import VolunteerChoice, volunteer_choices
-from tui.screens.base import LinliDialog
 from tui.widgets.form_field import FormField
 from tui.workers import deliver
 
 
-class _FormDialog(LinliDialog[bool]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "cancel"),
-        Binding("ctrl+s", "save", "save"),
-    ]
-
-    def buttons(self, save_label: str | None = None) -> ComposeResult:
-        yield Label("", classes="form-problem", id="problem")
-        with Horizontal(classes="dialog-buttons"):
-            yield Button(t("cancel"), id="cancel", compact=True)
-            yield Button(save_label or t("save"), variant="primary", id="save", compact=True)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.action_cancel()
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-    def action_save(self) -> None:
-        raise NotImplementedError
-
-    def show_problem(self, field_name: str | None, message: str) -> None:
-        target = next((f for f in self.query(FormField) if f.field_name == field_name), None)
-        if target is not None:
-            target.show_error(message)
-        else:
-            self.query_one("#problem", Label).update("! " + message)
-
-
-class NewTaskDialog(_FormDialog):
+class NewTaskDialog(FormDialog[bool]):
     """A task for a resident (by number or phone); the kit gives it to the least-loaded volunteer of their grid."""
 
     def compose(self) -> ComposeResult:
@@ -111,7 +73,7 @@ class NewTaskDialog(_FormDialog):
         deliver(self, self.dismiss, True)
 
 
-class AssignDialog(_FormDialog):
+class AssignDialog(FormDialog[bool]):
     """Pick the volunteer; the one the kit suggests (least loaded in the grid) is chosen at first."""
 
     def __init__(self, task: TaskView) -> None:
@@ -167,7 +129,7 @@ class AssignDialog(_FormDialog):
         deliver(self, self.dismiss, True)
 
 
-class PrintDialog(_FormDialog):
+class PrintDialog(FormDialog[bool]):
     """Where to write the day's door-knock list (.txt, or .html for a page with boxes to tick)."""
 
     def compose(self) -> ComposeResult:
