@@ -8,6 +8,7 @@ the scheduler the composition root runs (to show what it does next), and the one
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -181,8 +182,14 @@ def share_the_interpreter() -> None:
 
     Python hands its interpreter lock between threads every 5 ms by default; the UI's drawing and its workers are
     CPU-bound, so each of the many small steps of an inbound webhook could wait that long. 1 ms keeps a provider's
-    webhook fast while an operator types and scrolls (see tests/bench/bench_tui.py)."""
+    webhook fast while an operator types and scrolls (see tests/bench/bench_tui.py).
+
+    The objects that exist by now (modules, classes, the register's caches) live as long as the process; frozen,
+    the garbage collector no longer walks them, so its full collections stop pausing every thread for tens of
+    milliseconds."""
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
+    gc.collect()
+    gc.freeze()
 
 
 def prepare_demo(settings: Settings, residents: int = DEMO_RESIDENTS) -> bool:
