@@ -197,9 +197,9 @@ def prepare_demo(settings: Settings, residents: int = DEMO_RESIDENTS) -> bool:
     neighbourhood at any hour. Returns False (and changes nothing) when the database already has residents."""
     from kit.checkin import start_round
     from kit.demo import generate_demo
-    from kit.models import Resident
+    from kit.residents import count_residents
 
-    if Resident.select().exists():
+    if count_residents() > 0:
         return False
     generate_demo(residents)
     start_round(settings=settings.checkin, actor="demo")

@@ -16,9 +16,9 @@ from kit.errors import ValidationError
 from kit.outbox import PRIORITY_REPLY, Draft, queue
 from kit.phones import display_phone
 from kit.segments import analyze
+from kit.views import MessageLine
 from tui.dialogs.form import FormDialog
 from tui.i18n import t, word
-from tui.reads import MessageLine
 from tui.widgets.form_field import FormField
 from tui.workers import deliver
 

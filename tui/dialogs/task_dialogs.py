@@ -14,10 +14,10 @@ from kit.errors import NotFound, ValidationError
 from kit.models import TASK_KINDS
 from kit.residents import get_resident
 from kit.tasks import TaskView, assign_task, create_task
+from kit.views import VolunteerChoice, volunteer_choices
 from tui.dialogs.form import FormDialog
 from tui.i18n import t, word
 from tui.printing import default_path, write_door_knock_list
-from tui.reads import VolunteerChoice, volunteer_choices
 from tui.widgets.form_field import FormField
 from tui.workers import deliver
 

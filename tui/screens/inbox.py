@@ -16,9 +16,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
 from kit.phones import display_phone
+from kit.views import MessageLine, inbound_messages
 from tui.dialogs.inbox_dialogs import CorrectDialog, ReplyDialog
 from tui.i18n import t, word
-from tui.reads import MessageLine, inbound_messages
 from tui.screens.base import LinliScreen
 from tui.workers import deliver
 

@@ -24,10 +24,10 @@ from kit.localtime import local_date
 from kit.models import HEALTH_STATUSES, MONITORING_CATEGORIES
 from kit.phones import display_phone
 from kit.residents import ResidentFilter, ResidentView, count_residents, find_residents
+from kit.views import ResidentHistory, resident_history
 from tui.dialogs.resident_form import ResidentForm
 from tui.dialogs.resident_state import MonitoringDialog, StatusDialog
 from tui.i18n import t, word
-from tui.reads import ResidentHistory, resident_history
 from tui.screens.base import LinliScreen
 from tui.widgets.badges import monitoring_text, status_text
 from tui.widgets.lazy_table import Column, Deferred, LazyTable, Row

@@ -23,8 +23,8 @@ from textual.widgets.option_list import Option
 
 from kit.phones import display_phone
 from kit.residents import ResidentFilter, ResidentView, find_residents
+from kit.views import MessageLine, conversation
 from tui.i18n import t
-from tui.reads import MessageLine, conversation
 from tui.screens.base import LinliScreen
 from tui.widgets.badges import status_text
 from tui.workers import deliver

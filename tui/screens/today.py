@@ -29,9 +29,9 @@ from kit.outbox import counts_by_status
 from kit.scheduling import next_round_at
 from kit.stats import natural_key
 from kit.tasks import task_counts
+from kit.views import GatewayLine, gateway_health, overdue_task_count
 from tui.dialogs.message import MessageDialog
 from tui.i18n import t, word
-from tui.reads import GatewayLine, gateway_health, overdue_task_count
 from tui.screens.base import LinliScreen
 from tui.widgets.badges import severity_text
 from tui.widgets.round_bars import BarRow, RoundBars

@@ -8,8 +8,8 @@ from datetime import datetime
 from rich.text import Text
 
 from kit.phones import display_phone
+from kit.views import ResidentHistory
 from tui.i18n import t, word
-from tui.reads import ResidentHistory
 from tui.widgets.badges import monitoring_text, status_text, task_state_text
 
 TimeFormat = Callable[[datetime | None, str], str]

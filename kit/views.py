@@ -1,8 +1,8 @@
-"""Small read-only queries the screens need and the kit has no service for yet.
+"""Read-only views for the operators' screens: a resident's history, the inbox feed, a conversation, the gateways'
+health, overdue tasks, volunteers to choose from.
 
-Only reads live here, each bounded (a limit, never a whole table); every write goes through a kit service. They
-run in worker threads. When the kit grows a service for one of them (a resident's history, the inbox feed, the
-gateways' health), the screen should call that instead and the function here goes.
+Each is bounded (a limit, never a whole table) and returns plain dataclasses, so the terminal UI never touches the
+models itself; it calls these from worker threads. Every write goes through the other kit services.
 """
 
 from __future__ import annotations
