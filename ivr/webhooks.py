@@ -17,7 +17,7 @@ language rather than Twilio's "application error".
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -82,22 +82,30 @@ class _VoiceRoutes:
         return self.signature.public_url
 
     async def answer(self, request: web.Request) -> web.Response:
-        form = await verified_form(request, self.signature)
-        if form is None:
-            return _forbidden()
-        call_sid, peer = form.get("CallSid", ""), _peer(form)
-        if not call_sid:
-            return web.Response(status=400, text="CallSid is required.\n")
-        language = speakable_language(request.query.get("lang"), "")
-        try:
-            state = CallState.from_query(request.query) if "flow" in request.query else None
-            turn = await self.run_blocking(partial(self.calls.answer, call_sid=call_sid, peer=peer, state=state))
-        except Exception:
-            log.exception("could not answer call %s", call_sid)
-            return await self._apology(language)
-        return self._twiml(turn)
+        def start(form: Mapping[str, str], call_sid: str, peer: str, state: CallState | None) -> Turn:
+            return self.calls.answer(call_sid=call_sid, peer=peer, state=state)
+
+        # An outbound call carries its state from the start; an inbound call (the hotline) has none yet.
+        return await self._turn(request, start, "answer", needs_state="flow" in request.query)
 
     async def gather(self, request: web.Request) -> web.Response:
+        def keys(form: Mapping[str, str], call_sid: str, peer: str, state: CallState | None) -> Turn:
+            assert state is not None
+            return self.calls.gather(call_sid=call_sid, peer=peer, state=state, digits=form.get("Digits"))
+
+        return await self._turn(request, keys, "take the keys of", needs_state=True)
+
+    async def _turn(
+        self,
+        request: web.Request,
+        act: Callable[[Mapping[str, str], str, str, CallState | None], Turn],
+        doing: str,
+        *,
+        needs_state: bool,
+    ) -> web.Response:
+        """One step of a call: check the signature, read the state from the URL, run `act` on the database thread
+        and answer with TwiML; anything that goes wrong on our side is answered with a spoken apology, never
+        Twilio's error message."""
         form = await verified_form(request, self.signature)
         if form is None:
             return _forbidden()
@@ -106,16 +114,13 @@ class _VoiceRoutes:
             return web.Response(status=400, text="CallSid is required.\n")
         language = speakable_language(request.query.get("lang"), "")
         try:
-            state = CallState.from_query(request.query)
-            digits = form.get("Digits")
-            turn = await self.run_blocking(
-                partial(self.calls.gather, call_sid=call_sid, peer=peer, state=state, digits=digits)
-            )
+            state = CallState.from_query(request.query) if needs_state else None
+            turn = await self.run_blocking(partial(act, form, call_sid, peer, state))
         except BadState as error:
             log.error("call %s came back with a state this Linli cannot read: %s", call_sid, error)
             return await self._apology(language)
         except Exception:
-            log.exception("could not take the keys of call %s", call_sid)
+            log.exception("could not %s call %s", doing, call_sid)
             return await self._apology(language)
         return self._twiml(turn)
 
