@@ -436,33 +436,12 @@ def complete_task(task_id: int, *, volunteer_id: int | None = None, actor: str) 
         elif task.resident_id is not None:
             resident = Resident.get_by_id(task.resident_id)
             if resident.phone:
-                queue(
-                    Draft(
-                        peer=resident.phone,
-                        body=render("task_done_resident", resident.language, task=task.id),
-                        kind="task",
-                        key=f"task:{task.id}:done:resident",
-                        language=resident.language,
-                        resident_id=resident.id,
-                        task_id=task.id,
-                        priority=PRIORITY_TASK,
-                    )
-                )
+                _tell(task, resident, "task_done_resident", key="done:resident", priority=PRIORITY_TASK)
         if task.volunteer_id is not None:
             Volunteer.update(points=Volunteer.points + task.points).where(Volunteer.id == task.volunteer_id).execute()
             volunteer = Volunteer.get_by_id(task.volunteer_id)
-            queue(
-                Draft(
-                    peer=volunteer.phone,
-                    body=render("task_done_volunteer", volunteer.language, task=task.id, points=task.points),
-                    kind="task",
-                    key=f"task:{task.id}:done:volunteer",
-                    language=volunteer.language,
-                    volunteer_id=volunteer.id,
-                    task_id=task.id,
-                    priority=PRIORITY_REPLY if volunteer_id is not None else PRIORITY_TASK,
-                )
-            )
+            priority = PRIORITY_REPLY if volunteer_id is not None else PRIORITY_TASK
+            _tell(task, volunteer, "task_done_volunteer", key="done:volunteer", priority=priority, points=task.points)
     return task
 
 
@@ -488,16 +467,23 @@ def _tell_cancelled(task: Task, volunteer_id: int, *, reason: str) -> None:
     volunteer = Volunteer.get_or_none(Volunteer.id == volunteer_id)
     if volunteer is None:
         return
+    _tell(task, volunteer, "task_cancelled_volunteer", key=f"{reason}:{volunteer.id}", priority=PRIORITY_TASK)
+
+
+def _tell(task: Task, person: Resident | Volunteer, text: str, *, key: str, priority: int, **values: Any) -> None:
+    """Queue the text `text` about `task` to a resident or a volunteer, in their language, once per `key`."""
+    is_resident = isinstance(person, Resident)
     queue(
         Draft(
-            peer=volunteer.phone,
-            body=render("task_cancelled_volunteer", volunteer.language, task=task.id),
+            peer=person.phone,
+            body=render(text, person.language, task=task.id, **values),
             kind="task",
-            key=f"task:{task.id}:{reason}:{volunteer.id}",
-            language=volunteer.language,
-            volunteer_id=volunteer.id,
+            key=f"task:{task.id}:{key}",
+            language=person.language,
+            resident_id=person.id if is_resident else None,
+            volunteer_id=None if is_resident else person.id,
             task_id=task.id,
-            priority=PRIORITY_TASK,
+            priority=priority,
         )
     )
 
