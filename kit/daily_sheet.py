@@ -1,0 +1,236 @@
+"""The street office's own daily form, filled from a day's figures: no code to adapt Linli to a new form.
+
+A map (TOML, beside the template with the same name, or given) says where each figure goes:
+
+    [cells]                        # single cells; "Sheet!B4" or "B4" (the first sheet)
+    "B2" = "community"
+    "F2" = "date"
+    "C4" = "asked"                 # a figure alone is the community's total
+    "C5" = "total.fever"           # the same, spelled out
+
+    [[tables]]                     # one row per grid, from start_row down
+    sheet = "分网格"                 # optional: the first sheet
+    start_row = 4
+    total_row = true               # optional: a row of totals after the grids
+    [tables.columns]
+    A = "grid"
+    B = "residents"
+    C = "asked"
+
+Decisions:
+- Every problem with a map is found before anything is written, and named so that the operator can fix the map
+  alone: an unknown figure lists the known ones; a cell outside the sheet, on a missing sheet or inside a merged
+  range (anything but its top-left cell, which holds the merged value) is refused with its address.
+- The template itself is never changed: the filled copy is written beside the output through a temporary file.
+- Labels (the grid column's "合计", "未分网格", the date) are in the community's language (data/figures.toml).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zipfile import BadZipFile
+
+from kit.errors import ValidationError
+from kit.figures import FIGURES, NO_GRID, DayFigures, figure_labels
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+SPECIAL = ("community", "date", "grid")
+MAX_ROW, MAX_COLUMN = 1_048_576, 16_384  # Excel's own limits
+_CELL = re.compile(r"^([A-Za-z]{1,3})([1-9]\d*)$")
+_COLUMN = re.compile(r"^[A-Za-z]{1,3}$")
+
+
+class MapError(ValidationError):
+    """A map or template that cannot be filled; the message names the place to fix."""
+
+
+@dataclass(frozen=True)
+class Table:
+    sheet: str | None
+    start_row: int
+    columns: dict[str, str]  # column letter -> figure, "grid" or "date"
+    total_row: bool = False
+
+
+@dataclass(frozen=True)
+class SheetMap:
+    cells: dict[tuple[str | None, str], str] = field(default_factory=dict)  # (sheet, "B4") -> what
+    tables: list[Table] = field(default_factory=list)
+
+
+def known_names() -> str:
+    return ", ".join((*SPECIAL, *FIGURES))
+
+
+def map_path_for(template: str | os.PathLike[str]) -> Path:
+    """The map that goes with a template: the same name, ending .toml."""
+    return Path(template).with_suffix(".toml")
+
+
+def load_map(path: str | os.PathLike[str]) -> SheetMap:
+    file = Path(path)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise MapError(
+            f"There is no map at {file}; write one (see `linli report daily --help`) or give --map."
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise MapError(f"The map {file} is not valid TOML: {error}.") from None
+    return parse_map(raw, str(file))
+
+
+def parse_map(raw: Mapping[str, Any], where: str = "the map") -> SheetMap:
+    cells: dict[tuple[str | None, str], str] = {}
+    for place, what in dict(raw.get("cells") or {}).items():
+        sheet, cell = _split_place(str(place), where)
+        cells[(sheet, cell)] = _figure(what, f"{where}, cell {place}", allow_grid=False)
+    tables = [_table(item, f"{where}, table {n}") for n, item in enumerate(raw.get("tables") or [], start=1)]
+    if not cells and not tables:
+        raise MapError(f"{where} maps nothing: give a [cells] table or [[tables]] (see `linli report daily --help`).")
+    return SheetMap(cells, tables)
+
+
+def _split_place(place: str, where: str) -> tuple[str | None, str]:
+    sheet, _, cell = place.rpartition("!")
+    _check_cell(cell, f"{where}, cell {place}")
+    return (sheet or None), cell.upper()
+
+
+def _check_cell(cell: str, where: str) -> None:
+    match = _CELL.match(cell)
+    if not match or _column_number(match.group(1)) > MAX_COLUMN or int(match.group(2)) > MAX_ROW:
+        raise MapError(f"{where}: '{cell}' is not a cell inside a sheet (like B4, up to XFD1048576).")
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _figure(what: Any, where: str, *, allow_grid: bool) -> str:
+    name = str(what).strip()
+    name = name.removeprefix("total.")
+    allowed = (*SPECIAL, *FIGURES) if allow_grid else ("community", "date", *FIGURES)
+    if name not in allowed:
+        raise MapError(f"{where}: '{what}' is not a figure Linli knows. Known: {known_names()}.")
+    return name
+
+
+def _table(raw: Any, where: str) -> Table:
+    if not isinstance(raw, Mapping):
+        raise MapError(f"{where} should be a table with start_row and columns.")
+    start = raw.get("start_row")
+    if not isinstance(start, int) or isinstance(start, bool) or not 1 <= start <= MAX_ROW:
+        raise MapError(f"{where}: start_row should be a row number such as 4.")
+    columns = {}
+    for letter, what in dict(raw.get("columns") or {}).items():
+        if not _COLUMN.match(str(letter)) or _column_number(str(letter)) > MAX_COLUMN:
+            raise MapError(f"{where}: '{letter}' is not a column letter (A to XFD).")
+        columns[str(letter).upper()] = _figure(what, f"{where}, column {letter}", allow_grid=True)
+    if not columns:
+        raise MapError(f'{where} has no columns: map a column letter to a figure, e.g. B = "asked".')
+    sheet = raw.get("sheet")
+    return Table(str(sheet) if sheet else None, start, columns, bool(raw.get("total_row", False)))
+
+
+# --- filling ---------------------------------------------------------------------------------------------------
+
+
+def fill_template(
+    template: str | os.PathLike[str],
+    sheet_map: SheetMap,
+    figures: DayFigures,
+    output: str | os.PathLike[str],
+    *,
+    language: str,
+) -> int:
+    """Write a copy of `template` with the figures in place to `output`; returns how many cells were written."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    source, target = Path(template), Path(output)
+    if source.resolve() == target.resolve():
+        raise MapError(f"The output {target} is the template itself; write the filled form to another file.")
+    try:
+        book = load_workbook(source)
+    except FileNotFoundError:
+        raise MapError(f"There is no template at {source}.") from None
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as error:
+        raise MapError(f"The template {source} is not an XLSX workbook Linli can read ({error}).") from None
+    writes = _planned_writes(sheet_map, figures, figure_labels(language))
+    for sheet_name, cell, _, in_table in writes:
+        _check_writable(book, sheet_name, cell, in_table=in_table)
+    for sheet_name, cell, value, _ in writes:
+        _sheet(book, sheet_name)[cell].value = value
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        book.save(partial)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return len(writes)
+
+
+Write = tuple[str | None, str, Any, bool]  # sheet, cell, value, part of a per-grid table
+
+
+def _planned_writes(sheet_map: SheetMap, figures: DayFigures, labels: Mapping[str, str]) -> list[Write]:
+    totals = figures.totals
+    common = {"community": figures.community, "date": figures.day}
+    writes: list[Write] = [
+        (sheet, cell, common[what] if what in common else totals[what], False)
+        for (sheet, cell), what in sheet_map.cells.items()
+    ]
+    for table in sheet_map.tables:
+        rows: list[tuple[str, Mapping[str, int]]] = [
+            (row.grid if row.grid != NO_GRID else labels["no_grid"], row.figures) for row in figures.grids
+        ]
+        if table.total_row:
+            rows.append((labels["total"], totals))
+        for offset, (grid, values) in enumerate(rows):
+            row_number = table.start_row + offset
+            if row_number > MAX_ROW:
+                raise MapError(f"The table from row {table.start_row} runs past the end of the sheet.")
+            for letter, what in table.columns.items():
+                value = grid if what == "grid" else common[what] if what in common else values[what]
+                writes.append((table.sheet, f"{letter}{row_number}", value, True))
+    return writes
+
+
+def _sheet(book: Any, name: str | None) -> Any:
+    if name is None:
+        return book.worksheets[0]
+    if name not in book.sheetnames:
+        raise MapError(f"The template has no sheet '{name}'; its sheets are: {', '.join(book.sheetnames)}.")
+    return book[name]
+
+
+def _check_writable(book: Any, sheet_name: str | None, cell: str, *, in_table: bool) -> None:
+    """A cell of a per-grid table must be empty in the template: a form with room for fewer grids than the
+    community has would otherwise lose its footer (signatures, notes) under the last rows."""
+    sheet = _sheet(book, sheet_name)
+    if in_table and sheet[cell].value not in (None, ""):
+        raise MapError(
+            f"The per-grid table would write over '{sheet[cell].value}' in {sheet.title}!{cell}: the form has no "
+            "room for every grid. Give the table more empty rows in the template, or move what is there."
+        )
+    for merged in sheet.merged_cells.ranges:
+        if cell in merged and cell != merged.start_cell.coordinate:
+            raise MapError(
+                f"Cell {sheet.title}!{cell} is inside the merged cells {merged.coord}; map the figure to "
+                f"{merged.start_cell.coordinate}, the merged range's first cell, or unmerge it in the template."
+            )
