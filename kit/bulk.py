@@ -1,8 +1,13 @@
 """Bulk inserts for imports and demo data: one prepared statement and executemany, ids reserved up front.
 
 peewee's insert_many builds SQL text for every row, which costs more than parsing the phone numbers; here the
-statement is built once. Ids are reserved under the write transaction's lock (the caller holds it), so rows can be
-linked (residents to tags) without reading them back. Portable: on PostgreSQL the id sequence is moved past them.
+statement is built once. Ids are reserved before the insert, so rows can be linked (residents to tags) without
+reading them back.
+
+Decisions:
+- On SQLite the ids after the highest one are free: the caller's write transaction holds the only write lock.
+  On PostgreSQL writers run side by side, so ids always come from the table's own sequence (never MAX(id) + 1):
+  two imports at once get different ids, and a row inserted the ordinary way meanwhile cannot take one of them.
 """
 
 from __future__ import annotations
@@ -14,14 +19,25 @@ import peewee
 
 from kit.db import database, is_sqlite
 
+CHUNK = 500  # rows per transaction in long writes (a round's asks, a notice's messages): well under the busy timeout
+
 # Fields whose Python values the driver cannot store as they are; text and numbers pass straight through.
 _CONVERTED = (peewee.DateTimeField, peewee.DateField, peewee.BooleanField, peewee.TimeField)
 
 
-def reserve_ids(model: type[peewee.Model], count: int) -> int:
-    """The first of `count` consecutive unused ids of `model` (call inside the write transaction)."""
-    highest = model.select(peewee.fn.MAX(model._meta.primary_key)).scalar()
-    return int(highest or 0) + 1
+def reserve_ids(model: type[peewee.Model], count: int) -> list[int]:
+    """`count` unused ids of `model`, in increasing order (call inside the write transaction). Consecutive on
+    SQLite; on PostgreSQL another writer's ids may fall between them."""
+    if count <= 0:
+        return []
+    if is_sqlite():
+        first = int(model.select(peewee.fn.MAX(model._meta.primary_key)).scalar() or 0) + 1
+        return list(range(first, first + count))
+    cursor = database.execute_sql(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        (model._meta.table_name, model._meta.primary_key.column_name, count),
+    )
+    return sorted(int(value) for (value,) in cursor.fetchall())
 
 
 def insert_rows(
@@ -31,9 +47,9 @@ def insert_rows(
     *,
     skip_conflicts: bool = False,
 ) -> int:
-    """INSERT `rows` (tuples in the order of `fields`) into `model`'s table with one prepared statement; with
-    `skip_conflicts`, rows that would break a unique constraint are left out (ON CONFLICT DO NOTHING, which SQLite
-    and PostgreSQL both speak). Returns how many rows were written."""
+    """INSERT `rows` (tuples in the order of `fields`, ids from `reserve_ids` if given) into `model`'s table with
+    one prepared statement; with `skip_conflicts`, rows that would break a unique constraint are left out (ON
+    CONFLICT DO NOTHING, which SQLite and PostgreSQL both speak). Returns how many rows were written."""
     if not rows:
         return 0
     fields, rows = _with_defaults(model, list(fields), rows)
@@ -57,13 +73,7 @@ def insert_rows(
         prepared = converted
     cursor = database.cursor()
     cursor.executemany(sql, prepared)
-    written = cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(prepared)
-    if not is_sqlite() and model._meta.primary_key in fields:
-        table = model._meta.table_name
-        database.execute_sql(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {quote(table)}))"
-        )
-    return written
+    return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(prepared)
 
 
 def _with_defaults(

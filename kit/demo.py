@@ -406,11 +406,11 @@ def _add_volunteers(rng: random.Random, wanted: int, grids: Sequence[str]) -> in
     phones = (phone for n in count(1) if (phone := f"+{VOLUNTEER_PHONES + n}") not in taken)
     names = _names()
     now = clock.utcnow()
-    first = reserve_ids(Volunteer, wanted)
+    ids = reserve_ids(Volunteer, wanted)
     volunteers: list[tuple[object, ...]] = []
     coverage: list[tuple[int, int]] = []
     for offset in range(wanted):
-        volunteer_id = first + offset
+        volunteer_id = ids[offset]
         skills = {rng.choices(SKILLS, SKILL_WEIGHTS)[0] for _ in range(rng.choice((1, 1, 2)))}
         name = names.chinese(rng, rng.choice("mf"), rng.randint(19, 68))
         points = int(rng.random() ** 2 * 120)

@@ -3,6 +3,11 @@
 Each module `mNNNN_name.py` defines `migrate(db)` with its own frozen copies of the models it touches, so a later
 change to `kit.models` never changes what an old migration does. Each migration runs in a transaction with the row
 that records it in `schema_version`. A database whose schema is newer than this code knows is refused.
+
+Decisions:
+- Two processes starting at once on a new database must not both migrate it. SQLite's IMMEDIATE transactions
+  already queue them; on PostgreSQL each migration's transaction first takes an advisory lock (held until it ends),
+  so the second waits, then finds the work done.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import peewee
 from kit.errors import SchemaTooNew, StorageError
 
 _NAME = re.compile(r"^m(\d{4})_(\w+)$")
+_LOCK = 0x6C696E6C69  # "linli": the PostgreSQL advisory lock that queues migrating processes
 
 
 @dataclass(frozen=True)
@@ -62,14 +68,23 @@ def current_version(db: peewee.Database) -> int:
     return int(value or 0)
 
 
+def _queue(db: peewee.Database) -> None:
+    """Wait for any other process migrating this PostgreSQL database (until the current transaction ends)."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+
+
 def apply_pending(db: peewee.Database) -> list[int]:
     """Apply every migration newer than the database; returns the versions applied."""
     migrations = known_migrations()
     applied: list[int] = []
     with db.bind_ctx([SchemaVersion]):
-        db.create_tables([SchemaVersion], safe=True)
+        with db.atomic():
+            _queue(db)
+            db.create_tables([SchemaVersion], safe=True)
         for migration in migrations:
             with db.atomic():
+                _queue(db)
                 # Checked inside the write transaction: a second process starting at the same moment waits here
                 # and then finds the work done.
                 have = current_version(db)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from kit.config import DispatchSettings
 from kit.db import transaction
 from kit.dispatcher import Dispatcher
 from kit.models import Community, Message
 from kit.outbox import PRIORITY_NOTICE, PRIORITY_REPLY, Draft, queue, queue_many
 from sms.simulator import SimulatorGateway
+
+pytestmark = pytest.mark.each_database  # storage code: runs on SQLite and PostgreSQL
 
 
 def test_a_reply_goes_out_within_a_few_sends_of_a_long_broadcast(community: Community) -> None:

@@ -12,6 +12,8 @@ from kit.residents import ResidentInput, add_resident
 from kit.volunteers import add_volunteer
 from sms import router
 
+pytestmark = pytest.mark.each_database  # storage code: runs on SQLite and PostgreSQL
+
 
 @pytest.fixture
 def wang(community: Community) -> int:

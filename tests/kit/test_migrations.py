@@ -1,16 +1,22 @@
+"""Numbered migrations on SQLite and PostgreSQL: applied once, in order, all or nothing, and never twice at once."""
+
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import datetime
 from pathlib import Path
 
 import peewee
+import psycopg
 import pytest
 
 import kit.migrations
 from kit import db, models
 from kit.errors import SchemaTooNew
 from kit.migrations import LATEST, Migration, SchemaVersion, apply_pending, current_version, known_migrations
+
+pytestmark = pytest.mark.each_database  # the tests that take `database` run on SQLite and PostgreSQL
 
 
 def all_models() -> list[type[peewee.Model]]:
@@ -25,11 +31,29 @@ def all_models() -> list[type[peewee.Model]]:
     ]
 
 
-def snapshot(path: Path) -> tuple[list[tuple[str, str, str]], dict[str, list[tuple[object, ...]]]]:
-    """The schema and every row of a database file, read with the standard library."""
-    with sqlite3.connect(path) as conn:
+Snapshot = tuple[list[tuple[str, ...]], dict[str, list[tuple[object, ...]]]]
+
+
+def snapshot(target: Path | str) -> Snapshot:
+    """The schema and every row of a database, read on a connection of its own (not Linli's)."""
+    if str(target).startswith("postgresql://"):
+        return postgres_snapshot(str(target))
+    with sqlite3.connect(target) as conn:
         schema = sorted(conn.execute("SELECT type, name, COALESCE(sql, '') FROM sqlite_master").fetchall())
         tables = [name for kind, name, _ in schema if kind == "table" and not name.startswith("sqlite_")]
+        rows = {table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr) for table in tables}
+    return schema, rows
+
+
+def postgres_snapshot(url: str) -> Snapshot:
+    with psycopg.connect(url) as conn:
+        columns = conn.execute(
+            "SELECT table_name, column_name, data_type, COALESCE(column_default, '') FROM information_schema.columns "
+            "WHERE table_schema = 'public'"
+        ).fetchall()
+        indexes = conn.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+        schema = sorted([*columns, *indexes.fetchall()])
+        tables = sorted({table for table, *_ in columns})
         rows = {table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr) for table in tables}
     return schema, rows
 
@@ -139,3 +163,44 @@ def test_a_failing_migration_leaves_no_trace(tmp_path: Path, monkeypatch: pytest
     assert "half_done" not in target.get_tables()
     assert len(recorded(target)) == LATEST
     target.close()
+
+
+def test_two_processes_opening_a_new_postgresql_database_migrate_it_once(postgres_url: str) -> None:
+    start = threading.Barrier(2, timeout=10)
+    applied: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def open_and_migrate() -> None:
+        handle = db.open_postgresql(postgres_url)
+        try:
+            start.wait()
+            applied.append(apply_pending(handle))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            handle.close()
+
+    threads = [threading.Thread(target=open_and_migrate) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(version for versions in applied for version in versions) == list(range(1, LATEST + 1))  # once each
+    handle = db.open_postgresql(postgres_url)
+    assert recorded(handle) == [(m.version, m.name) for m in known_migrations()]
+    handle.close()
+
+
+def test_a_postgresql_database_from_a_newer_linli_is_refused(postgres_url: str) -> None:
+    db.connect(postgres_url)
+    with db.database.obj.bind_ctx([SchemaVersion]):
+        SchemaVersion.create(version=LATEST + 1, name="from_the_future", applied_at=datetime(2027, 1, 1))
+    db.close()
+    before = snapshot(postgres_url)
+    try:
+        with pytest.raises(SchemaTooNew):
+            db.connect(postgres_url)
+    finally:
+        db.close()
+    assert snapshot(postgres_url) == before

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The Debian packages the tests need: a real PostgreSQL server (tests/postgres.py starts one per test worker)
+# and poppler-utils (pdftotext reads the printed PDFs back). Run as root, or as a user who may sudo.
+# A second run, with everything installed, returns at once without touching apt.
+set -euo pipefail
+
+# gammu, libgammu-dev, pkg-config: python-gammu (the modem tests) builds against libGammu where no wheel fits.
+# kannel, kannel-extras: bearerbox, smsbox and fakesmsc for the Kannel gateway tests (tests/sms/gateways/).
+packages=(postgresql poppler-utils gammu libgammu-dev pkg-config kannel kannel-extras)
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg -s "$package" >/dev/null 2>&1; then
+        missing+=("$package")
+    fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+else
+    as_root=(sudo)
+fi
+echo "Installing ${missing[*]} for the tests." >&2
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"
