@@ -1,19 +1,30 @@
-"""`linli export ...`: registers and figures out to CSV, JSON or XLSX for the street office."""
+"""`linli export ...`: registers and figures out to CSV, JSON or XLSX for the street office.
+
+Decisions:
+- A file gets the exact data. On stdout, JSON has its control characters as \\u escapes (still exact when read back,
+  and inert on a terminal); CSV piped elsewhere is exact, and CSV on a terminal shows them as symbols (␛), so an
+  export read on screen never carries a raw escape sequence (kit.plaintext).
+"""
 
 from __future__ import annotations
 
 import io
 import sys
-from typing import BinaryIO, cast
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import BinaryIO, TextIO, cast
 
 import click
 
+from kit import audit
 from kit.errors import ValidationError
 from kit.exporter import ENCODINGS, FORMATS, default_encoding, export_residents, export_residents_to_path
+from kit.permissions import EXPORT_PERSONAL_DATA
+from kit.plaintext import visible
 from kit.residents import ResidentFilter
 from kit.vocabulary import normalize_monitoring, normalize_status
 from linli.cli.context import Kit, pass_kit
-from linli.cli.output import counted
+from linli.cli.output import counted, json_escaped
 
 
 @click.group("export")
@@ -37,6 +48,45 @@ def stdout_bytes() -> BinaryIO:
     if buffer is None:
         raise ValidationError("This output cannot take raw bytes; write the export to a file with -o FILE.")
     return cast(BinaryIO, buffer)
+
+
+class _Shown(io.TextIOBase):
+    """A text stream that writes what it is given through `show` first."""
+
+    def __init__(self, target: TextIO, show: Callable[[str], str]) -> None:
+        super().__init__()
+        self._target = target
+        self._show = show
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        self._target.write(self._show(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+
+def _on_terminal(text: str) -> str:
+    return visible(text, multiline=True)
+
+
+@contextmanager
+def stdout_text(fmt: str, encoding: str | None = None) -> Iterator[TextIO]:
+    """stdout as the text stream a CSV or JSON export writes to (see the module's decisions)."""
+    text = io.TextIOWrapper(stdout_bytes(), encoding=encoding or default_encoding(fmt, to_file=False), newline="")
+    try:
+        if fmt == "json":
+            yield cast(TextIO, _Shown(text, json_escaped))
+        elif stdout_is_terminal():
+            yield cast(TextIO, _Shown(text, _on_terminal))
+        else:
+            yield text
+        text.flush()
+    finally:
+        text.detach()
 
 
 @export_group.command("residents")
@@ -73,27 +123,25 @@ def residents(
     Example:
       linli export residents --format csv --grid 第1网格 -o 第1网格.csv
     """
-    kit.open(create=False)
+    actor = kit.allow(EXPORT_PERSONAL_DATA)
     if fmt == "xlsx" and encoding:
         raise ValidationError("--encoding applies to CSV and JSON; an XLSX workbook has none.")
     # Checked before the first byte is written, so a typo never leaves half an export on stdout.
     flt = ResidentFilter(
         grid=grid, tag=tag, status=normalize_status(status), monitoring=normalize_monitoring(monitoring)
     )
+    filters = {"grid": flt.grid, "tag": flt.tag, "status": flt.status, "monitoring": flt.monitoring}
+    audit.record_export(actor, "residents", output or "stdout", format=fmt, **{k: v for k, v in filters.items() if v})
     if output:
         count = export_residents_to_path(fmt, output, flt, encoding=encoding)
         click.echo(f"Exported {counted(count, 'resident')} to {output}.", err=True)
         return
     if fmt == "xlsx" and stdout_is_terminal():
         raise ValidationError("An XLSX workbook cannot be shown in a terminal; write it to a file with -o FILE.xlsx.")
-    binary = stdout_bytes()
     if fmt == "xlsx":
+        binary = stdout_bytes()
         export_residents(fmt, binary, flt)
         binary.flush()
         return
-    text = io.TextIOWrapper(binary, encoding=encoding or default_encoding(fmt, to_file=False), newline="")
-    try:
+    with stdout_text(fmt, encoding) as text:
         export_residents(fmt, text, flt)
-        text.flush()
-    finally:
-        text.detach()

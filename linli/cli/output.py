@@ -2,11 +2,17 @@
 
 Colour is only ever added to a word that already says the thing (GREEN, YELLOW, RED), and click drops it when the
 output is not a terminal, so pipes and files get plain text.
+
+Text from outside (names, addresses, replies, spreadsheet cells, providers' errors) never reaches the terminal raw:
+tables and cards show every cell through `kit.plaintext.visible` (an escape sequence shows as "␛]0;...", a line break
+as ⏎), `echo_plain` does the same for a sentence that quotes such text, and JSON writes those characters as \\u
+escapes, so the JSON is still exact (it reads back to the same data) while nothing in it acts on a terminal.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,6 +20,8 @@ from typing import Any
 
 import click
 from rich.cells import cell_len
+
+from kit.plaintext import UNSAFE_MULTILINE, visible
 
 STATUS_COLOURS = {"green": "green", "yellow": "yellow", "red": "red"}
 
@@ -26,7 +34,14 @@ class Coloured:
     colour: str | None = None
 
 
-Cell = str | Coloured
+@dataclass(frozen=True)
+class Joined:
+    """Cells shown one after another in one cell: a line of counts with their coloured status words."""
+
+    parts: tuple[str | Coloured, ...]
+
+
+Cell = str | Coloured | Joined
 
 
 def status_cell(status: str) -> Coloured:
@@ -35,15 +50,19 @@ def status_cell(status: str) -> Coloured:
 
 
 def _text(cell: Cell) -> str:
-    return cell.text if isinstance(cell, Coloured) else cell
+    if isinstance(cell, Joined):
+        return "".join(_text(part) for part in cell.parts)
+    return visible(cell.text if isinstance(cell, Coloured) else cell)
 
 
 def _pad(cell: Cell, width: int) -> str:
     text = _text(cell)
-    padded = text + " " * (width - cell_len(text))
+    padding = " " * (width - cell_len(text))
+    if isinstance(cell, Joined):
+        return "".join(_pad(part, 0) for part in cell.parts) + padding
     if isinstance(cell, Coloured) and cell.colour:
-        return click.style(text, fg=cell.colour, bold=True) + padded[len(text) :]
-    return padded
+        return click.style(text, fg=cell.colour, bold=True) + padding
+    return text + padding
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> list[str]:
@@ -60,7 +79,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> list
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]], *, empty: str = "Nothing to show.") -> None:
     if not rows:
-        click.echo(empty)
+        click.echo(visible(empty))  # it may quote the search
         return
     for line in format_table(headers, rows):
         click.echo(line)
@@ -71,7 +90,7 @@ def echo_card(pairs: Iterable[tuple[str, Cell]]) -> None:
     items = list(pairs)
     width = max((cell_len(label) for label, _ in items), default=0)
     for label, value in items:
-        shown = _pad(value, 0) if isinstance(value, Coloured) else value
+        shown = _pad(value, 0)
         click.echo(f"{label}{' ' * (width - cell_len(label))}  {shown}".rstrip())
 
 
@@ -83,9 +102,36 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # a JSON \\u escape holds 16 bits: the character as its surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def json_escaped(text: str) -> str:
+    """JSON from json.dumps with every control character left in it as a \\u escape: exact and safe to show.
+
+    json.dumps escapes the C0 controls itself; outside strings JSON has only ASCII punctuation, spaces and line
+    feeds, so every other unsafe character is inside a string, where its \\u escape means the same character."""
+    return UNSAFE_MULTILINE.sub(_escaped, text)
+
+
+def json_text(value: Any) -> str:
+    """Pretty JSON, Chinese kept readable (not \\u escapes), control characters escaped (see `json_escaped`)."""
+    return json_escaped(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default))
+
+
 def echo_json(value: Any) -> None:
-    """Pretty JSON on stdout, Chinese kept readable (not \\u escapes)."""
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default))
+    """Pretty JSON on stdout (see `json_text`)."""
+    click.echo(json_text(value))
+
+
+def echo_plain(line: str, *, err: bool = False) -> None:
+    """Print one line that quotes text from outside ("Added resident #12: 王秀英"), control characters shown as
+    symbols. Every command that echoes such text uses this, not click.echo."""
+    click.echo(visible(line), err=err)
 
 
 def counted(number: int, singular: str, plural: str | None = None) -> str:

@@ -5,20 +5,21 @@ The commands are attached to the `export` group in main.py (`export_group.add_co
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
 import click
 
+from kit import audit
 from kit.errors import ValidationError
-from kit.exporter import FORMATS, default_encoding, export_to_path, write
+from kit.exporter import FORMATS, export_to_path, write
 from kit.models import TASK_STATES
+from kit.permissions import EXPORT_PERSONAL_DATA
 from kit.records import MESSAGE_COLUMNS, REPORT_COLUMNS, TASK_COLUMNS, message_rows, report_rows, task_rows
 from kit.residents import parse_date
 from linli.cli.context import Kit, pass_kit
-from linli.cli.exporting import stdout_bytes, stdout_is_terminal
+from linli.cli.exporting import stdout_bytes, stdout_is_terminal, stdout_text
 from linli.cli.output import counted
 
 Command = Callable[..., Any]
@@ -38,6 +39,13 @@ def _common(function: Command) -> Command:
     return function
 
 
+def exporting(kit: Kit, what: str, fmt: str, output: str | None, **filters: str | None) -> None:
+    """Check the operator may export personal data, and put the export in the audit trail."""
+    actor = kit.allow(EXPORT_PERSONAL_DATA)
+    chosen = {name: value for name, value in filters.items() if value}
+    audit.record_export(actor, what, output or "stdout", format=fmt, **chosen)
+
+
 def _day(text: str | None) -> date | None:
     return parse_date(text, "date", "date") if text else None
 
@@ -49,17 +57,13 @@ def _write(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], fmt: str, 
         return
     if fmt == "xlsx" and stdout_is_terminal():
         raise ValidationError("An XLSX workbook cannot be shown in a terminal; write it to a file with -o FILE.xlsx.")
-    binary = stdout_bytes()
     if fmt == "xlsx":
+        binary = stdout_bytes()
         write(rows, columns, fmt, binary)
         binary.flush()
         return
-    text = io.TextIOWrapper(binary, encoding=default_encoding(fmt, to_file=False), newline="")
-    try:
+    with stdout_text(fmt) as text:
         write(rows, columns, fmt, text)
-        text.flush()
-    finally:
-        text.detach()
 
 
 @click.command("reports")
@@ -73,8 +77,8 @@ def export_reports(kit: Kit, fmt: str, day_text: str | None, output: str | None)
     Example:
       linli export reports --date 2026-11-20 --format csv -o 健康报告-1120.csv
     """
-    kit.open(create=False)
     day = _day(day_text)
+    exporting(kit, "reports", fmt, output, date=day_text)
     _write(report_rows(day), REPORT_COLUMNS, fmt, output, "report")
 
 
@@ -90,8 +94,8 @@ def export_messages(kit: Kit, fmt: str, day_text: str | None, output: str | None
     Example:
       linli export messages --direction in --date 2026-11-20 --format json -o replies.json
     """
-    kit.open(create=False)
     day = _day(day_text)
+    exporting(kit, "messages", fmt, output, date=day_text, direction=direction)
     _write(message_rows(day, direction), MESSAGE_COLUMNS, fmt, output, "message")
 
 
@@ -107,6 +111,6 @@ def export_tasks(kit: Kit, fmt: str, day_text: str | None, output: str | None, s
     Example:
       linli export tasks --state open --format xlsx -o open-tasks.xlsx
     """
-    kit.open(create=False)
     day = _day(day_text)
+    exporting(kit, "tasks", fmt, output, date=day_text, state=state)
     _write(task_rows(day, state), TASK_COLUMNS, fmt, output, "task")

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from kit.errors import ValidationError
+from kit.permissions import CHANGE_RESIDENTS
 from kit.phones import display_phone
 from kit.residents import (
     ResidentFilter,
@@ -24,7 +25,7 @@ from kit.residents import (
 )
 from kit.vocabulary import parse_tags
 from linli.cli.context import Kit, pass_kit
-from linli.cli.output import Cell, counted, echo_card, echo_json, echo_table, status_cell
+from linli.cli.output import Cell, counted, echo_card, echo_json, echo_plain, echo_table, status_cell
 
 TABLE_HEADERS = ("ID", "NAME", "PHONE", "ADDRESS", "GRID", "STATUS", "MONITORING", "TAGS")
 
@@ -131,10 +132,10 @@ def add(kit: Kit, tags: tuple[str, ...], **values: str | None) -> None:
       linli residents add --name 王秀英 --phone "138 0013 8000" --grid 第1网格 --building 3 --unit 2 --room 201 \\
         --tag 独居老人 --second-phone 13900139000
     """
-    kit.open(create=False)
-    resident = add_resident(ResidentInput(tags=joined(tags), **values))
+    actor = kit.allow(CHANGE_RESIDENTS)
+    resident = add_resident(ResidentInput(tags=joined(tags), **values), actor=actor)
     view = view_of(resident)
-    click.echo(f"Added resident #{view.id}: {view.name}, {display_phone(view.phone) or 'no phone'}.")
+    echo_plain(f"Added resident #{view.id}: {view.name}, {display_phone(view.phone) or 'no phone'}.")
 
 
 @residents.command("edit")
@@ -161,7 +162,7 @@ def edit(
     Example:
       linli residents edit 13800138000 --room 202 --add-tag chronic
     """
-    kit.open(create=False)
+    actor = kit.allow(CHANGE_RESIDENTS)
     resident = get_resident(resident_key)
     changes: dict[str, Any] = {name: value for name, value in values.items() if value is not None}
     if clear_second_phone:
@@ -175,13 +176,13 @@ def edit(
     if not changes:
         raise ValidationError("Nothing to change: give at least one option, e.g. --phone or --add-tag.")
     before = view_of(resident).as_dict()
-    after_view = view_of(edit_resident(resident.id, changes))
+    after_view = view_of(edit_resident(resident.id, changes, actor=actor))
     after = after_view.as_dict()
     changed = [name for name in before if name != "address" and before[name] != after[name]]
     if changed:
-        click.echo(f"Updated resident #{after_view.id} {after_view.name}: {', '.join(changed)}.")
+        echo_plain(f"Updated resident #{after_view.id} {after_view.name}: {', '.join(changed)}.")
     else:
-        click.echo(f"Resident #{after_view.id} {after_view.name} already had those values; nothing changed.")
+        echo_plain(f"Resident #{after_view.id} {after_view.name} already had those values; nothing changed.")
 
 
 @residents.command("show")
@@ -269,10 +270,10 @@ def set_monitoring_command(kit: Kit, resident_key: str, category: str, until: st
     Example:
       linli residents set-monitoring 12 home_quarantine --until 2026-12-04
     """
-    kit.open(create=False)
-    resident = set_monitoring(get_resident(resident_key).id, category, until)
+    actor = kit.allow(CHANGE_RESIDENTS)
+    resident = set_monitoring(get_resident(resident_key).id, category, until, actor=actor)
     view = view_of(resident)
-    click.echo(f"Resident #{view.id} {view.name}: monitoring {_monitoring(view) or 'none'}.")
+    echo_plain(f"Resident #{view.id} {view.name}: monitoring {_monitoring(view) or 'none'}.")
 
 
 @residents.command("set-status")
@@ -287,6 +288,6 @@ def set_status_command(kit: Kit, resident_key: str, status: str, reason: str) ->
     Example:
       linli residents set-status 12 yellow --reason "cough, reported by phone"
     """
-    kit.open(create=False)
-    resident = set_status(get_resident(resident_key).id, status, reason=reason)
-    click.echo(f"Resident #{resident.id} {resident.name}: status {resident.status.upper()}.")
+    actor = kit.allow(CHANGE_RESIDENTS)
+    resident = set_status(get_resident(resident_key).id, status, reason=reason, actor=actor)
+    echo_plain(f"Resident #{resident.id} {resident.name}: status {resident.status.upper()}.")

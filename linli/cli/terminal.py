@@ -1,9 +1,18 @@
-"""The operators' terminal UI: `linli` on the configured database, `linli demo` on a fresh demo community."""
+"""The operators' terminal UI: `linli` on the configured database, `linli demo` on a fresh demo community.
+
+Decisions:
+- The runtime (dispatcher, scheduler, webhooks) runs beside the UI in the same process, so the UI must never take it
+  down. When the UI stops on an unexpected error (Textual closes the app on one), sending and receiving go on and
+  the operator is told so and asked whether to open the UI again; only a quit (Ctrl+Q, or "q" at that question)
+  stops the runtime.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -11,6 +20,14 @@ from platformdirs import user_data_dir
 
 from kit import db
 from linli.cli.context import Kit, pass_kit
+
+log = logging.getLogger(__name__)
+
+UI_STOPPED = {
+    "zh": "界面因意外错误关闭了；短信和电话的收发照常进行。按回车重新打开界面，输入 q 回车退出邻里：",
+    "en": "The screen closed on an unexpected error; texts and calls are still sent and received. "
+    "Press Enter to open it again, or type q and Enter to stop Linli: ",
+}
 
 
 def can_show_a_terminal_ui() -> bool:
@@ -23,14 +40,37 @@ def run_operators_ui(kit: Kit) -> None:
     from linli.runtime import Runtime
     from tui.app import run_tui
 
-    kit.open(create=False)
+    kit.open(create=False, identify=False)  # the UI asks who is on duty itself (tui.screens.login)
     settings = kit.settings
     needs_webhooks = "twilio" in (settings.gateway.sms, settings.gateway.voice) and bool(settings.twilio.public_url)
     runtime = Runtime(settings, webhooks=needs_webhooks).start()
     try:
-        run_tui(None, settings, scheduler=runtime.scheduler, voice=runtime.gateways.get("voice"))
+        keep_serving(lambda: run_tui(None, settings, scheduler=runtime.scheduler, voice=runtime.gateways.get("voice")))
     finally:
         runtime.stop()
+
+
+def keep_serving(open_ui: Callable[[], int], ask: Callable[[str], str] = input) -> None:
+    """Run the UI (`open_ui` returns its exit code) until the operator quits. The runtime is left running by the
+    caller the whole time: when the UI stops on an error, the operator reads that the work goes on, and Enter
+    opens the UI again."""
+    from kit.community import get_community
+
+    while True:
+        try:
+            code = open_ui()
+        except Exception:  # the UI failed to start or to close: the same as a crash, for the operator
+            log.exception("the terminal UI failed")
+            code = 1
+        if code == 0:
+            return
+        language = "zh" if get_community().language == "zh" else "en"
+        try:
+            answer = ask(UI_STOPPED[language])
+        except (EOFError, KeyboardInterrupt):
+            return
+        if answer.strip().lower() in ("q", "quit", "退出"):
+            return
 
 
 def demo_path() -> Path:
@@ -74,6 +114,6 @@ def demo(kit: Kit, residents: int, keep: bool) -> None:
     prepare_demo(simulated, residents)
     runtime = Runtime(simulated, webhooks=False).start()
     try:
-        run_tui(None, simulated, scheduler=runtime.scheduler, voice=runtime.gateways.get("voice"))
+        keep_serving(lambda: run_tui(None, simulated, scheduler=runtime.scheduler, voice=runtime.gateways.get("voice")))
     finally:
         runtime.stop()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
+from kit.permissions import WORK
 from kit.phones import display_phone
 from kit.volunteers import add_volunteer, list_volunteers
 from linli.cli.context import Kit, pass_kit
-from linli.cli.output import echo_json, echo_table
+from linli.cli.output import echo_json, echo_plain, echo_table
 
 
 @click.group()
@@ -39,10 +40,10 @@ def add(kit: Kit, name: str, phone: str, skills: tuple[str, ...], grids: tuple[s
     Example:
       linli volunteers add --name 李明 --phone 13900139000 --skill errands,driving --grid 第1网格 --grid 第2网格
     """
-    kit.open(create=False)
-    volunteer = add_volunteer(name, phone, skills=",".join(skills), grids=grids, language=language)
+    actor = kit.allow(WORK)
+    volunteer = add_volunteer(name, phone, skills=",".join(skills), grids=grids, language=language, actor=actor)
     covers = f", covering {', '.join(grids)}" if grids else ""
-    click.echo(f"Added volunteer #{volunteer.id}: {volunteer.name}, {display_phone(volunteer.phone)}{covers}.")
+    echo_plain(f"Added volunteer #{volunteer.id}: {volunteer.name}, {display_phone(volunteer.phone)}{covers}.")
 
 
 @volunteers.command("list")

@@ -73,7 +73,7 @@ async def test_inbox_shows_the_parsed_reply_and_the_operator_answers(town, make_
         table = inbox.query_one("#inbox")
         assert table.row_count == 1
         row = table.get_row_at(0)
-        assert row[1] == resident.name and row[2] == "求助 买药"
+        assert str(row[1]) == resident.name and str(row[2]) == "求助 买药"  # plain Text: never read as markup
         assert str(row[3]) == "help 买药"
 
         inbox.query_one("#inbox").focus()

@@ -10,13 +10,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
 
 from tui.i18n import t
+from tui.plain import plain, plain_lines
 from tui.screens.base import LinliDialog
 
 
 class ConfirmDialog(LinliDialog[bool]):
     """Dismisses with True only when the operator chooses the confirm button; Esc or Cancel gives False.
 
-    Cancel has the focus at first, so an Enter pressed by habit does not send anything."""
+    Cancel has the focus at first, so an Enter pressed by habit does not send anything. The title and body are plain
+    text (a notice's body is quoted in them)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "answer(False)", "cancel")]
 
@@ -28,8 +30,8 @@ class ConfirmDialog(LinliDialog[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.body, classes="dialog-body")
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(plain_lines(self.body), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("cancel"), id="cancel")
                 yield Button(self.confirm_label, variant="warning", id="confirm")

@@ -11,6 +11,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label
 
 from tui.i18n import t
+from tui.plain import plain
 from tui.screens.base import LinliDialog
 from tui.widgets.form_field import FormField
 
@@ -65,6 +66,6 @@ class FormDialog(LinliDialog[T]):
         if target is not None:
             target.show_error(message)
         elif self.PROBLEM_ID is not None:
-            self.query_one(f"#{self.PROBLEM_ID}", Label).update("! " + message)
+            self.query_one(f"#{self.PROBLEM_ID}", Label).update(plain("! " + message))
         else:
             list(self.query(FormField))[-1].show_error(message)

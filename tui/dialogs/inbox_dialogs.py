@@ -19,6 +19,7 @@ from kit.segments import analyze
 from kit.views import MessageLine
 from tui.dialogs.form import FormDialog
 from tui.i18n import t, word
+from tui.plain import plain, plain_lines
 from tui.widgets.form_field import FormField
 from tui.workers import deliver
 
@@ -38,8 +39,8 @@ class ReplyDialog(FormDialog[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(t("inbox.reply_title", who=self.who), classes="dialog-title")
-            yield Static(f"← {self.message.body}", classes="quoted")
+            yield Label(plain(t("inbox.reply_title", who=self.who)), classes="dialog-title")
+            yield Static(plain_lines(f"← {self.message.body}"), classes="quoted")
             yield FormField("body", t("inbox.reply_body"), Input(id="reply-body", compact=True))
             yield Label("", id="reply-size", classes="hint")
             yield from self.buttons(t("sim.send"), save_id="send")
@@ -94,7 +95,7 @@ class CorrectDialog(FormDialog[bool]):
         options = [(word("intent", kind), kind) for kind in CORRECTABLE]
         with Vertical(classes="dialog wide"):
             yield Label(t("inbox.correct_title"), classes="dialog-title")
-            yield Static(f"← {self.message.body}", classes="quoted")
+            yield Static(plain_lines(f"← {self.message.body}"), classes="quoted")
             yield FormField(
                 "intent",
                 t("inbox.correct_as"),

@@ -10,11 +10,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
 
 from tui.i18n import t
+from tui.plain import plain, plain_lines
 from tui.screens.base import LinliDialog
 
 
 class MessageDialog(LinliDialog[None]):
-    """A title, a message and OK. Used for every error the kit raises and for unexpected failures."""
+    """A title, a message and OK. Used for every error the kit raises and for unexpected failures.
+
+    Both are shown as plain text: an error or an alert often quotes a name or a message."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "close"),
@@ -29,8 +32,8 @@ class MessageDialog(LinliDialog[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog " + ("error" if self.error else "")):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.message, classes="dialog-body")
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(plain_lines(self.message), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("ok"), variant="primary", id="ok")
 

@@ -8,9 +8,11 @@ from textual.containers import Grid, Vertical
 from textual.widgets import Button, Input, Label
 
 from kit.errors import Conflict, ValidationError
+from kit.plaintext import visible
 from kit.residents import ResidentInput, ResidentView, add_resident, edit_resident
 from tui.dialogs.form import FormDialog
 from tui.i18n import t
+from tui.plain import plain
 from tui.widgets.form_field import FormField
 from tui.workers import deliver
 
@@ -31,9 +33,11 @@ FIELDS = (
 
 
 def initial_values(view: ResidentView | None) -> dict[str, str]:
+    """The fields as the form shows them: control characters as symbols, like everywhere in the UI. Only the fields
+    the operator changes are saved, so a value left alone stays exactly as stored."""
     if view is None:
         return {name: "" for name, _ in FIELDS}
-    return {
+    values = {
         "name": view.name,
         "phone": view.phone or "",
         "grid": view.grid or "",
@@ -46,6 +50,7 @@ def initial_values(view: ResidentView | None) -> dict[str, str]:
         "tags": ", ".join(view.tags),
         "notes": view.notes,
     }
+    return {name: visible(value) for name, value in values.items()}
 
 
 class ResidentForm(FormDialog[int | None]):
@@ -62,7 +67,7 @@ class ResidentForm(FormDialog[int | None]):
     def compose(self) -> ComposeResult:
         title = t("form.add_title") if self.resident is None else t("form.edit_title", name=self.resident.name)
         with Vertical(classes="dialog wide"):
-            yield Label(title, classes="dialog-title")
+            yield Label(plain(title), classes="dialog-title")
             with Grid(id="resident-fields"):
                 for name, key in FIELDS:
                     control = Input(self.initial[name], id=f"input-{name}", compact=True)

@@ -14,6 +14,7 @@ from kit.models import HEALTH_STATUSES, MONITORING_CATEGORIES
 from kit.residents import ResidentView, set_monitoring, set_status
 from tui.dialogs.form import FormDialog
 from tui.i18n import t, word
+from tui.plain import plain
 from tui.widgets.form_field import FormField
 from tui.workers import deliver
 
@@ -35,7 +36,7 @@ class MonitoringDialog(_StateDialog):
         options = [(word("monitoring", value), value) for value in MONITORING_CATEGORIES]
         until = self.resident.monitoring_until.isoformat() if self.resident.monitoring_until else ""
         with Vertical(classes="dialog"):
-            yield Label(t("monitoring.title", name=self.resident.name), classes="dialog-title")
+            yield Label(plain(t("monitoring.title", name=self.resident.name)), classes="dialog-title")
             yield FormField(
                 "monitoring",
                 t("monitoring.category"),
@@ -72,7 +73,7 @@ class StatusDialog(_StateDialog):
     def compose(self) -> ComposeResult:
         options = [(word("status", value), value) for value in HEALTH_STATUSES]
         with Vertical(classes="dialog"):
-            yield Label(t("status.title", name=self.resident.name), classes="dialog-title")
+            yield Label(plain(t("status.title", name=self.resident.name)), classes="dialog-title")
             yield FormField(
                 "status",
                 t("residents.status"),

@@ -1,14 +1,17 @@
-"""What every screen and dialog shares: translated key bindings and the hand-over of worker failures."""
+"""What every screen and dialog shares: translated key bindings, the hand-over of worker failures, and plain-text
+notifications."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.worker import Worker
 
+from kit.plaintext import visible
 from tui.i18n import translate_bindings
 from tui.widgets.navbar import NavBar
 from tui.workers import failed, worker_purpose
@@ -25,6 +28,21 @@ class _Forwarding:
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if failed(event.worker, event.state):
             linli_app(self).report_failure(event.worker.error, worker_purpose(event.worker))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A notification is plain text: most carry a name or a message body ("已回复 [/] 张"), never markup."""
+        app = linli_app(self)
+        if timeout is None:
+            timeout = app.NOTIFICATION_TIMEOUT
+        app.notify(visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False)
 
 
 def linli_app(node: Any) -> LinliApp:

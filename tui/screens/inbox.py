@@ -16,9 +16,11 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
 from kit.phones import display_phone
+from kit.plaintext import visible
 from kit.views import MessageLine, inbound_messages
 from tui.dialogs.inbox_dialogs import CorrectDialog, ReplyDialog
 from tui.i18n import t, word
+from tui.plain import plain, plain_lines
 from tui.screens.base import LinliScreen
 from tui.workers import deliver
 
@@ -36,9 +38,9 @@ def intent_text(intent: dict[str, Any]) -> Text:
         text.append(f" {float(temperature):.1f}°C")
     symptoms = intent.get("symptoms") or []
     if symptoms:
-        text.append(" " + ",".join(word("symptom", str(s)) for s in symptoms))
+        text.append(" " + visible(",".join(word("symptom", str(s)) for s in symptoms)))
     if intent.get("text"):
-        text.append(f" {intent['text']}")
+        text.append(f" {visible(str(intent['text']))}")  # the need, in the sender's words
     if intent.get("task_number"):
         text.append(f" #{intent['task_number']}")
     return text
@@ -113,8 +115,8 @@ class InboxScreen(LinliScreen):
             sender = message.resident_name or display_phone(message.peer) or message.peer
             table.add_row(
                 self.linli.local_time(message.at, "%m-%d %H:%M"),
-                sender,
-                message.body,
+                plain(sender),
+                plain(message.body),
                 shown_intent(message),
                 key=str(message.id),
             )
@@ -143,9 +145,10 @@ class InboxScreen(LinliScreen):
             return
         text = Text()
         who = message.resident_name or t("inbox.unknown_sender")
-        text.append(f"{who} {display_phone(message.peer)}  ", style="bold")
+        text.append(f"{visible(who)} {visible(display_phone(message.peer))}  ", style="bold")
         text.append(f"{self.linli.local_time(message.at, '%Y-%m-%d %H:%M')}  ({message.status})\n")
-        text.append(message.body + "\n")
+        text.append_text(plain_lines(message.body))
+        text.append("\n")
         text.append(f"{t('inbox.col.intent')}: ")
         text.append_text(intent_text(message.intent))
         if message.corrected:

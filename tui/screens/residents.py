@@ -23,11 +23,13 @@ from kit.clock import utcnow
 from kit.localtime import local_date
 from kit.models import HEALTH_STATUSES, MONITORING_CATEGORIES
 from kit.phones import display_phone
+from kit.plaintext import visible
 from kit.residents import ResidentFilter, ResidentView, count_residents, find_residents
 from kit.views import ResidentHistory, resident_history
 from tui.dialogs.resident_form import ResidentForm
 from tui.dialogs.resident_state import MonitoringDialog, StatusDialog
 from tui.i18n import t, word
+from tui.plain import plain
 from tui.screens.base import LinliScreen
 from tui.widgets.badges import monitoring_text, status_text
 from tui.widgets.lazy_table import Column, Deferred, LazyTable, Row
@@ -55,10 +57,10 @@ def resident_row(view: ResidentView) -> Row:
     return Row(
         view.id,
         (
-            view.name,
+            visible(view.name),
             Deferred(display_phone, view.phone) if view.phone else Text(t("tag.no-phone"), style="italic"),
-            view.address,
-            view.grid or "",
+            visible(view.address),
+            visible(view.grid),
             status_text(view.status),
             monitoring_text(view.monitoring),
         ),
@@ -244,8 +246,8 @@ class ResidentsScreen(LinliScreen):
         deliver(self, self._choices, grids, tags)
 
     def _choices(self, grids: list[str], tags: list[str]) -> None:
-        self.query_one("#grid", Select).set_options([(grid, grid) for grid in grids])
-        self.query_one("#tag", Select).set_options([(word("tag", tag), tag) for tag in tags])
+        self.query_one("#grid", Select).set_options([(plain(grid), grid) for grid in grids])
+        self.query_one("#tag", Select).set_options([(plain(word("tag", tag)), tag) for tag in tags])
 
     # --- the detail pane --------------------------------------------------------------------------------------
 

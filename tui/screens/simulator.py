@@ -22,6 +22,7 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kit.phones import display_phone
+from kit.plaintext import visible
 from kit.residents import ResidentFilter, ResidentView, find_residents
 from kit.views import MessageLine, conversation
 from tui.i18n import t
@@ -72,9 +73,9 @@ def conversation_text(messages: list[MessageLine], when: object) -> Text:
     for message in messages:
         stamp = when(message.at, "%H:%M") if callable(when) else ""
         if message.direction == "in":  # what the resident sent (← into the kit, as everywhere in the UI)
-            text.append(f"{stamp} ← {message.body}\n", style="bold")
+            text.append(f"{stamp} ← {visible(message.body)}\n", style="bold")
         else:
-            text.append(f"{stamp} → {message.body}  ({message.status})\n")
+            text.append(f"{stamp} → {visible(message.body)}  ({message.status})\n")
     return text
 
 
@@ -159,7 +160,8 @@ class SimulatorScreen(LinliScreen):
         options = self.query_one("#matches", OptionList)
         options.clear_options()
         for view in residents:
-            line = Text(f"#{view.id} {view.name}  {display_phone(view.phone) or t('tag.no-phone')}  {view.address} ")
+            phone = display_phone(view.phone) or t("tag.no-phone")
+            line = Text(visible(f"#{view.id} {view.name}  {phone}  {view.address} "))
             line.append_text(status_text(view.status))
             options.add_option(Option(line, id=str(view.id)))
 
@@ -171,7 +173,7 @@ class SimulatorScreen(LinliScreen):
 
     def choose(self, view: ResidentView) -> None:
         self.resident = view
-        label = Text(t("sim.as", who=f"#{view.id} {view.name} {display_phone(view.phone)} {view.address} "))
+        label = Text(visible(t("sim.as", who=f"#{view.id} {view.name} {display_phone(view.phone)} {view.address} ")))
         label.append_text(status_text(view.status))
         self.query_one("#as", Label).update(label)
         sms = self.query_one("#sms", Input)
@@ -226,7 +228,7 @@ class SimulatorScreen(LinliScreen):
         if self.call is not None:
             text.append(f"\n{t('sim.call')} {self.call.call_id} ({self.call.status})\n", style="bold")
             for line in self.call.said:
-                text.append(f"  ☎ {line}\n")
+                text.append(f"  ☎ {visible(line)}\n")
             if self.call.outcome:
                 text.append(f"  = {self.call.outcome}\n", style="bold")
         self.query_one("#conversation", Static).update(text)

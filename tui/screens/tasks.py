@@ -14,10 +14,12 @@ from textual.widgets import DataTable, Footer, Static, Tab, Tabs
 
 from kit.clock import utcnow
 from kit.models import TASK_STATES
+from kit.plaintext import visible
 from kit.tasks import OPEN_STATES, TaskView, cancel_task, complete_task, list_tasks, task_counts
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.task_dialogs import AssignDialog, NewTaskDialog, PrintDialog
 from tui.i18n import t, word
+from tui.plain import plain
 from tui.screens.base import LinliScreen
 from tui.widgets.badges import overdue_text
 from tui.workers import deliver
@@ -102,13 +104,13 @@ class TasksScreen(LinliScreen):
             due = Text(self.linli.local_time(task.due_at, "%m-%d %H:%M") if task.due_at else "")
             if late:
                 due = Text.assemble(overdue_text(), " ", due)
-            resident = Text(f"{task.resident} {task.address}".strip(), style="bold red" if late else "")
+            resident = plain(f"{task.resident} {task.address}".strip(), style="bold red" if late else "")
             table.add_row(
                 f"#{task.id}",
                 word("task_kind", task.kind),
                 resident,
-                task.need,
-                task.volunteer or "—",
+                plain(task.need),
+                plain(task.volunteer or "—"),
                 due,
                 key=str(task.id),
             )
@@ -138,8 +140,9 @@ class TasksScreen(LinliScreen):
         if is_overdue(task):
             text.append("  ")
             text.append_text(overdue_text())
-        text.append(f"\n{task.resident} {task.address} {task.phone or ''}  {task.grid or ''}\n")
-        text.append(f"{t('tasks.col.need')}: {task.need or '—'}   {t('tasks.col.volunteer')}: {task.volunteer or '—'}")
+        text.append(f"\n{visible(task.resident)} {visible(task.address)} {task.phone or ''}  {visible(task.grid)}\n")
+        text.append(f"{t('tasks.col.need')}: {visible(task.need) or '—'}   ")
+        text.append(f"{t('tasks.col.volunteer')}: {visible(task.volunteer) or '—'}")
         detail.update(text)
 
     # --- acting -----------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select
 
+from tui.plain import plain
+
 
 class FormField(Vertical):
     """`label` and `control` on one line; `show_error` puts a message under them (and marks the line with "!").
@@ -65,7 +67,7 @@ class FormField(Vertical):
         self.error = message
         self.add_class("-invalid")
         self.query_one(".field-label", Label).update("! " + self.label_text)
-        self.query_one(".field-error", Label).update(message)
+        self.query_one(".field-error", Label).update(plain(message))  # the kit's message may quote the value
         self.control.focus()
 
     def clear_error(self) -> None:

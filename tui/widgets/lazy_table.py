@@ -6,6 +6,10 @@ scrollbar is right) and keeps a few pages in memory; when a row that is not load
 generation, so a page that arrives for an old search is dropped.
 
 The row under the cursor is marked with "▶" as well as highlighted, so it does not depend on colour.
+
+Cells are plain text: a `str` cell is never read as markup, and every line drawn has its control characters made
+visible (kit.plaintext), whatever the cell was built from; a name with an escape sequence shows "␛", it does not
+reach the terminal.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -25,6 +30,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from kit.plaintext import visible
 
 MARKER = "▶ "
 SEPARATOR = " "
@@ -315,7 +322,7 @@ class LazyTable(ScrollView, can_focus=True):
         line = Text(marker, end="")
         for i, (cell, width) in enumerate(zip(cells, widths)):
             content = cell.value if isinstance(cell, Deferred) else cell
-            text = content.copy() if isinstance(content, Text) else Text(str(content))
+            text = content.copy() if isinstance(content, Text) else Text(visible(str(content)))
             text.truncate(width, overflow="ellipsis", pad=True)
             if i:
                 line.append(SEPARATOR)
@@ -350,5 +357,11 @@ class LazyTable(ScrollView, can_focus=True):
         return strip
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
-        segments = [Segment(seg.text, seg.style) for seg in text.render(self.app.console) if seg.text != "\n"]
-        return Strip(segments).apply_style(style).extend_cell_length(width, style).crop(0, width)
+        return plain_strip(text, self.app.console, width, style)
+
+
+def plain_strip(text: Text, console: Console, width: int, style: Style) -> Strip:
+    """`text` drawn as one line `width` cells wide, control characters shown as symbols (each one cell, so the
+    columns stay where they were)."""
+    segments = [Segment(visible(seg.text), seg.style) for seg in text.render(console) if seg.text != "\n"]
+    return Strip(segments).apply_style(style).extend_cell_length(width, style).crop(0, width)

@@ -8,6 +8,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui.i18n import t
+from tui.plain import plain
 
 SCREENS = ("today", "residents", "inbox", "tasks", "notices", "simulator")
 
@@ -47,7 +48,7 @@ class NavBar(Widget):
         clock = f" {self.clock} " if self.clock and spare >= len(self.clock) + 2 else ""
         name_room = spare - len(clock) - 1
         if self.community and name_room >= 6:
-            name = Text(" " + self.community, style="bold")
+            name = plain(" " + self.community, style="bold")
             name.truncate(name_room, overflow="ellipsis")
             tail.append_text(name)
         tail.append(" " * max(spare - tail.cell_len - len(clock), 0))

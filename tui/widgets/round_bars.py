@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich.segment import Segment
 from rich.text import Text
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
+
+from tui.widgets.lazy_table import plain_strip
 
 ANSWERED, ESCALATED, SILENT = "█", "▒", "░"
 
@@ -106,5 +107,4 @@ class RoundBars(Widget):
             label.truncate(self._label_width, overflow="ellipsis", pad=True)
             bar_width = max(width - self._label_width - self._figure_width - 2, 4)
             line = Text.assemble(label, " ", bar(row, bar_width), self._figures[y])
-        segments = [Segment(s.text, s.style) for s in line.render(self.app.console) if s.text != "\n"]
-        return Strip(segments).apply_style(style).extend_cell_length(width, style).crop(0, width)
+        return plain_strip(line, self.app.console, width, style)  # a grid's name is outside text
