@@ -6,7 +6,8 @@ from kit import audit
 from kit.clock import utcnow
 from kit.db import transaction
 from kit.errors import NotFound
-from kit.models import Alert
+from kit.models import Alert, Community
+from kit.templates import FALLBACK, render
 
 SEVERITIES = ("info", "warning", "urgent")
 
@@ -29,6 +30,25 @@ def raise_alert(
         return Alert.create(
             kind=kind, text=text, key=key, severity=severity, resident=resident_id, task=task_id, created_at=utcnow()
         )
+
+
+def alert_message_error(
+    message_id: int, *, direction: str, peer: str, error: str, body: str = "", resident_id: int | None = None
+) -> Alert:
+    """Raise the alert for a message that ended in error: an inbound one that could not be acted on (urgent: it may
+    be a call for help nobody will see otherwise) or an outbound one that failed for good. Once per message, in the
+    community's first language (the texts are in data/templates, `alert_*`)."""
+    inbound = direction == "in"
+    community = Community.select().first()
+    language = community.language if community is not None else FALLBACK
+    values = {"id": message_id, "peer": peer, "error": error[:300], "body": body[:200]}
+    return raise_alert(
+        "inbound_error" if inbound else "send_failed",
+        render("alert_inbound_error" if inbound else "alert_send_failed", language, **values),
+        key=f"message_error:{message_id}",
+        severity="urgent" if inbound else "warning",
+        resident_id=resident_id,
+    )
 
 
 def open_alerts(limit: int = 100) -> list[Alert]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import peewee
 
+from kit.alerts import alert_message_error
 from kit.bulk import insert_rows
 from kit.clock import utcnow
 from kit.db import database, transaction
@@ -63,6 +64,16 @@ class Draft:
     expires_at: datetime | None = None
 
 
+STILL_CALLED = ("checkin_call",)  # calls an opt-out does not stop: kit.checkin decides who gets them
+
+
+def opt_out_stops(channel: str, kind: str) -> bool:
+    """Whether a number's opt-out (STOP, 退订) stops a message of this channel and kind: every SMS and every call
+    except the check-in call. Opting out of SMS is not opting out of care (`checkin.call_opted_out` says whether
+    the community calls such residents)."""
+    return channel != "voice" or kind not in STILL_CALLED
+
+
 def is_opted_out(phone: str) -> bool:
     return OptOut.select().where(OptOut.phone == phone).exists()
 
@@ -88,7 +99,7 @@ def queue(draft: Draft) -> Message:
             existing = Message.get_or_none(Message.key == draft.key)
             if existing is not None:
                 return existing
-        status = "skipped" if is_opted_out(draft.peer) else "queued"
+        status = "skipped" if opt_out_stops(draft.channel, draft.kind) and is_opted_out(draft.peer) else "queued"
         message = Message.create(**_row(draft, status, utcnow()))
         MessageEvent.create(message=message.id, status=status, at=message.created_at)
     return message
@@ -101,7 +112,10 @@ def queue_many(drafts: Sequence[Draft]) -> int:
         return 0
     now = utcnow()
     skipped = opted_out_among(d.peer for d in drafts)
-    rows = [_row(draft, "skipped" if draft.peer in skipped else "queued", now) for draft in drafts]
+    rows = [
+        _row(draft, "skipped" if draft.peer in skipped and opt_out_stops(draft.channel, draft.kind) else "queued", now)
+        for draft in drafts
+    ]
     fields = [getattr(Message, name) for name in rows[0]]
     # A key already queued (by an earlier run, or twice in this batch) is skipped by the unique index itself.
     return insert_rows(Message, fields, [tuple(row.values()) for row in rows], skip_conflicts=True)
@@ -188,10 +202,26 @@ def record_inbound(
 
 
 def mark_handled(message_id: int, intent: dict[str, Any] | None = None, *, error: str = "") -> None:
+    """Mark an inbound message acted on, or, with `error`, in error: then an operator is alerted (once per message)
+    in the same transaction, since nothing will act on it again by itself."""
     values: dict[str, Any] = {"status": "error" if error else "handled", "updated_at": utcnow(), "error": error}
     if intent is not None:
         values["intent"] = json.dumps(intent, ensure_ascii=False, sort_keys=True)
-    Message.update(**values).where(Message.id == message_id).execute()
+    which = Message.id == message_id
+    if error:  # only a message nobody acted on meanwhile (another process may have, after this one's rollback)
+        which &= Message.status == "received"
+    with transaction():
+        changed = Message.update(**values).where(which).execute()
+        if error and changed:
+            message = Message.get_by_id(message_id)
+            alert_message_error(
+                message.id,
+                direction="in",
+                peer=message.peer,
+                error=error,
+                body=message.body,
+                resident_id=message.resident_id,
+            )
 
 
 def record_status(
@@ -226,15 +256,13 @@ def _terminal_name(status: str) -> str:
 
 
 def opt_out(phone: str, *, source: str = "sms") -> bool:
-    """Record that `phone` said STOP; returns False if it already had. Queued messages to it are skipped."""
+    """Record that `phone` said STOP; returns False if it already had. Messages already queued to it are skipped by
+    the dispatcher when they come due (never sent), so its report counts them."""
     with transaction():
         created = not OptOut.select().where(OptOut.phone == phone).exists()
         if created:
             OptOut.create(phone=phone, at=utcnow(), source=source)
         Resident.update(opted_out=True, opted_out_at=utcnow()).where(Resident.phone == phone).execute()
-        Message.update(status="skipped", error="opted out", updated_at=utcnow()).where(
-            (Message.direction == "out") & (Message.peer == phone) & (Message.status == "queued")
-        ).execute()
     return created
 
 

@@ -12,6 +12,9 @@ Who says what:
   resident's answer; anything else is shown to an operator.
 - a reply nobody understands is answered with the menu once per number per local day, never in a loop.
 - a number we do not know gets no reply; an operator sees it (an alert, once per number per day).
+- an auto-responder's text ("自动回复", "out of office") gets no reply and changes nothing; the same text from the
+  same number arriving `REPEATS` times in a local day is acted on but not answered again. Two machines answering
+  each other never loop, and the dispatcher caps replies per number per day (`max_replies_per_number_per_day`).
 """
 
 from __future__ import annotations
@@ -19,25 +22,28 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from kit import outbox
 from kit.alerts import raise_alert
+from kit.busy import is_busy
 from kit.clock import utcnow
 from kit.community import community_zone, get_community
 from kit.db import transaction
 from kit.errors import Conflict, InvalidPhone, LinliError, NotFound
-from kit.localtime import local_date
+from kit.localtime import at_local, local_date
 from kit.models import Message, Resident, Task, Volunteer
 from kit.phones import normalize_phone
 from kit.reports import record_report
-from kit.tasks import OPEN_STATES, complete_task
+from kit.tasks import OPEN_STATES, complete_task, hand_on_unreached
 from kit.templates import render
 from sms.parser import Intent, parse_reply
 
 log = logging.getLogger(__name__)
 
+BUSY = "busy"  # what `process` says when another writer held the lock: nothing done, try again later
+REPEATS = 3  # the same text from one number this often in a local day is answered no more
 FAMILY_WINDOW = timedelta(hours=24)  # a second contact's reply counts for the resident we asked about this long
 
 
@@ -64,8 +70,11 @@ def handle(gateway: str, provider_id: str, peer: str, body: str, *, at: datetime
 
 
 def process_pending(limit: int | None = None) -> int:
-    """Act on every recorded message not acted on yet, oldest first (after a crash; the webhook's worker calls it).
-    A message that fails is marked 'error' so it cannot block the ones behind it. Returns how many were processed."""
+    """Act on every recorded message not acted on yet, oldest first: the webhook's worker calls it after each
+    message, and it picks up what a crash or a locked database left 'received'. A message that fails is marked
+    'error' (an operator is alerted) so it cannot block the ones behind it. A message that meets a lock held by
+    another writer stays 'received' and the pass stops there: the next pass tries it again. Returns how many were
+    processed."""
     query = (
         Message.select(Message.id)
         .where((Message.direction == "in") & (Message.status == "received") & (Message.channel == "sms"))
@@ -76,17 +85,25 @@ def process_pending(limit: int | None = None) -> int:
     done = 0
     for (message_id,) in list(query.tuples()):
         try:
-            process(message_id)
+            outcome = process(message_id)
         except Exception as error:  # one bad message must not stop the inbox; it is kept, marked and logged
-            log.exception("inbound message %s could not be processed", message_id)
-            outbox.mark_handled(message_id, error=f"{type(error).__name__}: {error}")
+            if is_busy(error):
+                outcome = BUSY
+            else:
+                log.exception("inbound message %s could not be processed", message_id)
+                outcome = _mark_error(message_id, None, f"{type(error).__name__}: {error}")
+        if outcome == BUSY:
+            log.warning("inbound message %s waits: the database is busy; the next pass tries it again", message_id)
+            break
         done += 1
     return done
 
 
 def process(message_id: int) -> str:
     """Parse and act on inbound message `message_id` if it is still 'received'; returns a short word for logs:
-    stop, start, well, unwell, help, done, not-found, family, menu, ignored, unknown-sender, already, error."""
+    stop, start, auto-reply, well, unwell, help, done, not-found, family, menu, ignored, unknown-sender, already,
+    error, or busy (another writer held the lock: nothing was done, the message stays 'received' to be tried
+    again)."""
     message = Message.get_or_none(Message.id == message_id)
     if message is None or message.direction != "in" or message.status != "received":
         return "already"
@@ -100,11 +117,25 @@ def process(message_id: int) -> str:
                 return "already"
             outcome = _act(message, intent, resident, volunteer)
             outbox.mark_handled(message.id, intent.as_dict())
-    except LinliError as error:
+    except Exception as error:
+        if is_busy(error):
+            return BUSY
+        if not isinstance(error, LinliError):
+            raise
         log.warning("inbound message %s: %s", message_id, error)
-        outbox.mark_handled(message.id, intent.as_dict(), error=str(error))
-        return "error"
+        return _mark_error(message.id, intent.as_dict(), str(error))
     return outcome
+
+
+def _mark_error(message_id: int, intent: dict[str, Any] | None, error: str) -> str:
+    """Mark the message 'error' (which alerts an operator); 'busy' if even that met a lock."""
+    try:
+        outbox.mark_handled(message_id, intent, error=error)
+    except Exception as failure:
+        if is_busy(failure):
+            return BUSY
+        raise
+    return "error"
 
 
 def _resident_of(message: Message) -> Resident | None:
@@ -119,7 +150,11 @@ def _resident_of(message: Message) -> Resident | None:
 def _act(message: Message, intent: Intent, resident: Resident | None, volunteer: Volunteer | None) -> str:
     if intent.kind == "stop":
         outbox.opt_out(message.peer, source=f"sms:{message.gateway}")
+        if volunteer is not None:  # their tasks' texts that were waiting are skipped now: others get the tasks
+            hand_on_unreached(actor=f"sms:{message.peer}")
         return "stop"
+    if intent.kind == "auto_reply":
+        return "auto-reply"  # a machine answered us: answering back could set two machines talking for ever
     if intent.kind == "start":
         was_out = outbox.opt_in(message.peer)
         known = resident or volunteer
@@ -160,7 +195,10 @@ def _reply(
     key: str | None = None,
     volunteer_id: int | None = None,
     **values: object,
-) -> Message:
+) -> Message | None:
+    """Queue a reply to `message`; none to a text that keeps coming again (`_repeated`)."""
+    if _repeated(message):
+        return None
     return outbox.queue(
         outbox.Draft(
             peer=message.peer,
@@ -173,6 +211,22 @@ def _reply(
             priority=outbox.PRIORITY_REPLY,
         )
     )
+
+
+def _repeated(message: Message) -> bool:
+    """Whether this exact text came from this number `REPEATS` times or more in its local day, this one included:
+    an auto-responder or a stuck phone, not a person waiting for an answer."""
+    zone = community_zone()
+    since = at_local(local_date(message.created_at or utcnow(), zone), time(0), zone)
+    same = Message.select().where(
+        (Message.direction == "in")
+        & (Message.channel == "sms")
+        & (Message.peer == message.peer)
+        & (Message.body == message.body)
+        & (Message.created_at >= since)
+        & (Message.id <= message.id)
+    )
+    return int(same.count()) >= REPEATS
 
 
 def _menu(message: Message, template: str, language: str) -> str:
@@ -224,7 +278,10 @@ def _asked_about(message: Message) -> Resident | None:
 
 
 def _report(message: Message, intent: Intent, resident: Resident, *, channel: str, **options: Any) -> None:
-    """The reply as a report about `resident`: the raw text kept, the need as the parser read it."""
+    """The reply as a report about `resident`: the raw text kept, the need as the parser read it (acknowledged
+    unless the same text keeps coming)."""
+    if _repeated(message):
+        options["acknowledge"] = False
     record_report(
         resident.id,
         intent.kind,

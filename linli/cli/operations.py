@@ -14,9 +14,10 @@ import click
 from kit.community import community_zone
 from kit.errors import ValidationError
 from kit.outbox import counts_by_status
+from kit.permissions import WORK
 from kit.residents import parse_date
 from linli.cli.context import Kit, pass_kit
-from linli.cli.output import echo_json
+from linli.cli.output import echo_json, echo_plain, json_escaped
 
 
 def parse_at(text: str) -> datetime:
@@ -57,7 +58,7 @@ def run_due_command(kit: Kit, at_text: str | None, as_json: bool) -> None:
     """
     from kit.scheduling import run_due
 
-    kit.open(create=False)
+    kit.open(create=False, identify=False)  # the kit's machinery, from cron (linli.cli.signin)
     report = run_due(settings=kit.settings, at=parse_at(at_text) if at_text else None)
     if as_json:
         echo_json(report.as_dict())
@@ -72,9 +73,10 @@ def run_due_command(kit: Kit, at_text: str | None, as_json: bool) -> None:
 
 
 def _dispatch_line(report: Any) -> str:
+    why = ", ".join(f"{count:,} {reason}" for reason, count in sorted(report.skipped_for.items()))
     line = (
         f"sent {report.sent:,}, retried {report.retried:,}, failed {report.failed:,}, "
-        f"skipped {report.skipped:,} (opted out), expired {report.expired:,}"
+        f"skipped {report.skipped:,}{f' ({why})' if why else ''}, expired {report.expired:,}"
     )
     if report.reconciled_sent or report.reconciled_requeued:
         line += f"; after a stop: {report.reconciled_sent:,} found sent, {report.reconciled_requeued:,} queued again"
@@ -107,7 +109,7 @@ def dispatch_command(kit: Kit, once: bool, limit: int | None, every: float) -> N
     from kit.dispatcher import Dispatcher
     from linli.gateways import build_gateways
 
-    kit.open(create=False)
+    kit.open(create=False, identify=False)  # the kit's machinery, from cron (linli.cli.signin)
     dispatcher = Dispatcher(build_gateways(kit.settings), kit.settings.dispatch, community_zone())
     if once:
         report = dispatcher.run_once(limit=limit)
@@ -158,9 +160,9 @@ def checkin_start(kit: Kit, audience: str | None, day_text: str | None) -> None:
     """
     from kit.checkin import start_round
 
-    kit.open(create=False)
+    actor = kit.allow(WORK)
     day: date | None = parse_date(day_text, "round date", "date") if day_text else None
-    round_ = start_round(day, audience, settings=kit.settings.checkin, actor="cli")
+    round_ = start_round(day, audience, settings=kit.settings.checkin, actor=actor)
     click.echo(
         f"Check-in round #{round_.id} for {round_.local_date} ({round_.audience}): "
         f"{round_.asked:,} residents asked. `linli dispatch --once` sends the messages."
@@ -213,6 +215,6 @@ def parse_command(text: str, language: str, as_json: bool) -> None:
     for reply in replies:
         intent = parse_reply(reply, language)
         if as_json:
-            click.echo(json.dumps(intent.as_dict(), ensure_ascii=False))
+            click.echo(json_escaped(json.dumps(intent.as_dict(), ensure_ascii=False)))
         else:
-            click.echo(describe_intent(intent))
+            echo_plain(describe_intent(intent))  # the need is in the sender's words

@@ -202,11 +202,11 @@ def test_dispatch_once_sends_what_is_queued_through_the_simulators(
     run: Run, neighbours: dict[str, int], unpaced: Path
 ) -> None:
     run("notice", "send", "--body", BODY, "--yes")
-    outbox.opt_out("+8613700137000")  # said STOP after the notice was queued
+    outbox.opt_out("+8613700137000")  # said STOP after the notice was queued: this pass skips it, and says so
     result = run("dispatch", "--once")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "Dispatched: sent 3, retried 0, failed 0, skipped 0 (opted out), expired 0.",
+        "Dispatched: sent 3, retried 0, failed 0, skipped 1 (1 opted out), expired 0.",
         "Still queued: 0.",
     ]
     statuses = {(m.peer, m.channel): (m.status, m.gateway) for m in Message.select()}
@@ -217,7 +217,22 @@ def test_dispatch_once_sends_what_is_queued_through_the_simulators(
         ("+8613500135000", "voice"): ("sent", "simulator"),
     }
     assert run("dispatch", "--once").stdout.splitlines()[0] == (
-        "Dispatched: sent 0, retried 0, failed 0, skipped 0 (opted out), expired 0."
+        "Dispatched: sent 0, retried 0, failed 0, skipped 0, expired 0."
+    )
+
+
+def test_the_dispatch_line_says_why_each_skipped_row_was_skipped() -> None:
+    from kit.dispatcher import REPLY_LIMIT, DispatchReport
+    from linli.cli.operations import _dispatch_line
+
+    report = DispatchReport(sent=2)
+    report.skip("opted out", 1)
+    later = DispatchReport()
+    later.skip(REPLY_LIMIT, 3)
+    later.skip("opted out", 1)
+    report.add(later)
+    assert _dispatch_line(report) == (
+        "sent 2, retried 0, failed 0, skipped 5 (2 opted out, 3 reply limit for today), expired 0"
     )
 
 
