@@ -5,9 +5,12 @@ Every change and the SMS it causes are written in one transaction; SMS keys (`ta
 `task:{id}:done:resident`, ...) make a retry or a second call queue nothing new.
 
 Decisions
-- Least loaded means fewest open, assigned or accepted tasks; a tie goes to the lowest volunteer id, so the
-  choice is deterministic. A resident without a grid may be served by any active volunteer.
-- A task nobody covers stays open and raises a `task_unassigned` alert for an operator to assign it by hand.
+- Who gets a task (the least-loaded eligible volunteer of the grid) is `kit.assignment`'s rule.
+- A task nobody covers stays open and raises a `task_unassigned` alert for an operator to assign it by hand (one
+  per grid per local day, `kit.assignment.alert_nobody`).
+- A task whose assignment SMS the outbox skipped because the volunteer opted out (they texted STOP after it was
+  given) is handed on to the next eligible volunteer with a `task_reassigned` alert, or reopened under the grid's
+  one alert (`hand_on_unreached`; after a STOP and on every escalation pass).
 - Door-knocks created by the check-in ladder are escalated by the ladder (an `unreachable` alert), not here.
 - Completing a door-knock marks the check-in ask it came from answered with outcome "visited".
 """
@@ -25,6 +28,17 @@ import peewee
 
 from kit import audit
 from kit.alerts import raise_alert
+from kit.assignment import (
+    OPEN_STATES,
+    Helper,
+    alert_nobody,
+    grid_name,
+    helpers_by_grid,
+    least_loaded,
+    nobody_covers,
+    suggest_volunteer,
+    task_loads,
+)
 from kit.bulk import insert_rows, reserve_ids
 from kit.clock import utcnow
 from kit.community import community_zone
@@ -33,32 +47,24 @@ from kit.errors import Conflict, NotFound, ValidationError
 from kit.localtime import local_date, to_local
 from kit.models import (
     TASK_KINDS,
-    TASK_STATES,
     CheckinAsk,
-    Grid,
     Household,
+    Message,
+    OptOut,
     Resident,
     ResidentTag,
     Task,
     Volunteer,
-    VolunteerGrid,
     format_address,
 )
-from kit.outbox import PRIORITY_REPLY, PRIORITY_TASK, Draft, queue, queue_many
+from kit.outbox import PRIORITY_REPLY, PRIORITY_TASK, Draft, is_opted_out, queue, queue_many
+from kit.task_views import TaskView as TaskView  # re-exported: the UI reads tasks through kit.tasks
+from kit.task_views import list_tasks as list_tasks
+from kit.task_views import task_counts as task_counts
 from kit.templates import render, word
 
-OPEN_STATES = ("open", "assigned", "accepted")
 HELP_DUE_HOURS = 4.0  # a help request not done within this is escalated to an operator
 NO_PHONE = "no-phone"
-
-
-class Helper(NamedTuple):
-    """An active volunteer, as much as assigning needs."""
-
-    id: int
-    name: str
-    phone: str
-    language: str
 
 
 class Person(NamedTuple):
@@ -78,88 +84,6 @@ class Visit:
 
     resident_id: int
     grid_id: int | None
-
-
-@dataclass(frozen=True)
-class TaskView:
-    id: int
-    kind: str
-    state: str
-    need: str
-    source: str
-    resident_id: int | None
-    resident: str
-    address: str
-    phone: str | None
-    grid: str | None
-    volunteer_id: int | None
-    volunteer: str
-    due_at: datetime | None
-    created_at: datetime
-    done_at: datetime | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "state": self.state,
-            "need": self.need,
-            "source": self.source,
-            "resident_id": self.resident_id,
-            "resident": self.resident,
-            "address": self.address,
-            "phone": self.phone,
-            "grid": self.grid,
-            "volunteer_id": self.volunteer_id,
-            "volunteer": self.volunteer,
-            "due_at": self.due_at.isoformat() if self.due_at else None,
-            "created_at": self.created_at.isoformat(),
-            "done_at": self.done_at.isoformat() if self.done_at else None,
-        }
-
-
-# --- who does it ----------------------------------------------------------------------------------------------
-
-
-def _loads() -> Counter[int]:
-    """Unfinished tasks per volunteer, in one GROUP BY."""
-    rows = (
-        Task.select(Task.volunteer, peewee.fn.COUNT(Task.id))
-        .where(Task.state.in_(OPEN_STATES) & Task.volunteer.is_null(False))
-        .group_by(Task.volunteer)
-        .tuples()
-    )
-    return Counter({volunteer_id: int(count) for volunteer_id, count in rows})
-
-
-def _helpers_by_grid() -> tuple[dict[int, Helper], dict[int | None, list[int]]]:
-    """Every active volunteer, and the ids of those covering each grid (None: all of them), in two queries."""
-    helpers = {
-        row[0]: Helper(*row)
-        for row in Volunteer.select(Volunteer.id, Volunteer.name, Volunteer.phone, Volunteer.language)
-        .where(Volunteer.active == True)  # noqa: E712 - a peewee expression
-        .order_by(Volunteer.id)
-        .tuples()
-    }
-    by_grid: dict[int | None, list[int]] = {None: sorted(helpers)}
-    for volunteer_id, grid_id in VolunteerGrid.select(VolunteerGrid.volunteer, VolunteerGrid.grid).tuples():
-        if volunteer_id in helpers:
-            by_grid.setdefault(grid_id, []).append(volunteer_id)
-    return helpers, by_grid
-
-
-def _least_loaded(candidates: Sequence[int], loads: Counter[int]) -> int | None:
-    if not candidates:
-        return None
-    return min(candidates, key=lambda volunteer_id: (loads[volunteer_id], volunteer_id))
-
-
-def suggest_volunteer(grid_id: int | None) -> Volunteer | None:
-    """The active volunteer covering `grid_id` with the fewest unfinished tasks (lowest id on a tie); any active
-    volunteer when the grid is None; None when nobody covers the grid."""
-    _, by_grid = _helpers_by_grid()
-    chosen = _least_loaded(by_grid.get(grid_id, []), _loads())
-    return Volunteer.get_by_id(chosen) if chosen is not None else None
 
 
 # --- what the volunteer is told -------------------------------------------------------------------------------
@@ -245,12 +169,6 @@ def _helper_of(volunteer: Volunteer) -> Helper:
     return Helper(volunteer.id, volunteer.name, volunteer.phone, volunteer.language)
 
 
-def _grid_name(grid_id: int | None) -> str:
-    if grid_id is None:
-        return "(none)"
-    return str(Grid.select(Grid.name).where(Grid.id == grid_id).scalar() or grid_id)
-
-
 # --- creating and assigning -----------------------------------------------------------------------------------
 
 
@@ -296,14 +214,7 @@ def create_task(
             _give(task, volunteer, actor=actor)
         else:
             who = f" for {resident.name}" if resident is not None else ""
-            raise_alert(
-                "task_unassigned",
-                f"Task {task.id} ({kind}{who}) has nobody to do it: no active volunteer covers grid "
-                f"{_grid_name(grid)}. Assign it by hand, or add a volunteer for that grid.",
-                key=f"task_unassigned:{task.id}",
-                resident_id=resident_id,
-                task_id=task.id,
-            )
+            alert_nobody(grid, f"Task {task.id} ({kind}{who}) has", task_id=task.id, resident_id=resident_id)
     return Task.get_by_id(task.id)
 
 
@@ -317,17 +228,16 @@ def create_door_knocks(
         return {}
     now = utcnow()
     zone = community_zone()
-    helpers, by_grid = _helpers_by_grid()
-    loads = _loads()
+    helpers, by_grid = helpers_by_grid()
+    loads = task_loads()
     persons = people([visit.resident_id for visit in visits])
-    first = reserve_ids(Task, len(visits))
+    ids = reserve_ids(Task, len(visits))
     rows: list[tuple[Any, ...]] = []
     drafts: list[Draft] = []
     created: dict[int, int] = {}
     unassigned: Counter[int | None] = Counter()
-    for offset, visit in enumerate(visits):
-        task_id = first + offset
-        chosen = _least_loaded(by_grid.get(visit.grid_id, []), loads)
+    for task_id, visit in zip(ids, visits):
+        chosen = least_loaded(by_grid.get(visit.grid_id, []), loads)
         if chosen is None:
             unassigned[visit.grid_id] += 1
         else:
@@ -349,15 +259,14 @@ def create_door_knocks(
     ]  # fmt: skip
     insert_rows(Task, fields, rows)
     queue_many(drafts)
-    audit.record(
-        actor, "create", "task", None, kind="door_knock", count=len(rows), first=first, last=first + len(rows) - 1
-    )
+    audit.record(actor, "create", "task", None, kind="door_knock", count=len(rows), first=ids[0], last=ids[-1])
     for grid_id, count in unassigned.items():
         raise_alert(
             "task_unassigned",
-            f"{count} door-knock task(s) in grid {_grid_name(grid_id)} have nobody to do them: no active volunteer "
-            "covers the grid. Assign them by hand (or print the door-knock list), or add a volunteer for the grid.",
-            key=f"task_unassigned:{first}:{grid_id}",
+            f"{count} door-knock task(s) in grid {grid_name(grid_id)} have nobody to do them: "
+            f"{nobody_covers(grid_id)}. Assign them by hand (or print the door-knock list), or add a volunteer for "
+            "the grid.",
+            key=f"task_unassigned:{ids[0]}:{grid_id}",
         )
     return created
 
@@ -386,16 +295,20 @@ def assign_task(task_id: int, volunteer_id: int | None = None, *, actor: str) ->
         if volunteer_id is None:
             volunteer = suggest_volunteer(task.grid_id)
             if volunteer is None:
-                raise NotFound(
-                    f"No active volunteer covers grid {_grid_name(task.grid_id)}. Name a volunteer, or add one "
-                    "for that grid first."
-                )
+                why = nobody_covers(task.grid_id)
+                raise NotFound(f"{why[0].upper()}{why[1:]}. Name a volunteer, or add one for that grid first.")
         else:
             volunteer = Volunteer.get_or_none(Volunteer.id == volunteer_id)
             if volunteer is None:
                 raise NotFound(f"No volunteer {volunteer_id}.")
             if not volunteer.active:
                 raise ValidationError(f"{volunteer.name} is not active; pick an active volunteer.", field="volunteer")
+            if is_opted_out(volunteer.phone):
+                raise ValidationError(
+                    f"{volunteer.name} opted out of SMS ({volunteer.phone} texted STOP), so the task would never "
+                    "reach them; pick another volunteer, or ask them to text START first.",
+                    field="volunteer",
+                )
         if task.volunteer_id == volunteer.id and task.state != "open":
             return task
         _give(task, volunteer, actor=actor)
@@ -465,7 +378,7 @@ def cancel_task(task_id: int, *, reason: str = "", actor: str) -> Task:
 
 def _tell_cancelled(task: Task, volunteer_id: int, *, reason: str) -> None:
     volunteer = Volunteer.get_or_none(Volunteer.id == volunteer_id)
-    if volunteer is None:
+    if volunteer is None or is_opted_out(volunteer.phone):  # nothing can reach them: no text to skip
         return
     _tell(task, volunteer, "task_cancelled_volunteer", key=f"{reason}:{volunteer.id}", priority=PRIORITY_TASK)
 
@@ -488,9 +401,57 @@ def _tell(task: Task, person: Resident | Volunteer, text: str, *, key: str, prio
     )
 
 
+def hand_on_unreached(*, actor: str = "escalation") -> int:
+    """Tasks whose assignment SMS the outbox skipped (or will skip) because the volunteer's number opted out: each
+    goes to the least-loaded other eligible volunteer of its grid, with a `task_reassigned` alert; with nobody left
+    it goes back to open under the grid's one `task_unassigned` alert. Returns how many were handed on or reopened."""
+    unreached = (
+        Task.select(Task.id)
+        .join(Message, on=((Message.task == Task.id) & (Message.volunteer == Task.volunteer)))
+        .where(
+            Task.state.in_(("assigned", "accepted"))
+            & (Message.kind == "task")
+            & Message.key.contains(":assign:")
+            & (  # skipped; or queued (the dispatcher will skip it) or failed to a number that opted out since
+                ((Message.status == "skipped") & (Message.error == "opted out"))
+                | (Message.status.in_(("queued", "failed")) & Message.peer.in_(OptOut.select(OptOut.phone)))
+            )
+        )
+        .distinct()
+        .tuples()
+    )
+    ids = sorted(task_id for (task_id,) in unreached)
+    if not ids:
+        return 0
+    with transaction():
+        helpers, by_grid = helpers_by_grid()
+        loads = task_loads()
+        for task in Task.select().where(Task.id.in_(ids)).order_by(Task.id):
+            before = Volunteer.get_by_id(task.volunteer_id)
+            what = f"Task {task.id} ({task.kind}) was given to {before.name} ({before.phone}), who opted out of SMS"
+            chosen = least_loaded([v for v in by_grid.get(task.grid_id, []) if v != before.id], loads)
+            if chosen is None:
+                Task.update(state="open", volunteer=None, assigned_at=None).where(Task.id == task.id).execute()
+                audit.record(actor, "unassign", "task", task.id, volunteer=before.id, reason="opted out")
+                alert_nobody(task.grid_id, f"{what}, and now has", task_id=task.id, resident_id=task.resident_id)
+                continue
+            loads[chosen] += 1
+            _give(task, Volunteer.get_by_id(chosen), actor=actor)
+            raise_alert(
+                "task_reassigned",
+                f"{what} and was never told; it now goes to {helpers[chosen].name} ({helpers[chosen].phone}).",
+                key=f"task_reassigned:{task.id}:{before.id}",
+                resident_id=task.resident_id,
+                task_id=task.id,
+            )
+    return len(ids)
+
+
 def escalate_overdue() -> int:
     """Unfinished tasks past their due time, not yet escalated: an alert each (`task_overdue`), and an unassigned
-    help request is offered to a volunteer again. Ladder door-knocks are left to the ladder. Returns how many."""
+    help request is offered to a volunteer again. Ladder door-knocks are left to the ladder. Returns how many.
+    Tasks whose SMS never reached their volunteer are handed on first (`hand_on_unreached`)."""
+    hand_on_unreached()
     now = utcnow()
     zone = community_zone()
     overdue = list(
@@ -523,77 +484,6 @@ def escalate_overdue() -> int:
             )
             Task.update(escalated_at=now).where(Task.id == task.id).execute()
     return len(overdue)
-
-
-# --- reading --------------------------------------------------------------------------------------------------
-
-
-def list_tasks(
-    state: str | None = None,
-    *,
-    kind: str | None = None,
-    volunteer_id: int | None = None,
-    resident_id: int | None = None,
-    limit: int | None = 200,
-) -> list[TaskView]:
-    """Tasks newest first, with names instead of ids. `state` may be a state or "unfinished"."""
-    if state is not None and state != "unfinished" and state not in TASK_STATES:
-        raise ValidationError(f"'{state}' is not a task state; use one of: {', '.join(TASK_STATES)}.", field="state")
-    columns = (
-        Task, Resident.name.alias("resident_name"), Resident.phone.alias("resident_phone"),
-        Household.building, Household.unit, Household.room, Grid.name.alias("grid_name"),
-        Volunteer.name.alias("volunteer_name"),
-    )  # fmt: skip
-    query = (
-        Task.select(*columns)
-        .join(Resident, peewee.JOIN.LEFT_OUTER, on=(Task.resident == Resident.id))
-        .join(Household, peewee.JOIN.LEFT_OUTER, on=(Resident.household == Household.id))
-        .switch(Task)
-        .join(Grid, peewee.JOIN.LEFT_OUTER, on=(Task.grid == Grid.id))
-        .switch(Task)
-        .join(Volunteer, peewee.JOIN.LEFT_OUTER, on=(Task.volunteer == Volunteer.id))
-        .order_by(Task.id.desc())
-    )
-    if state == "unfinished":
-        query = query.where(Task.state.in_(OPEN_STATES))
-    elif state is not None:
-        query = query.where(Task.state == state)
-    if kind is not None:
-        query = query.where(Task.kind == kind)
-    if volunteer_id is not None:
-        query = query.where(Task.volunteer == volunteer_id)
-    if resident_id is not None:
-        query = query.where(Task.resident == resident_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return [
-        TaskView(
-            id=row["id"],
-            kind=row["kind"],
-            state=row["state"],
-            need=row["need"],
-            source=row["source"],
-            resident_id=row["resident"],
-            resident=row["resident_name"] or "",
-            address=format_address(row["building"] or "", row["unit"] or "", row["room"] or ""),
-            phone=row["resident_phone"],
-            grid=row["grid_name"],
-            volunteer_id=row["volunteer"],
-            volunteer=row["volunteer_name"] or "",
-            due_at=row["due_at"],
-            created_at=row["created_at"],
-            done_at=row["done_at"],
-        )
-        for row in query.dicts()
-    ]
-
-
-def task_counts() -> dict[str, int]:
-    """Tasks per state, every state present, in one GROUP BY."""
-    counts = dict.fromkeys(TASK_STATES, 0)
-    for state, count in Task.select(Task.state, peewee.fn.COUNT(Task.id)).group_by(Task.state).tuples():
-        counts[state] = int(count)
-    return counts
 
 
 def help_due_at(at: datetime) -> datetime:

@@ -13,7 +13,7 @@ from kit import audit
 from kit.community import get_community
 from kit.db import transaction
 from kit.errors import Conflict, NotFound, ValidationError
-from kit.models import Grid, Volunteer, VolunteerGrid
+from kit.models import Grid, OptOut, Volunteer, VolunteerGrid
 from kit.phones import normalize_phone
 from kit.residents import grid_id_for
 from kit.vocabulary import fold, normalize_language
@@ -146,9 +146,27 @@ def list_volunteers(grid: str | None = None, *, active_only: bool = False) -> li
     ]
 
 
+def eligible() -> peewee.ColumnBase:
+    """The condition on `Volunteer` for who may be given a task: active, and their number has not opted out of SMS
+    (a volunteer who texted STOP would never be told about the task, so nobody would do it)."""
+    return (Volunteer.active == True) & Volunteer.phone.not_in(OptOut.select(OptOut.phone))  # noqa: E712
+
+
+def stopped_in_grid(grid_id: int | None) -> list[str]:
+    """Names of the active volunteers covering `grid_id` (any grid when None) whose number opted out of SMS."""
+    query = Volunteer.select(Volunteer.name).where(
+        (Volunteer.active == True) & Volunteer.phone.in_(OptOut.select(OptOut.phone))  # noqa: E712
+    )
+    if grid_id is not None:
+        query = query.where(
+            Volunteer.id.in_(VolunteerGrid.select(VolunteerGrid.volunteer).where(VolunteerGrid.grid == grid_id))
+        )
+    return [name for (name,) in query.order_by(Volunteer.id).tuples()]
+
+
 def volunteers_for_grid(grid_id: int | None) -> peewee.ModelSelect:
-    """Active volunteers covering `grid_id` (all active volunteers when the grid is unknown)."""
-    query = Volunteer.select().where(Volunteer.active == True)  # noqa: E712
+    """Volunteers who may be given a task (`eligible`) covering `grid_id` (all of them when the grid is unknown)."""
+    query = Volunteer.select().where(eligible())
     if grid_id is not None:
         query = query.where(
             Volunteer.id.in_(VolunteerGrid.select(VolunteerGrid.volunteer).where(VolunteerGrid.grid == grid_id))

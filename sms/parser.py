@@ -5,7 +5,8 @@
 "好", "38度5", "101F", "求助 买药", "没有发烧"), so the parser is generous:
 
 1. normalise: NFKC (full-width → ASCII), casefold, straight apostrophes, one space between words;
-2. whole-message words: stop ("STOP", "退订"), start ("START", "订阅");
+2. whole-message words: stop ("STOP", "退订"), start ("START", "订阅"); then an auto-responder's text
+   ("自动回复", "out of office") anywhere in the message: a machine answered, nobody is to be answered back;
 3. a volunteer's "DONE 12" / "完成12号";
 4. otherwise read the menu digit, the keywords (with negation) and a temperature, and decide:
    help beats unwell beats well; nothing recognised is unknown.
@@ -13,6 +14,11 @@
 Words live in `data/keywords/<language>.toml`, one file per language; see the comments at the top of
 `zh.toml` for how they are used. Every table is tried: the sender's language only wins when two tables
 disagree about the same phrase.
+
+Decisions
+- The parser is linear in the length of the reply (a provider may deliver a concatenated SMS of thousands of
+  characters): every regex is either anchored or scans forward once, and the code around a number looks only at
+  its neighbourhood, never at the whole text before or after it. `tests/bench/bench_parser.py` prints the figure.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Any, Literal, NamedTuple
 
 from data import names_in, read_toml
 
-IntentKind = Literal["well", "unwell", "help", "stop", "start", "done", "unknown"]
+IntentKind = Literal["well", "unwell", "help", "stop", "start", "done", "auto_reply", "unknown"]
 
 FEVER_C = 37.3  # at or above: fever
 HIGH_FEVER_C = 38.5  # at or above: high fever (the caller turns the resident red)
@@ -35,7 +41,7 @@ FAHRENHEIT_RANGE = (93.0, 110.0)  # ... and in °F
 SYMPTOMS = ("fever", "cough", "breathing")
 
 REQUIRED_KEYS = ("well", "unwell", "fever", "cough", "breathing", "help", "negations", "stop", "start", "done")
-OPTIONAL_KEYS = ("needs", "absence", "ignore", "breaks", "joiners", "counters", "labels")
+OPTIONAL_KEYS = ("needs", "absence", "ignore", "breaks", "joiners", "counters", "labels", "auto_reply")
 NEGATION_REACH = 3  # words (or Chinese characters) allowed between a negation and what it negates
 
 # Keyword categories found by the scan, in the order a phrase listed twice in one table is read.
@@ -94,6 +100,8 @@ def parse_reply(text: str, language: str = "zh") -> Intent:
         return Intent("stop")
     if compact in words.start:
         return Intent("start")
+    if words.auto_reply.search(folded):
+        return Intent("auto_reply")
     done = words.done.match(folded) or words.done_after.match(folded)
     if done:
         number = done.group("number")
@@ -143,6 +151,8 @@ class _Words(NamedTuple):
     start: frozenset[str]
     done: re.Pattern[str]  # "done 12", "完成12号", "done"
     done_after: re.Pattern[str]  # "12 done", "任务12完成"
+    auto_reply: re.Pattern[str]  # "auto-reply", "自动回复": a machine answered, not a person
+    reach: int  # the longest label or counter: how far a number's neighbourhood goes
 
 
 @lru_cache(maxsize=8)
@@ -197,20 +207,27 @@ def _vocabulary(order: tuple[str, ...]) -> _Words:
         done_after=re.compile(
             rf"^\W*(?:(?:task|任务|第)\W*)?(?P<number>[0-9]{{1,6}})\s*号?\s*(?:任务)?\s*(?:{done})\W*$"
         ),
+        auto_reply=re.compile(_alternation(every("auto_reply"))),
+        reach=max(map(len, every("labels") + every("counters")), default=0),
     )
 
 
 def _alternation(phrases: Iterable[str], whole_words: bool = True) -> str:
-    """A regex matching any of `phrases`, longest first; Latin-letter ends only match at word edges."""
-    parts = []
+    """A regex matching any of `phrases`, longest first; Latin-letter ends only match at word edges.
+
+    Phrases that start with a Latin letter or digit share one word-edge test in front of their group, so that every
+    branch starts with a literal the regex engine rejects at a glance: scanning stays cheap per character. Only one
+    group can match at a position (its first character is a Latin letter or digit, or it is not), so the order
+    between the groups changes nothing."""
+    latin: list[str] = []
+    other: list[str] = []
     for phrase in sorted(set(phrases), key=lambda p: (-len(p), p)):
         part = re.escape(phrase)
-        if whole_words and phrase[0].isascii() and phrase[0].isalnum():
-            part = r"(?<![a-z0-9])" + part
         if whole_words and phrase[-1].isascii() and phrase[-1].isalnum():
             part += r"(?![a-z0-9])"
-        parts.append(part)
-    return "|".join(parts) or "(?!)"
+        (latin if whole_words and phrase[0].isascii() and phrase[0].isalnum() else other).append(part)
+    groups = ([rf"(?=[a-z0-9])(?<![a-z0-9])(?:{'|'.join(latin)})"] if latin else []) + other
+    return f"(?:{'|'.join(groups)})" if groups else "(?!)"
 
 
 # --- reading a reply --------------------------------------------------------------------------------
@@ -283,7 +300,14 @@ def _help_text(shown: str, folded: str, menu: tuple[str, int] | None, hits: list
 
 
 def _trim(text: str) -> str:
-    return re.sub(r"^[\W_]+|[\W_]+$", "", text)
+    """`text` without the spaces and punctuation around it. A loop, not a regex anchored at the end: that retries
+    every position of a long run of punctuation and takes quadratic time."""
+    start, end = 0, len(text)
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    return text[start:end]
 
 
 # --- temperatures -----------------------------------------------------------------------------------
@@ -314,20 +338,24 @@ def _arabic_numerals(text: str) -> str:
 
 
 def _temperature(text: str, words: _Words) -> float | None:
-    """The highest plausible body temperature in the reply, in °C, or None."""
+    """The highest plausible body temperature in the reply, in °C, or None.
+
+    Each number looks only at its neighbourhood (the space around it, then at most a phrase's length), never at the
+    whole text before or after it, so a reply of thousands of numbers is read in linear time."""
     readings = []
     for found in _NUMBER.finditer(text):
-        after = text[found.end() :]
-        unit = _UNIT.match(after)
+        unit = _UNIT.match(text, found.end())
         scale = unit.lastgroup if unit else None
-        before = text[: found.start()].rstrip()
-        if before.endswith("华氏"):
+        before = _space_before(text, found.start())
+        if text.endswith("华氏", 0, before):
             scale = "f"
-        elif before.endswith("摄氏"):
+        elif text.endswith("摄氏", 0, before):
             scale = "c"
         number = found.group(1)
-        labelled = "." not in number and words.labels.search(before)  # "room 101", not "I am 38.5"
-        if scale is None and (labelled or words.counters.match(after.lstrip())):
+        # "room 101", not "I am 38.5"; the label may be followed by any run of spaces, '#', ':' and '.'.
+        label_end = _skip_back(text, before, " #:.")
+        labelled = "." not in number and words.labels.search(text, max(0, label_end - words.reach), before)
+        if scale is None and (labelled or _counted(text, found.end(), words)):
             continue  # "95岁", "100 masks"
         celsius = _as_celsius(float(number), scale)
         if celsius is not None:
@@ -337,6 +365,28 @@ def _temperature(text: str, words: _Words) -> float | None:
         celsius = _as_celsius(int(alone.group(1)) / 10, "c")
         readings += [celsius] if celsius is not None else []
     return round(max(readings), 1) if readings else None
+
+
+def _space_before(text: str, end: int) -> int:
+    """Where the run of spaces that ends at `end` starts."""
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _skip_back(text: str, end: int, chars: str) -> int:
+    """Where the run of spaces and `chars` that ends at `end` starts."""
+    while end > 0 and (text[end - 1].isspace() or text[end - 1] in chars):
+        end -= 1
+    return end
+
+
+def _counted(text: str, end: int, words: _Words) -> bool:
+    """Whether a counter ("岁", "masks") follows the number that ends at `end`, after any spaces."""
+    start = end
+    while start < len(text) and text[start].isspace():
+        start += 1
+    return words.counters.match(text[start : start + words.reach + 1]) is not None
 
 
 def _as_celsius(value: float, scale: str | None) -> float | None:

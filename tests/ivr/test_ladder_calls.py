@@ -132,3 +132,21 @@ def test_a_call_picked_up_without_a_key_is_not_an_answer(convo: Conversation, vo
     assert ask_of(WANG).stage == "second_contact"
     assert Message.select().where(Message.kind == "second_contact").count() == 1
     assert Report.select().count() == 0
+
+
+def test_a_resident_who_opted_out_of_sms_is_called_and_answers(
+    convo: Conversation, voice: SimulatorVoiceGateway
+) -> None:
+    convo.say(WANG, "退订")  # before the round: never texted, called as the round starts
+    convo.start_round()
+    convo.advance(minutes=1)
+    voice.press(WANG, "1")
+    convo.expect(f"""
+        09:00 {WANG} > 退订
+        09:01 {WANG} < {CALL}
+        09:01 {WANG} > [keys] 1
+    """)
+    assert (ask_of(WANG).stage, ask_of(WANG).outcome) == ("answered", "well")
+    assert Message.select().where((Message.peer == WANG) & (Message.channel == "sms")).count() == 1  # the TD only
+    convo.until("21:00")
+    convo.nothing_new(WANG, DAUGHTER, ZHANG)

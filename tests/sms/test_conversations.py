@@ -16,6 +16,8 @@ from kit.residents import ResidentInput, add_resident
 from kit.volunteers import add_volunteer
 from tests.conversation import Conversation
 
+pytestmark = pytest.mark.each_database  # storage code: runs on SQLite and PostgreSQL
+
 WANG = "+8613800000001"  # 王芳, 3-2-201, grid 东区; her daughter is her second contact
 DAUGHTER = "+8613800000002"
 SMITH = "+8613800000003"  # an English-speaking resident in grid 东区
@@ -23,6 +25,7 @@ ZHANG = "+8613900000009"  # the volunteer for grid 东区
 STRANGER = "+8613700000000"
 
 PROMPT = "今日健康打卡：回复1 身体好，回复2 发烧或咳嗽，回复3 需要帮助。"
+CALL = "您好，这里是社区健康打卡。身体好请按1，发烧或咳嗽请按2，需要帮助请按3。"
 
 
 @pytest.fixture
@@ -244,18 +247,37 @@ def test_no_phone_visit_done(convo: Conversation) -> None:
 # --- opting out -------------------------------------------------------------------------------------------
 
 
-def test_opt_out_silences_everything(convo: Conversation) -> None:
+def test_opt_out_stops_the_texts_not_the_care(convo: Conversation) -> None:
     convo.start_round()
     convo.say(WANG, "TD")
     convo.until("21:00")
     convo.expect(f"""
-        {WANG} < {PROMPT}
-        {WANG} > TD
+        09:00 {WANG} < {PROMPT}
+        09:00 {WANG} > TD
+        12:00 {WANG} < [call] {CALL}
+        13:00 {DAUGHTER} < 您好，王芳（3-2-201）今天没有回复健康打卡，也没接电话。请联系TA，或回复1 TA平安。
+        14:00 {ZHANG} < 任务1：上门查看 王芳 3-2-201，今天联系不上。请在17:00前完成，完成后回复：完成 1
     """)
-    convo.nothing_new(DAUGHTER, ZHANG)
     assert wang().opted_out
-    assert CheckinAsk.get().stage == "opted_out"
+    assert (
+        Message.select().where(Message.peer == WANG, Message.channel == "sms", Message.direction == "out").count() == 1
+    )
+    assert CheckinAsk.get().stage == "alerted"
     assert round_summary()["total"]["opted_out"] == 1
+
+
+def test_a_community_that_does_not_call_sends_the_opted_out_to_the_door(
+    fixed_clock: FixedClock, neighbourhood: Community
+) -> None:
+    convo = Conversation(fixed_clock, checkin=CheckinSettings(call_opted_out=False))
+    convo.say(WANG, "TD")
+    convo.start_round()
+    convo.until("09:30")
+    convo.expect(f"""
+        {WANG} > TD
+        {ZHANG} < 任务1：上门查看 王芳 3-2-201，今天联系不上。请在12:00前完成，完成后回复：完成 1
+    """)
+    assert [(v.name, v.reason) for v in door_knock_list()] == [("王芳", "opted-out")]
 
 
 def test_opt_out_skips_what_is_already_queued(convo: Conversation) -> None:
@@ -276,12 +298,13 @@ def test_start_resumes_and_tomorrow_asks_again(convo: Conversation) -> None:
     convo.expect(f"""
         09:00 {WANG} < {PROMPT}
         09:00 {WANG} > STOP
+        12:00 {WANG} < [call] {CALL}
         20:00 {WANG} > START
         20:00 {WANG} < 已恢复接收社区通知。回复TD可退订。
         09:00 {WANG} < {PROMPT}
     """)
     assert not wang().opted_out
-    assert [a.stage for a in CheckinAsk.select().order_by(CheckinAsk.id)] == ["opted_out", "asked"]
+    assert [a.stage for a in CheckinAsk.select().order_by(CheckinAsk.id)] == ["alerted", "asked"]
 
 
 # --- replies nobody understands, people nobody knows ------------------------------------------------------

@@ -292,6 +292,7 @@ def test_help_beats_a_symptom() -> None:
 STOP = [
     "STOP", "stop", "Stop.", " stop ", "STOP!", "Unsubscribe", "END", "QUIT", "STOPALL", "stop all",
     "REVOKE", "OPTOUT", "opt-out", "CANCEL", "TD", "td", "ＴＤ", "退订", "退订。", "退订短信",
+    "请退订", "请退订！", "不要再发", "不要再发了", "不要再发了！！", "别发了", "别发了。", "别再发了",
 ]  # fmt: skip
 
 
@@ -318,10 +319,40 @@ def test_start(reply: str) -> None:
         ("start coughing last night", "unwell"),
         ("恢复了", "well"),  # recovered, not "resume"
         ("end of the week I had a fever", "unwell"),
+        ("不要再发烧了", "well"),  # "don't have fever again", not "don't send again"
     ],
 )
 def test_stop_and_start_words_only_count_as_the_whole_message(reply: str, kind: str) -> None:
     assert parse_reply(reply, "en").kind == kind
+
+
+# An auto-responder's answer: (reply, language)
+AUTO_REPLIES = [
+    ("【自动回复】您好，我现在有事不在，稍后联系您。", "zh"),
+    ("自动回复：我正在开车，稍后回复", "zh"),
+    ("我在开会，稍后回复", "zh"),
+    ("您好，本机暂时无法回复短信", "zh"),
+    ("此短信为系统自动回复，请勿直接回复", "zh"),
+    ("Auto-Reply: I am out of office until Monday.", "en"),
+    ("Automatic reply: Out of Office", "en"),
+    ("I am currently away and will answer when I am back.", "en"),
+    ("I'm driving right now - I'll see your message when I get where I'm going.", "en"),
+    ("AUTOREPLY 1", "en"),
+    ("This is an automated message, do not reply to this number.", "en"),
+]
+
+
+@pytest.mark.parametrize(("reply", "language"), AUTO_REPLIES)
+def test_auto_replies(reply: str, language: str) -> None:
+    assert parse_reply(reply, language) == Intent("auto_reply")
+    assert parse_reply(reply, "zh" if language == "en" else "en") == Intent("auto_reply")  # every table is tried
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind"), [("ok, will reply later", "well"), ("I am away, fine", "well"), ("好，回复你", "well")]
+)
+def test_a_reply_that_mentions_replying_is_not_an_auto_reply(reply: str, kind: str) -> None:
+    assert parse_reply(reply).kind == kind
 
 
 # (reply, task_number)
@@ -519,7 +550,7 @@ def test_intent_is_immutable() -> None:
 
 # --- properties ---------------------------------------------------------------------------------------
 
-KINDS = {"well", "unwell", "help", "stop", "start", "done", "unknown"}
+KINDS = {"well", "unwell", "help", "stop", "start", "done", "auto_reply", "unknown"}
 CHINESE_DIGITS = "零一二三四五六七八九"
 
 
