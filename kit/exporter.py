@@ -13,14 +13,15 @@ import codecs
 import csv
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO, cast
 
 from kit.errors import ValidationError
+from kit.private_files import open_private
 from kit.residents import ResidentFilter, iter_residents
+from kit.spreadsheets import defuse_formula
 
 FORMATS = ("csv", "json", "xlsx")
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
@@ -31,11 +32,6 @@ RESIDENT_COLUMNS = (
     "id", "name", "phone", "second_phone", "grid", "building", "unit", "room", "language", "tags", "birth_year",
     "status", "monitoring", "monitoring_until", "opted_out", "notes",
 )  # fmt: skip
-
-# A spreadsheet cell starting like this would run as a formula in Excel (CSV injection); a plain number such as
-# a phone in E.164 (+8613800138000) or -5 is left alone.
-_FORMULA_START = ("=", "@", "\t", "\r")
-_SIGNED_NUMBER = re.compile(r"^[+-][\d\s().-]*$")
 
 
 def check_format(fmt: str) -> str:
@@ -70,15 +66,7 @@ def csv_cell(value: Any) -> Any:
         value = LIST_SEPARATOR.join(str(item) for item in value)
     elif isinstance(value, (date, datetime)):
         return value.isoformat()
-    if isinstance(value, str) and value and _is_formula(value):
-        return "'" + value
-    return value
-
-
-def _is_formula(text: str) -> bool:
-    if text.startswith(_FORMULA_START):
-        return True
-    return text[0] in "+-" and not _SIGNED_NUMBER.match(text)
+    return defuse_formula(value)
 
 
 def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: TextIO) -> int:
@@ -181,11 +169,11 @@ def export_to_path(
     partial = target.with_name(f".{target.name}.partial")
     try:
         if is_binary(fmt):
-            with open(partial, "wb") as binary:
+            with open_private(partial, "wb") as binary:
                 count = write(rows, columns, fmt, binary)
         else:
             chosen = check_encoding(encoding or default_encoding(fmt, to_file=True))
-            with open(partial, "w", encoding=chosen, newline="") as text:
+            with open_private(partial, "w", encoding=chosen, newline="") as text:
                 count = write(rows, columns, fmt, text)
         os.replace(partial, target)
     except BaseException:

@@ -1,18 +1,37 @@
 """Importing residents from the spreadsheets communities really keep.
 
 Phases: read the file (encoding and delimiter detected), find the header row (English or Chinese names, title rows
-above it skipped), validate every row (line numbers as Excel shows them), then write all valid rows in one
-transaction with bulk inserts. Without `skip_invalid`, one bad row means nothing is written.
+above it skipped), validate every row (line numbers as Excel shows them), then write the valid rows with bulk
+inserts. Without `skip_invalid`, one bad row means nothing is written.
+
+Decisions:
+- The file is streamed (kit.spreadsheets), and the rows that pass are kept in a temporary file (pickled, a batch at
+  a time; an unnamed file only this process reads, gone when it closes), not in memory: memory stays flat however
+  long the register, and the write phase does not parse every phone number a second time.
+- The write commits every `COMMIT_ROWS` rows (tens of milliseconds each), far under the busy timeout, so the
+  dispatcher and the webhooks are never kept waiting long by an import. The import stays all-or-nothing by undoing:
+  the ids of what each batch wrote (residents, and the grids and households it created) are kept, and if a later
+  batch fails (a full disk, a lock held too long, Ctrl-C) they are deleted again before the error is raised. The
+  audit entry is written with the last batch, so a finished import is exactly one with its audit entry. A process
+  killed outright while writing cannot undo; its batches stay, whole, and are found by their creation time.
+- Between batches other readers can see the residents written so far; a round started in that moment may include
+  them. That is the price of not holding the write lock for the whole import.
 """
 
 from __future__ import annotations
 
+import pickle
+import sqlite3
+import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import peewee
 
 import data
 from kit import audit
@@ -21,12 +40,15 @@ from kit.clock import utcnow
 from kit.community import get_community
 from kit.db import transaction
 from kit.errors import ImportFailed, ValidationError
-from kit.models import Grid, Household, Resident, ResidentTag
+from kit.import_batches import Written, undo
+from kit.models import Community, Grid, Household, Resident, ResidentTag
+from kit.private_files import open_private
 from kit.residents import ResidentInput, ResidentRecord, search_text_for, validate_resident
-from kit.spreadsheets import SheetRow, is_blank, read_rows, write_csv
+from kit.spreadsheets import MAX_FILE_BYTES, SheetRow, is_blank, read_rows, write_csv
 
 HEADER_SEARCH_ROWS = 10
-CHUNK = 500
+CHUNK = 500  # values in one IN (...) query
+COMMIT_ROWS = 2000  # rows per write transaction
 
 
 @dataclass
@@ -116,57 +138,111 @@ def import_residents(
     rejects_path: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
     actor: str = "cli",
+    max_bytes: int | None = MAX_FILE_BYTES,
 ) -> ImportResult:
     """Import every resident in the file. Raises ImportFailed (nothing written) when a row is bad and
-    `skip_invalid` is False; otherwise imports the good rows and, with `rejects_path`, writes the bad ones there."""
-    community = get_community()
-    today = utcnow().date()
-    rows = read_rows(path)
+    `skip_invalid` is False; otherwise imports the good rows and, with `rejects_path`, writes the bad ones there.
+    A file over `max_bytes` is refused before it is read."""
+    rows = read_rows(path, max_bytes=max_bytes)
     header, columns, _ = _find_header(rows)
     result = ImportResult(header=tuple(str(c or "") for c in header.cells), columns=columns)
-    records: list[tuple[SheetRow, ResidentRecord]] = []
+    with tempfile.TemporaryFile(prefix="linli-import-") as spill:
+        valid = _check_rows(rows, result, spill, progress)
+        if result.rejected and not skip_invalid:
+            problems = [(r.line, r.reason) for r in result.rejected]
+            raise ImportFailed(
+                f"{len(problems)} of {valid + len(result.rejected)} rows have problems; "
+                "fix them or use --skip-invalid.",
+                problems,
+            )
+        spill.seek(0)
+        detail = {"file": Path(path).name, "imported": valid, "rejected": len(result.rejected)}
+        _write_batches(_batches(spill), actor, detail)
+    result.imported = valid
+    if rejects_path is not None and result.rejected:
+        write_rejects(rejects_path, result)
+    return result
+
+
+def _check_rows(
+    rows: Iterable[SheetRow], result: ImportResult, spill: IO[bytes], progress: Callable[[int], None] | None
+) -> int:
+    """Validate every row after the header; rejects go to `result`, the rest to `spill` in batches of
+    `COMMIT_ROWS`. Returns how many rows passed."""
+    community = get_community()
+    today = utcnow().date()
+    batch: list[tuple[SheetRow, ResidentRecord]] = []
     first_line_of_phone: dict[str, int] = {}
+    checked = valid = 0
     for row in rows:
         if is_blank(row.cells):
             result.blank_rows += 1
             continue
-        raw = ResidentInput(**{name: _cell(row.cells, index) for name, index in columns.items()})
+        checked += 1
         try:
-            record = validate_resident(raw, community, today=today)
-            if record.phone:
-                earlier = first_line_of_phone.setdefault(record.phone, row.line)
-                if earlier != row.line:
-                    raise ValidationError(f"phone {record.phone} is already on line {earlier}")
+            batch.append((row, _validated(row, result.columns, community, today, first_line_of_phone)))
         except ValidationError as error:
             result.rejected.append(Rejected(row.line, _reason(error), row.cells))
-        else:
-            records.append((row, record))
-        if progress and (len(records) + len(result.rejected)) % 1000 == 0:
+        if len(batch) >= COMMIT_ROWS:
+            valid += _spill(batch, result, spill)
+        if progress and checked % 1000 == 0:
             progress(1000)
-    _reject_registered_phones(records, result)
-    if result.rejected and not skip_invalid:
-        problems = [(r.line, r.reason) for r in result.rejected]
-        raise ImportFailed(
-            f"{len(problems)} of {len(records) + len(result.rejected)} rows have problems; "
-            "fix them or use --skip-invalid.",
-            problems,
-        )
-    if records:
-        with transaction():
-            store_residents([record for _, record in records])
-            audit.record(
-                actor,
-                "import",
-                "resident",
-                None,
-                file=Path(path).name,
-                imported=len(records),
-                rejected=len(result.rejected),
-            )
-    result.imported = len(records)
-    if rejects_path is not None and result.rejected:
-        write_rejects(rejects_path, result)
-    return result
+    valid += _spill(batch, result, spill)
+    result.rejected.sort(key=lambda r: r.line)
+    return valid
+
+
+def _validated(
+    row: SheetRow, columns: dict[str, int], community: Community, today: date, first_line_of_phone: dict[str, int]
+) -> ResidentRecord:
+    raw = ResidentInput(**{name: _cell(row.cells, index) for name, index in columns.items()})
+    record = validate_resident(raw, community, today=today)
+    if record.phone:
+        earlier = first_line_of_phone.setdefault(record.phone, row.line)
+        if earlier != row.line:
+            raise ValidationError(f"phone {record.phone} is already on line {earlier}")
+    return record
+
+
+def _spill(batch: list[tuple[SheetRow, ResidentRecord]], result: ImportResult, spill: IO[bytes]) -> int:
+    """Reject the batch's phones already in the database, keep the rest in `spill`; empties `batch`."""
+    _reject_registered_phones(batch, result)
+    kept = [record for _, record in batch]
+    if kept:
+        pickle.dump(kept, spill, protocol=pickle.HIGHEST_PROTOCOL)
+    batch.clear()
+    return len(kept)
+
+
+def _batches(spill: IO[bytes]) -> Iterator[list[ResidentRecord]]:
+    while True:
+        try:
+            yield pickle.load(spill)
+        except EOFError:
+            return
+
+
+def _write_batches(batches: Iterator[list[ResidentRecord]], actor: str, detail: dict[str, Any]) -> None:
+    """One transaction per batch, the audit entry with the last; if any fails, what was written is undone."""
+    written = Written()
+    try:
+        batch = next(batches, None)
+        while batch is not None:
+            following = next(batches, None)
+            with transaction():
+                store_residents(batch, written)
+                if following is None:
+                    audit.record(actor, "import", "resident", None, **detail)
+            batch = following
+    except BaseException as error:
+        if written.residents:
+            undo(written, error)
+        if isinstance(error, (peewee.IntegrityError, sqlite3.IntegrityError)):
+            raise ImportFailed(
+                f"The residents changed while the file was being imported ({error}); nothing was written. "
+                "Import it again."
+            ) from error
+        raise
 
 
 def _cell(cells: tuple[Any, ...], index: int) -> Any:
@@ -201,14 +277,15 @@ def _reject_registered_phones(records: list[tuple[SheetRow, ResidentRecord]], re
     result.rejected.sort(key=lambda r: r.line)
 
 
-def store_residents(records: Sequence[ResidentRecord]) -> list[int]:
+def store_residents(records: Sequence[ResidentRecord], written: Written | None = None) -> list[int]:
     """Insert validated residents in bulk (the caller holds the write transaction); returns their ids in order.
-    Grids and households are found or created a chunk at a time, never with one query per row."""
+    Grids and households are found or created a chunk at a time, never with one query per row. `written`, when
+    given, collects what was created."""
+    written = written if written is not None else Written()
     now = utcnow()
-    grid_ids = _ensure_grids({r.grid for r in records if r.grid}, now)
-    household_ids = _ensure_households(records, grid_ids)
-    first = reserve_ids(Resident, len(records))
-    ids = list(range(first, first + len(records)))
+    grid_ids = _ensure_grids({r.grid for r in records if r.grid}, now, written)
+    household_ids = _ensure_households(records, grid_ids, written)
+    ids = reserve_ids(Resident, len(records))
     rows = [
         (
             resident_id, r.name, r.phone, r.second_phone, r.language, r.birth_year, r.status, r.monitoring,
@@ -226,19 +303,24 @@ def store_residents(records: Sequence[ResidentRecord]) -> list[int]:
     insert_rows(Resident, fields, rows)
     tags = [(resident_id, tag) for resident_id, r in zip(ids, records) for tag in r.tags]
     insert_rows(ResidentTag, [ResidentTag.resident, ResidentTag.tag], tags)
+    written.add_residents(ids)
     return ids
 
 
-def _ensure_grids(names: set[str], now: Any) -> dict[str, int]:
+def _ensure_grids(names: set[str], now: Any, written: Written) -> dict[str, int]:
     existing = dict(Grid.select(Grid.name, Grid.id).where(Grid.name.in_(list(names))).tuples()) if names else {}
     missing = sorted(names - set(existing))
     if missing:
         Grid.insert_many([(name, now) for name in missing], fields=[Grid.name, Grid.created_at]).execute()
-        existing.update(Grid.select(Grid.name, Grid.id).where(Grid.name.in_(missing)).tuples())
+        created = dict(Grid.select(Grid.name, Grid.id).where(Grid.name.in_(missing)).tuples())
+        written.grids.extend(created.values())
+        existing.update(created)
     return existing
 
 
-def _ensure_households(records: Sequence[ResidentRecord], grid_ids: dict[str, int]) -> dict[tuple[str, str, str], int]:
+def _ensure_households(
+    records: Sequence[ResidentRecord], grid_ids: dict[str, int], written: Written
+) -> dict[tuple[str, str, str], int]:
     wanted: dict[tuple[str, str, str], int | None] = {}
     for r in records:
         if r.address:
@@ -256,17 +338,17 @@ def _ensure_households(records: Sequence[ResidentRecord], grid_ids: dict[str, in
         for building, unit, room, household_id in query.tuples():
             known[(building, unit, room)] = household_id
     missing = [(*key, grid_id) for key, grid_id in wanted.items() if key not in known]
-    first = reserve_ids(Household, len(missing))
-    rows = [(first + offset, *row) for offset, row in enumerate(missing)]
+    rows = [(household_id, *row) for household_id, row in zip(reserve_ids(Household, len(missing)), missing)]
     insert_rows(Household, [Household.id, Household.building, Household.unit, Household.room, Household.grid], rows)
     for household_id, building, unit, room, _ in rows:
         known[(building, unit, room)] = household_id
+    written.households.extend(row[0] for row in rows)
     return known
 
 
 def write_rejects(path: str | Path, result: ImportResult) -> None:
     """The rejected rows, as they were, with their line and reason first: UTF-8 with BOM so Excel opens it."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+    with open_private(path, "w", encoding="utf-8-sig", newline="") as out:  # the rows hold names and phones
         write_csv(
             [("line", "reason", *result.header), *((r.line, r.reason, *r.cells) for r in result.rejected)],
             out,

@@ -1,20 +1,39 @@
 """Reading and writing spreadsheets as they are really kept: CSV in UTF-8 (with or without BOM), UTF-16 or
-GB18030 from Chinese Excel, comma, semicolon or tab separated; and XLSX."""
+GB18030 from Chinese Excel, comma, semicolon or tab separated; and XLSX.
+
+Decisions:
+- Files are read as a stream, a row at a time (CSV through csv.reader over the open file, XLSX through openpyxl's
+  read-only mode), so memory does not grow with the file. The encoding is decided by reading the file once in small
+  pieces through an incremental decoder (strict UTF-8 must hold for the whole file, not just its start).
+- A file over `MAX_FILE_BYTES` (the setting imports.max_file_mb) is refused before anything is read: a register that
+  big is more likely a wrong file than a neighbourhood, and openpyxl holds a workbook's shared strings in memory.
+- A cell written out that starts like a formula is defused (`defuse_formula`), in every file Linli writes for a
+  spreadsheet program: exports and the rejects of an import.
+"""
 
 from __future__ import annotations
 
 import codecs
 import csv
-import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import IO, Any, BinaryIO
 
 from kit.errors import ValidationError
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+MB = 1024 * 1024
+MAX_FILE_BYTES = 50 * MB
+_PIECE = 64 * 1024  # bytes decoded at a time while the encoding is checked
+_SNIFF_CHARACTERS = 8192
+
+# A spreadsheet cell starting like this would run as a formula in Excel (CSV injection); a plain number such as
+# a phone in E.164 (+8613800138000) or -5 is left alone.
+_FORMULA_START = ("=", "@", "\t", "\r")
+_SIGNED_NUMBER = re.compile(r"^[+-][\d\s().-]*$")
 
 
 @dataclass(frozen=True)
@@ -43,38 +62,71 @@ def detect_encoding(raw: bytes) -> str:
         ) from None
 
 
-def read_rows(path: str | Path) -> Iterator[SheetRow]:
-    """Every row of the file with its line number, blank rows included (the caller skips them)."""
+def detect_file_encoding(file: Path) -> str:
+    """`detect_encoding` for a file, read in pieces: the whole file must decode, a piece in memory at a time."""
+    with open(file, "rb") as raw:
+        start = raw.read(4)
+        if start.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return detect_encoding(start)
+        for encoding in ("utf-8", "gb18030"):
+            raw.seek(0)
+            if _decodes(raw, encoding):
+                return encoding
+    return detect_encoding(b"\xff")  # neither: the same refusal as for bytes
+
+
+def _decodes(raw: BinaryIO, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for piece in iter(lambda: raw.read(_PIECE), b""):
+            decoder.decode(piece)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def read_rows(path: str | Path, *, max_bytes: int | None = MAX_FILE_BYTES) -> Iterator[SheetRow]:
+    """Every row of the file with its line number, blank rows included (the caller skips them), read as the
+    caller iterates. A file over `max_bytes` is refused (None: no limit)."""
     file = Path(path)
     suffix = file.suffix.lower()
     if not file.exists():
         raise ValidationError(f"There is no file {file}.")
     if suffix == ".xls":
         raise ValidationError(f"{file.name} is an old .xls workbook; save it as .xlsx or CSV in Excel and try again.")
+    size = file.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise ValidationError(
+            f"{file.name} is {size / MB:.1f} MB, over the {max_bytes / MB:g} MB Linli imports at once "
+            "(setting imports.max_file_mb); split it into smaller files and import each."
+        )
     if suffix in XLSX_SUFFIXES:
         return _xlsx_rows(file)
     return _csv_rows(file)
 
 
 def _csv_rows(file: Path) -> Iterator[SheetRow]:
-    raw = file.read_bytes()
-    if raw[:4] == b"PK\x03\x04":
-        return _xlsx_rows(file)
-    text = raw.decode(detect_encoding(raw))
-    sample = text[:8192]
+    with open(file, "rb") as raw:
+        if raw.read(4) == b"PK\x03\x04":
+            return _xlsx_rows(file)
+    encoding = detect_file_encoding(file)
+    with open(file, encoding=encoding, newline="") as text:
+        sample = text.read(_SNIFF_CHARACTERS)
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t，")
     except csv.Error:
         dialect = csv.excel_tab if sample.count("\t") > sample.count(",") else csv.excel
-    return _csv_iter(text, dialect)
+    return _csv_iter(file, encoding, dialect)
 
 
-def _csv_iter(text: str, dialect: Any) -> Iterator[SheetRow]:
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    start = 1
-    for cells in reader:
-        yield SheetRow(start, tuple(cells))
-        start = reader.line_num + 1
+def _csv_iter(file: Path, encoding: str, dialect: Any) -> Iterator[SheetRow]:
+    with open(file, encoding=encoding, newline="") as text:
+        reader = csv.reader(text, dialect)
+        start = 1
+        for cells in reader:
+            yield SheetRow(start, tuple(cells))
+            start = reader.line_num + 1
 
 
 def _xlsx_rows(file: Path) -> Iterator[SheetRow]:
@@ -99,10 +151,26 @@ def is_blank(cells: Sequence[Any]) -> bool:
     return all(cell is None or not str(cell).strip() for cell in cells)
 
 
-def write_csv(rows: Iterable[Sequence[Any]], out: TextIO) -> None:
+def defuse_formula(value: Any) -> Any:
+    """A text that a spreadsheet program would run as a formula (=, @, a tab or carriage return first; + or -
+    first unless it is a plain number such as +8613800138000 or -5) with a ' in front, so it shows as the text it
+    is; anything else unchanged."""
+    if isinstance(value, str) and value and _is_formula(value):
+        return "'" + value
+    return value
+
+
+def _is_formula(text: str) -> bool:
+    if text.startswith(_FORMULA_START):
+        return True
+    return text[0] in "+-" and not _SIGNED_NUMBER.match(text)
+
+
+def write_csv(rows: Iterable[Sequence[Any]], out: IO[str]) -> None:
+    """Rows as CSV lines for a spreadsheet program: None empty, formulas defused."""
     writer = csv.writer(out, lineterminator="\r\n")
     for row in rows:
-        writer.writerow(["" if cell is None else cell for cell in row])
+        writer.writerow(["" if cell is None else defuse_formula(cell) for cell in row])
 
 
 def write_xlsx(rows: Iterable[Sequence[Any]], out: BinaryIO | str | Path, title: str = "Sheet1") -> None:

@@ -1,7 +1,8 @@
 """What every CLI command shares: the global options, opening the database once, and printing errors.
 
 Errors are handled once, by `LinliGroup` (the class of the top `linli` group): any `kit.errors.LinliError` raised
-by a command becomes one line on stderr and exit status 2, so commands need no decorator. `handles_errors` does
+by a command becomes one line on stderr and exit status 2, so commands need no decorator; so does a storage failure
+(a damaged or read-only database, a full disk, a missing folder) that `kit.storage` recognises. `handles_errors` does
 the same for a single command and stays for code that already uses it.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,11 +18,17 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+import peewee
 
 from kit import db
 from kit.community import get_community
 from kit.config import Settings, load_settings
 from kit.errors import ImportFailed, LinliError, NotInitialized
+from kit.models import Operator
+from kit.permissions import require
+from kit.storage import storage_error
+from linli.cli.output import echo_plain
+from linli.cli.signin import sign_in
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,8 +41,11 @@ class Kit:
 
     db_option: str | None = None
     config_option: str | None = None
+    operator_option: str | None = None  # --operator / $LINLI_OPERATOR
     _settings: Settings | None = field(default=None, repr=False)
     _opened: bool = False
+    _signed_in: bool = False
+    _operator: Operator | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -46,13 +57,16 @@ class Kit:
     def db_path(self) -> str:
         return db.resolve_path(self.db_option, self.settings.database.path)
 
-    def open(self, *, create: bool = True) -> None:
+    def open(self, *, create: bool = True, identify: bool = True) -> None:
         """Open (and migrate) the database; safe to call more than once.
 
         With `create=False` (every command but `init`) the community must exist: a SQLite file that does not exist
         is not made (a mistyped --db leaves nothing behind) and a database without a community is refused; both
-        errors say to run `linli init`."""
+        errors say to run `linli init`. With `identify` (all but the kit's machinery and the terminal UI) the
+        operator signs in once operators are set up (linli.cli.signin)."""
         if self._opened:
+            if identify:
+                self.sign_in()
             return
         path = self.db_path
         if not create and is_missing_file(path):
@@ -61,6 +75,29 @@ class Kit:
         self._opened = True
         if not create:
             get_community()
+        if identify:
+            self.sign_in()
+
+    def sign_in(self) -> Operator | None:
+        """The operator running this command (None while no operators are set up); asked once."""
+        if not self._signed_in:
+            self._operator = sign_in(self.operator_option)
+            self._signed_in = True
+        return self._operator
+
+    @property
+    def actor(self) -> str:
+        """The name the audit trail records for this command."""
+        if self._operator is not None:
+            return str(self._operator.name)
+        return self.operator_option or "cli"
+
+    def allow(self, action: str) -> str:
+        """Open the community, sign the operator in and check their role may do `action` (kit.permissions);
+        returns the actor name to record."""
+        self.open(create=False)
+        require(self._operator, action)
+        return self.actor
 
     def close(self) -> None:
         if self._opened:
@@ -79,8 +116,8 @@ pass_kit = click.make_pass_decorator(Kit, ensure=True)
 
 
 def fail(message: str, *, title: str = "error") -> NoReturn:
-    """Print one clear line to stderr and exit 2."""
-    click.echo(f"{title}: {message}", err=True)
+    """Print one clear line to stderr and exit 2 (a message often quotes a name or a cell: shown as plain text)."""
+    echo_plain(f"{title}: {message}", err=True)
     sys.exit(2)
 
 
@@ -88,7 +125,7 @@ def report_error(error: LinliError) -> NoReturn:
     """One line for the error (an import failure first lists every bad line), then exit 2."""
     if isinstance(error, ImportFailed):
         for line, reason in error.problems:
-            click.echo(f"line {line}: {reason}", err=True)
+            echo_plain(f"line {line}: {reason}", err=True)
     fail(error.message, title=error.title)
 
 
@@ -104,6 +141,12 @@ class LinliGroup(click.Group):
             # `linli export ... | head`: the reader left; say nothing more and do not print a traceback.
             _silence_stdout()
             sys.exit(1)
+        except (peewee.DatabaseError, sqlite3.DatabaseError, OSError, MemoryError) as error:
+            # A damaged or read-only database, a full disk, a missing folder: one line too (kit.storage).
+            explained = storage_error(error, db.current_path())
+            if explained is None:
+                raise
+            report_error(explained)
 
 
 def _silence_stdout() -> None:

@@ -11,8 +11,10 @@ import click
 
 from kit.errors import ValidationError
 from kit.importer import ImportResult, import_residents
+from kit.permissions import CHANGE_RESIDENTS
+from kit.spreadsheets import MB
 from linli.cli.context import Kit, pass_kit
-from linli.cli.output import counted
+from linli.cli.output import counted, echo_plain
 
 PROGRESS_FROM_BYTES = 256 * 1024  # smaller files are done before a bar would be worth drawing
 
@@ -62,19 +64,27 @@ def residents(kit: Kit, file: str, skip_invalid: bool, rejects: str | None) -> N
     separated by commas, semicolons or tabs; workbooks must be .xlsx (first sheet).
 
     Without --skip-invalid one bad row stops the import and nothing is written: every bad
-    line is listed with its reason. Line numbers are the row numbers Excel shows.
+    line is listed with its reason. Line numbers are the row numbers Excel shows. Files over
+    imports.max_file_mb (50 MB unless configured) are refused; split them.
 
     \b
     Example:
       linli import residents 居民名册.csv --skip-invalid --rejects rejected.csv
     """
-    kit.open(create=False)
+    actor = kit.allow(CHANGE_RESIDENTS)
     if not Path(file).is_file():
         raise ValidationError(f"There is no file {file}.")
     if rejects and Path(rejects).resolve() == Path(file).resolve():
         raise ValidationError("--rejects must name another file than the one being imported.")
     with progress_bar(Path(file)) as advance:
-        result = import_residents(file, skip_invalid=skip_invalid, rejects_path=rejects, progress=advance)
+        result = import_residents(
+            file,
+            skip_invalid=skip_invalid,
+            rejects_path=rejects,
+            progress=advance,
+            actor=actor,
+            max_bytes=kit.settings.imports.max_file_mb * MB,
+        )
     report(result, file, rejects)
 
 
@@ -84,7 +94,7 @@ def report(result: ImportResult, file: str, rejects: str | None) -> None:
         summary += f" (written to {rejects})"
     elif result.rejected:
         for rejected in result.rejected:
-            click.echo(f"line {rejected.line}: {rejected.reason}", err=True)
+            echo_plain(f"line {rejected.line}: {rejected.reason}", err=True)  # the reason quotes the cell
         summary += " (listed above; add --rejects FILE to keep them)"
     if result.blank_rows:
         summary += f"; skipped {counted(result.blank_rows, 'blank row')}"

@@ -459,7 +459,7 @@ def test_volunteer_with_an_unknown_skill_is_refused(run: Run, community: Communi
 def test_status_json_counts_the_community(run: Run, registered: list[dict[str, Any]]) -> None:
     assert run("volunteers", "add", "--name", "李明", "--phone", "13900139000", "--grid", "第3网格").exit_code == 0
     figures = json.loads(run("status", "--json").stdout)
-    assert set(figures) == {"community", "schema", "residents", "volunteers", "today"}
+    assert set(figures) == {"community", "schema", "residents", "volunteers", "today", "retention"}
     assert figures["community"]["name"] == "幸福里社区"
     assert figures["schema"]["version"] == figures["schema"]["latest"] >= 1
     residents = figures["residents"]
@@ -498,7 +498,7 @@ def test_backup_copies_the_database_and_refuses_to_overwrite(
     assert run("backup", copy, "--force").stdout.endswith(", 4 residents).\n")
 
 
-def test_config_lists_every_setting_with_secrets_masked(
+def test_config_lists_every_setting_and_never_a_secret(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     file = tmp_path / "linli.toml"
@@ -509,9 +509,18 @@ def test_config_lists_every_setting_with_secrets_masked(
     settings = {row["name"]: row for row in json.loads(result.stdout)}
     assert settings["checkin.time"]["value"] == "08:30"
     assert settings["checkin.time"]["doc"] == "Local time the daily check-in round starts."
-    assert settings["twilio.auth_token"]["value"] == "***"
+    assert settings["twilio.auth_token"] == {
+        "name": "twilio.auth_token", "value": None, "doc": settings["twilio.auth_token"]["doc"], "secret": True,
+        "set": True,
+    }  # fmt: skip
     text = run("--config", file, "config").stdout
-    assert "s3cret" not in text
+    assert "s3cret" not in text and "***" not in text
+    assert '\n# auth_token = ""  # secret, set: give it in TWILIO_AUTH_TOKEN\n' in text
+    assert '\n# token = ""  # secret, not set: give it in LINLI_DISTRICT_TOKEN\n' in text
+    again = tmp_path / "again.toml"
+    again.write_text(text, encoding="utf-8")  # the output starts a file that loads, without the secret in it
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    assert run("--config", again, "config", "--json").exit_code == 0
     assert '[checkin]\n# Local time the daily check-in round starts.\ntime = "08:30"\n' in text
 
 

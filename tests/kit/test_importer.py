@@ -24,6 +24,8 @@ from kit.importer import import_residents, map_header
 from kit.models import AuditEntry, Community, Grid, Household, Resident, ResidentTag
 from kit.residents import ResidentInput, add_resident, find_residents
 
+pytestmark = pytest.mark.each_database  # storage code: runs on SQLite and PostgreSQL
+
 HEADER_ZH = ["姓名", "手机", "网格", "楼栋", "单元", "房号", "语言", "标签", "出生年份", "紧急联系人"]
 HEADER_EN = ["Name", "Phone", "Grid", "Building", "Unit", "Room", "Language", "Tags", "Birth year", "Emergency contact"]
 TITLE = "幸福里社区居民登记表（2026年11月）"
