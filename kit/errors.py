@@ -68,3 +68,9 @@ class ImportFailed(LinliError):
     def __init__(self, message: str, problems: list[tuple[int, str]] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
+
+
+class NotAllowed(LinliError):
+    """The operator may not do this (their role), or could not be identified (no name, a wrong PIN)."""
+
+    title = "Not allowed"

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker
@@ -28,6 +28,7 @@ from kit import clock
 from kit.config import Settings
 from kit.localtime import to_local
 from tui.dialogs.message import MessageDialog
+from tui.duty import DutyApp
 from tui.i18n import set_language, t, translate_bindings
 from tui.screens.inbox import InboxScreen
 from tui.screens.notices import NoticesScreen
@@ -43,7 +44,7 @@ DEMO_RESIDENTS = 2000
 UI_THREADS = 3  # worker threads for the screens' database work; each holds its own SQLite connection and cache
 
 
-class LinliApp(App[None]):
+class LinliApp(DutyApp):
     """Linli's terminal UI. `language` is the interface language (the community's first language)."""
 
     CSS_PATH = Path(__file__).with_name("linli.tcss")  # absolute: subclasses elsewhere find it too
@@ -63,6 +64,7 @@ class LinliApp(App[None]):
             for number, name in enumerate(SCREENS, start=1)
         ),
         Binding("ctrl+q", "quit", "key.quit", priority=True),
+        Binding("ctrl+o", "hand_over", "duty.hand_over", show=False),  # tui.duty: in the palette, not the footer
     ]
 
     def __init__(
@@ -101,6 +103,7 @@ class LinliApp(App[None]):
         )
 
     def on_mount(self) -> None:
+        self.start_duty()
         if self.zone is None:
             self.load_community()
         else:
@@ -213,8 +216,8 @@ def run_tui(
     demo: bool = False,
     scheduler: Any = None,
     voice: Any = None,
-) -> None:
-    """Run the terminal UI until the operator quits.
+) -> int:
+    """Run the terminal UI until the operator quits; returns 0, or 1 when it stopped on an unexpected error.
 
     `db_path`: the database to open, or None when the composition root has opened it already. With `demo`, an
     empty database first gets the demo community (`prepare_demo`; when the composition root starts the runtime
@@ -224,6 +227,7 @@ def run_tui(
     """
     from kit import db
     from kit.community import get_community
+    from kit.operators import login_required
 
     settings = settings or Settings()
     share_the_interpreter()
@@ -232,11 +236,14 @@ def run_tui(
     if demo and prepare_demo(settings):
         print("Prepared the demo community (幸福里社区（演示）) and started today's check-in round.")
     community = get_community()
-    LinliApp(
+    app = LinliApp(
         settings,
         language=community.language,
         community_name=community.name,
         zone=ZoneInfo(community.timezone),
         scheduler=scheduler,
         voice=voice,
-    ).run()
+    )
+    app.sign_in_required = login_required()
+    app.run()
+    return app.return_code or 0

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Select
 
+from kit import audit
 from kit.clock import utcnow
 from kit.errors import NotFound, ValidationError
 from kit.models import TASK_KINDS
@@ -17,6 +18,7 @@ from kit.tasks import TaskView, assign_task, create_task
 from kit.views import VolunteerChoice, volunteer_choices
 from tui.dialogs.form import FormDialog
 from tui.i18n import t, word
+from tui.plain import plain
 from tui.printing import default_path, write_door_knock_list
 from tui.widgets.form_field import FormField
 from tui.workers import deliver
@@ -84,7 +86,7 @@ class AssignDialog(FormDialog[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Label(t("tasks.assign_title", id=self.job.id), classes="dialog-title")
-            yield Label(f"{self.job.resident} {self.job.address} · {self.job.grid or ''}", classes="quoted")
+            yield Label(plain(f"{self.job.resident} {self.job.address} · {self.job.grid or ''}"), classes="quoted")
             yield Label(t("loading"), id="suggestion")
             yield FormField("volunteer", t("tasks.volunteer"), Select[int]([], id="volunteer", compact=True))
             yield from self.buttons(t("tasks.assign"))
@@ -100,12 +102,12 @@ class AssignDialog(FormDialog[bool]):
     def _loaded(self, suggested: int | None, choices: list[VolunteerChoice]) -> None:
         self.choices = choices
         select = self.query_one("#volunteer", Select)
-        select.set_options([(f"{c.name} ({c.load})" + ("" if c.in_grid else " *"), c.id) for c in choices])
+        select.set_options([(plain(f"{c.name} ({c.load})" + ("" if c.in_grid else " *")), c.id) for c in choices])
         chosen = next((c for c in choices if c.id == suggested), None)
         label = self.query_one("#suggestion", Label)
         if chosen is not None:
             select.value = chosen.id
-            label.update(t("tasks.suggested", name=chosen.name, load=chosen.load))
+            label.update(plain(t("tasks.suggested", name=chosen.name, load=chosen.load)))
         else:
             label.update(t("tasks.no_volunteer"))
         select.focus()
@@ -155,5 +157,6 @@ class PrintDialog(FormDialog[bool]):
         except OSError as error:
             deliver(self, self.show_problem, "path", f"{path}: {error.strerror or error}")
             return
+        audit.record_export(self.linli.actor, "door_knock_list", str(written))
         deliver(self, self.notify, t("tasks.printed", path=str(written)))
         deliver(self, self.dismiss, False)

@@ -1,0 +1,72 @@
+"""What each operator role may do: one rule table, read by the CLI, the TUI and the kit alike.
+
+Decisions:
+- Three roles. A viewer watches (every screen, every list) and changes nothing; an operator does the daily work
+  (residents, tasks, alerts, replies, notices, rounds, exports); an admin also manages operators, gateways and
+  restores. Each action names the roles allowed, so a reader sees the whole policy in `RULES` at once.
+- Exports and backups are personal data leaving the kit (names, phones, health): viewers may not make them.
+- The audit trail says who did what to whom; it is for those who act (operators and admins), not for viewers.
+- With no operator at all (`operator` None: a single-operator community that never set any up) everything is
+  allowed, as before operators existed. `kit.operators.login_required` says when that ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kit.errors import NotAllowed
+from kit.models import Operator
+
+ADMIN, OPERATOR, VIEWER = "admin", "operator", "viewer"
+EVERYONE = frozenset({ADMIN, OPERATOR, VIEWER})
+STAFF = frozenset({ADMIN, OPERATOR})
+ADMINS = frozenset({ADMIN})
+_A = {ADMIN: "an admin", OPERATOR: "an operator", VIEWER: "a viewer"}
+
+VIEW = "view"
+CHANGE_RESIDENTS = "change_residents"
+WORK = "work"  # tasks, alerts, replies, corrections, volunteers, check-in rounds
+SEND_NOTICES = "send_notices"
+EXPORT_PERSONAL_DATA = "export_personal_data"
+READ_AUDIT = "read_audit"
+MANAGE_OPERATORS = "manage_operators"
+MANAGE_GATEWAYS = "manage_gateways"
+RESTORE = "restore"
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]
+    what: str  # completes "may not ...": the line an operator reads when refused
+
+
+RULES: dict[str, Rule] = {
+    VIEW: Rule(EVERYONE, "see the community"),
+    CHANGE_RESIDENTS: Rule(STAFF, "change residents"),
+    WORK: Rule(STAFF, "change tasks, alerts, messages, volunteers or check-in rounds"),
+    SEND_NOTICES: Rule(STAFF, "send notices"),
+    EXPORT_PERSONAL_DATA: Rule(STAFF, "export or back up personal data"),
+    READ_AUDIT: Rule(STAFF, "read the audit trail"),
+    MANAGE_OPERATORS: Rule(ADMINS, "manage operators"),
+    MANAGE_GATEWAYS: Rule(ADMINS, "manage gateways"),
+    RESTORE: Rule(ADMINS, "restore a backup"),
+}
+
+
+def allowed(role: str, action: str) -> bool:
+    """True when `role` may do `action`; an unknown action is refused to everybody."""
+    rule = RULES.get(action)
+    return rule is not None and role in rule.roles
+
+
+def require(operator: Operator | None, action: str) -> None:
+    """Raise NotAllowed unless `operator` may do `action` (None: no operators are set up, anything goes)."""
+    if action not in RULES:
+        raise ValueError(f"unknown action {action!r}; add it to kit.permissions.RULES")
+    if operator is None:
+        return
+    if not operator.active:
+        raise NotAllowed(f"{operator.name} is deactivated; ask an admin to add you again.")
+    if not allowed(operator.role, action):
+        who = " or ".join(sorted(RULES[action].roles))
+        raise NotAllowed(f"{operator.name} is {_A[operator.role]} and may not {RULES[action].what}; ask an {who}.")
