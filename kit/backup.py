@@ -4,21 +4,30 @@ The copy is made from the live connection a few hundred pages at a time, so a wr
 pages written meanwhile are carried into the copy. The copy goes to a temporary file beside the target, is turned
 into a single self-contained file (no -wal beside it), checked (it opens, passes quick_check, has the same schema
 version) and only then renamed into place. PostgreSQL is backed up with its own tools (pg_dump).
+
+Every copy is readable by its owner only. `backup_encrypted` writes the copy encrypted in the age format
+(https://age-encryption.org), so a backup on a USB stick is not a list of everybody's health; `age -d` or
+pyrage decrypts it with the matching secret key.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kit.db import database, is_sqlite
-from kit.errors import Conflict, StorageError
+from kit.errors import Conflict, StorageError, ValidationError
 from kit.migrations import current_version
 from kit.models import Resident
+from kit.private_files import create_private, open_private
 
 PAGES_PER_STEP = 256  # 1 MB with 4 KB pages
+SECRET_KEY = "AGE-SECRET-KEY-"
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,23 @@ class BackupResult:
 
 def backup_database(target: str | os.PathLike[str], *, force: bool = False) -> BackupResult:
     """Copy the open database to `target`; refuses to replace an existing file unless `force`."""
+    path = backup_target(target, force=force)
+    version = current_version(database.obj)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        _copy(database.connection(), partial)
+        residents = _verify(partial, version)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return BackupResult(path=path, size=path.stat().st_size, schema_version=version, residents=residents)
+
+
+def backup_target(target: str | os.PathLike[str], *, force: bool) -> Path:
+    """`target` as a path a backup may be written to: SQLite only, not a folder, not the live file, not an existing
+    file unless `force`, in a folder that exists."""
     if not is_sqlite():
         raise StorageError(
             "linli backup copies SQLite files only; back up a PostgreSQL database with pg_dump, "
@@ -47,17 +73,7 @@ def backup_database(target: str | os.PathLike[str], *, force: bool = False) -> B
             raise Conflict(f"{path} already exists; choose another name, or add --force to replace it.")
     if not path.parent.is_dir():
         raise StorageError(f"The folder {path.parent} does not exist.")
-    version = current_version(database.obj)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.unlink(missing_ok=True)
-    try:
-        _copy(database.connection(), partial)
-        residents = _verify(partial, version)
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return BackupResult(path=path, size=path.stat().st_size, schema_version=version, residents=residents)
+    return path
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -68,6 +84,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _copy(source: sqlite3.Connection, file: Path) -> None:
+    create_private(file)  # the copy holds everybody's data: readable by the owner only, from its first byte
     try:
         copy = sqlite3.connect(file)
     except sqlite3.Error as error:
@@ -88,15 +105,117 @@ def _verify(file: Path, version: int) -> int:
     except sqlite3.Error as error:
         raise StorageError(f"The backup {file} does not open: {error}.") from None
     try:
-        check = copy.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise StorageError(f"The backup failed its integrity check ({check}); nothing was replaced.")
-        copied = copy.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-        if copied != version:
-            raise StorageError(f"The backup has schema version {copied}, not {version}; nothing was replaced.")
-        table = Resident._meta.table_name
-        return int(copy.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0])
+        return _inspect(copy, version)
     except sqlite3.Error as error:
         raise StorageError(f"The backup {file} cannot be read: {error}.") from None
     finally:
         copy.close()
+
+
+def _inspect(copy: sqlite3.Connection, version: int) -> int:
+    """The copy must pass quick_check and have `version`; returns its resident count."""
+    check = copy.execute("PRAGMA quick_check").fetchone()[0]
+    if check != "ok":
+        raise StorageError(f"The backup failed its integrity check ({check}); nothing was replaced.")
+    copied = copy.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+    if copied != version:
+        raise StorageError(f"The backup has schema version {copied}, not {version}; nothing was replaced.")
+    table = Resident._meta.table_name
+    return int(copy.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0])
+
+
+# --- encrypted backups (age) -----------------------------------------------------------------------------------
+
+
+def backup_encrypted(target: str | os.PathLike[str], recipients: str, *, force: bool = False) -> BackupResult:
+    """Copy the open database, check the copy, encrypt it to `recipients` (an age public key, or a file of them)
+    and write only the encrypted bytes to `target`, readable by the owner only.
+
+    Decisions: the copy is made into memory (SQLite's backup API into a `:memory:` database, then `serialize`), so
+    the unencrypted data never reaches the disk, not even as a temporary file. That costs about twice the database's
+    size in memory for a moment, which a community's database (tens of MB) affords. Python 3.10 has no `serialize`:
+    there the copy goes through a private file in a private temporary folder that is removed at once."""
+    import pyrage
+
+    path = backup_target(target, force=force)
+    keys = age_recipients(recipients)
+    version = current_version(database.obj)
+    plain, residents = _plain_copy(database.connection(), version)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with open_private(partial, "wb") as out:
+            pyrage.encrypt_io(io.BytesIO(plain), out, keys)  # streams the ciphertext to the file
+        os.replace(partial, path)
+    except BaseException as error:
+        partial.unlink(missing_ok=True)
+        if isinstance(error, (OSError, pyrage.EncryptError)):
+            raise StorageError(f"Cannot write the encrypted backup {path}: {error}.") from None
+        raise
+    return BackupResult(path=path, size=path.stat().st_size, schema_version=version, residents=residents)
+
+
+IN_MEMORY = hasattr(sqlite3.Connection, "serialize")  # Python 3.11+
+
+
+def _plain_copy(source: sqlite3.Connection, version: int) -> tuple[bytes, int]:
+    """The database as checked bytes, and its resident count (see `backup_encrypted` for where the copy lives)."""
+    if not IN_MEMORY:
+        with tempfile.TemporaryDirectory(prefix="linli-backup-") as folder:  # made 0700
+            file = Path(folder) / "copy.sqlite3"
+            _copy(source, file)
+            residents = _verify(file, version)
+            return file.read_bytes(), residents
+    copy = sqlite3.connect(":memory:")
+    try:
+        source.backup(copy, pages=PAGES_PER_STEP)
+        residents = _inspect(copy, version)
+        data: bytes = copy.serialize()  # type: ignore[attr-defined]
+    except sqlite3.Error as error:
+        raise StorageError(f"The backup could not be made: {error}.") from None
+    finally:
+        copy.close()
+    # Bytes 18 and 19 of the header say "WAL" when the live file uses it; 1 and 1 make the restored copy one
+    # self-contained file, as `linli backup` writes it (https://www.sqlite.org/fileformat.html#file_format_version_numbers).
+    return data[:18] + b"\x01\x01" + memoryview(data)[20:], residents
+
+
+def age_recipients(spec: str) -> list[Any]:
+    """The age recipients in `spec`: one public key (age1...), or a file of them, one a line (blank lines and
+    # comments skipped; ssh-ed25519 and ssh-rsa public keys work too), as `age -R` reads it."""
+    import pyrage
+
+    text = spec.strip()
+    if text.startswith(("age1", SECRET_KEY)):
+        lines, where = [(1, text)], "RECIPIENT"
+    else:
+        file = Path(spec).expanduser()
+        if not file.is_file():
+            raise ValidationError(
+                f"{spec} is neither an age public key (age1...) nor a file of them; "
+                "make a key pair with age-keygen and give its public key."
+            )
+        try:
+            read = file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValidationError(f"The recipients file {file} cannot be read: {error}.") from None
+        lines = [(n, line.strip()) for n, line in enumerate(read, 1) if line.strip() and not line.startswith("#")]
+        where = f"the recipients file {file}"
+        if not lines:
+            raise ValidationError(f"The recipients file {file} has no public keys in it.")
+    keys = []
+    for number, line in lines:
+        if line.startswith(SECRET_KEY):
+            raise ValidationError(
+                f"{where} holds a secret key; keep it off this computer and give its public key (age1...), "
+                "which age-keygen -y KEYFILE prints."
+            )
+        try:
+            keys.append(
+                pyrage.ssh.Recipient.from_str(line)
+                if line.startswith("ssh-")
+                else pyrage.x25519.Recipient.from_str(line)
+            )
+        except pyrage.RecipientError:
+            what = "RECIPIENT" if where == "RECIPIENT" else f"Line {number} of {where}"
+            raise ValidationError(f"{what} is not a valid age public key (age1..., as age-keygen prints).") from None
+    return keys

@@ -28,10 +28,12 @@ from kit.db import transaction
 from kit.errors import LinliError
 from kit.localtime import at_local, parse_hhmm, to_local
 from kit.models import CheckinRound, JobRun, Resident
+from kit.retention import PurgeReport, purge
 
 log = logging.getLogger(__name__)
 
 CHECKIN_JOB = "checkin"
+PURGE_JOB = "purge"
 NOT_ACTIONS = ("waiting",)  # ladder figures that count what is held back, not what was done
 TICK_SECONDS = 60
 
@@ -71,11 +73,15 @@ class DueReport:
     ladder: dict[str, Any] = field(default_factory=dict)  # the ladder's report, as plain values
     tasks_escalated: int = 0
     monitoring_ended: list[int] = field(default_factory=list)  # resident ids
+    purged: PurgeReport | None = None  # the day's purge, when it ran at this run
 
     @property
     def did_something(self) -> bool:
         ladder_moved = any(_count(value) for name, value in self.ladder.items() if name not in NOT_ACTIONS)
-        return bool(self.round.state == "started" or ladder_moved or self.tasks_escalated or self.monitoring_ended)
+        purged = self.purged is not None and self.purged.total
+        return bool(
+            self.round.state == "started" or ladder_moved or self.tasks_escalated or self.monitoring_ended or purged
+        )
 
     def lines(self) -> list[str]:
         """What was done, in plain words, one line each."""
@@ -88,6 +94,7 @@ class DueReport:
             f"ladder: {ladder}" if ladder else "ladder: nothing due",
             f"overdue tasks escalated: {self.tasks_escalated:,}",
             f"monitoring ended: {ended:,} resident{'s' if ended != 1 else ''}",
+            *([f"retention: {self.purged.describe()}"] if self.purged is not None else []),
         ]
 
     def as_dict(self) -> dict[str, Any]:
@@ -104,6 +111,7 @@ class DueReport:
             "ladder": self.ladder,
             "tasks_escalated": self.tasks_escalated,
             "monitoring_ended": list(self.monitoring_ended),
+            "purged": self.purged.as_dict() if self.purged is not None else None,
         }
 
 
@@ -123,7 +131,8 @@ def clock_at(at: datetime | None) -> Iterator[None]:
 
 def run_due(*, settings: Settings, at: datetime | None = None) -> DueReport:
     """Do what is due now (or at `at`): start today's check-in round once it is time, move the ladder on, escalate
-    overdue tasks, end monitoring whose end date has passed. Running it again at the same time does nothing new."""
+    overdue tasks, end monitoring whose end date has passed, and once a day purge what is kept too long. Running it
+    again at the same time does nothing new."""
     with clock_at(at):
         now = clock.now()
         zone = community_zone()
@@ -131,7 +140,24 @@ def run_due(*, settings: Settings, at: datetime | None = None) -> DueReport:
         ladder = _advance_ladder(settings)
         escalated = _escalate_overdue()
         ended = end_finished_monitoring(to_local(now, zone).date())
-        return DueReport(now, zone, outcome, ladder, escalated, ended)
+        purged = _purge_if_due(settings, now, zone)
+        return DueReport(now, zone, outcome, ladder, escalated, ended, purged)
+
+
+def _purge_if_due(settings: Settings, now: datetime, zone: ZoneInfo) -> PurgeReport | None:
+    """Once a local day, from `retention.purge_at` on: purge and anonymise (kit.retention). Two processes purging
+    at the same moment do no harm (each row goes once), so the day's `JobRun` row is written after the purge."""
+    today = to_local(now, zone).date()
+    naive_now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    if naive_now < at_local(today, parse_hhmm(settings.retention.purge_at, "retention.purge_at"), zone):
+        return None
+    key = today.isoformat()
+    if JobRun.select().where((JobRun.job == PURGE_JOB) & (JobRun.key == key)).exists():
+        return None
+    report = purge(settings.retention, actor="scheduler")
+    with transaction():
+        JobRun.insert(job=PURGE_JOB, key=key, at=naive_now).on_conflict_ignore().execute()
+    return report
 
 
 def checkin_due_at(settings: Settings, day: date, zone: ZoneInfo) -> datetime:
@@ -157,12 +183,13 @@ def _start_round_if_due(settings: Settings, now: datetime, zone: ZoneInfo) -> Ro
     if due_at < expires <= naive_now:
         outcome.state = "too-late"
         return outcome
+    existing = CheckinRound.get_or_none((CheckinRound.local_date == today) & (CheckinRound.audience == audience))
+    # Not inside one transaction: the round commits its asks in chunks, and starting it again completes it.
+    round_ = start_round(today, audience, settings=settings.checkin, actor="scheduler")
     with transaction():
         if JobRun.select().where((JobRun.job == CHECKIN_JOB) & (JobRun.key == key)).exists():
             outcome.state = "done-today"  # another process got here first
             return outcome
-        existing = CheckinRound.get_or_none((CheckinRound.local_date == today) & (CheckinRound.audience == audience))
-        round_ = start_round(today, audience, settings=settings.checkin, actor="scheduler")
         JobRun.create(job=CHECKIN_JOB, key=key, at=naive_now)
     outcome.state = "already-started" if existing is not None else "started"
     outcome.round_id = round_.id
@@ -248,6 +275,19 @@ class InProcessScheduler:
         self.scheduler.every(every_seconds).seconds.do(self._tick).tag("run-due")
         self.last_report: DueReport | None = None
         self.last_error: str = ""
+
+    def add_job(self, name: str, job: Callable[[], object], *, every_seconds: int = TICK_SECONDS) -> None:
+        """Also run `job` every `every_seconds` (e.g. the district push, which the composition root hands in so
+        that the kit does no HTTP); a failure is logged and kept in `last_error`, and the next tick tries again."""
+
+        def guarded() -> None:
+            try:
+                job()
+            except Exception as error:  # the loop must go on; the error stays visible in last_error and the log
+                log.exception("%s failed", name)
+                self.last_error = f"{name}: {type(error).__name__}: {error}"
+
+        self.scheduler.every(every_seconds).seconds.do(guarded).tag(name)
 
     def run_pending(self) -> None:
         self.scheduler.run_pending()

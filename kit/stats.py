@@ -12,6 +12,7 @@ from typing import Any
 import peewee
 
 from kit.community import get_community
+from kit.config import RetentionSettings
 from kit.db import database
 from kit.migrations import LATEST, current_version
 from kit.models import HEALTH_STATUSES, MONITORING_CATEGORIES, Grid, Resident, ResidentTag, Volunteer
@@ -112,12 +113,17 @@ def today_figures() -> dict[str, Any]:
     }
 
 
-def community_status() -> dict[str, Any]:
-    """Everything `linli status` shows, as a JSON-ready dict."""
-    return {
+def community_status(retention: RetentionSettings | None = None) -> dict[str, Any]:
+    """Everything `linli status` shows, as a JSON-ready dict; with `retention`, the retention in force too."""
+    figures = {
         "community": community_figures(),
         "schema": schema_figures(),
         "residents": resident_figures(),
         "volunteers": volunteer_figures(),
         "today": today_figures(),
     }
+    if retention is not None:
+        from kit.retention import retention_figures
+
+        figures["retention"] = retention_figures(retention)
+    return figures

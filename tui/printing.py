@@ -9,6 +9,7 @@ from pathlib import Path
 from kit.checkin import door_knock_list, door_knock_sheet
 from kit.community import community_zone, get_community
 from kit.localtime import to_local
+from kit.private_files import open_private, private_folder
 from tui.i18n import t, word
 
 
@@ -50,8 +51,9 @@ def write_door_knock_list(path: str | Path, local_day: date | None = None) -> Pa
     """Write the list to `path`: HTML when it ends in .html/.htm, else the kit's plain-text sheet."""
     target = Path(path).expanduser()
     text = door_knock_html(local_day) if target.suffix.lower() in (".html", ".htm") else door_knock_sheet(local_day)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    private_folder(target.parent)
+    with open_private(target, "w", encoding="utf-8") as sheet:  # names, addresses, phones: the owner's eyes only
+        sheet.write(text if text.endswith("\n") else text + "\n")
     return target
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 
 import click
 
 from kit.community import get_community
 from linli.cli.context import Kit, pass_kit
+from linli.logs import configure_logging
 
 
 @click.command("serve")
@@ -29,8 +29,8 @@ def serve(kit: Kit, host: str | None, port: int | None, no_webhooks: bool) -> No
     """
     from linli.runtime import Runtime
 
-    kit.open(create=False)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    kit.open(create=False, identify=False)  # the kit's machinery acts on its own account (linli.cli.signin)
+    configure_logging()
     runtime = Runtime(kit.settings, webhooks=not no_webhooks, host=host, port=port).start()
     where = f"webhooks at {runtime.server.url}" if runtime.server is not None else "no webhooks"
     click.echo(
