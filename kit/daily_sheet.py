@@ -38,6 +38,7 @@ from zipfile import BadZipFile
 
 from kit.errors import ValidationError
 from kit.figures import FIGURES, NO_GRID, DayFigures, figure_labels
+from kit.private_files import open_private
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -177,7 +178,8 @@ def fill_template(
         _sheet(book, sheet_name)[cell].value = value
     partial = target.with_name(f".{target.name}.partial")
     try:
-        book.save(partial)
+        with open_private(partial, "wb") as file:
+            book.save(file)
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -92,6 +92,7 @@ def day_figures(day: date | None = None) -> DayFigures:
 
 
 def _grid_name(column: Any) -> Any:
+    """For SELECT only; GROUP BY the bare column: PostgreSQL does not see two COALESCE(name, $n) as the same."""
     return peewee.fn.COALESCE(column, NO_GRID)
 
 
@@ -114,7 +115,7 @@ def _add_register(rows: dict[str, dict[str, int]]) -> None:
             _register_count(Resident.status == "yellow"),
         )
         .join(Grid, peewee.JOIN.LEFT_OUTER, on=(Resident.grid == Grid.id))
-        .group_by(_grid_name(Grid.name))
+        .group_by(Grid.name)
         .tuples()
     )
     for grid, total, monitored, red, yellow in query:
@@ -152,7 +153,7 @@ def _add_fevers(rows: dict[str, dict[str, int]], start: datetime, end: datetime)
         .join(Resident, on=(Report.resident == Resident.id))
         .join(Grid, peewee.JOIN.LEFT_OUTER, on=(Resident.grid == Grid.id))
         .where((Report.at >= start) & (Report.at < end) & fever)
-        .group_by(_grid_name(Grid.name))
+        .group_by(Grid.name)
         .tuples()
     )
     _add(rows, "fever", query)
@@ -163,7 +164,7 @@ def _task_count(condition: Any) -> Any:
         Task.select(_grid_name(Grid.name), peewee.fn.COUNT(Task.id))
         .join(Grid, peewee.JOIN.LEFT_OUTER, on=(Task.grid == Grid.id))
         .where(condition)
-        .group_by(_grid_name(Grid.name))
+        .group_by(Grid.name)
         .tuples()
     )
     return list(query)

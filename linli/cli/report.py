@@ -16,10 +16,12 @@ from kit.daily_sheet import MapError, fill_template, load_map, map_path_for
 from kit.errors import ValidationError
 from kit.exporter import default_encoding, export_to_path, write
 from kit.figures import FIGURES, NO_GRID, DayFigures, day_figures, figure_labels
+from kit.plaintext import visible
 from kit.residents import parse_date
 from linli.cli.context import Kit, pass_kit
 from linli.cli.exporting import stdout_bytes
 from linli.cli.output import format_table
+from linli.cli.report_push import report_push
 
 EXAMPLES = "report_templates"
 MACHINE_COLUMNS = ("date", "grid", *FIGURES)
@@ -34,6 +36,9 @@ def report_group() -> None:
       linli report daily
       linli report daily --template 街道日报.xlsx -o 1130.xlsx
     """
+
+
+report_group.add_command(report_push)
 
 
 @report_group.command("daily")
@@ -115,7 +120,7 @@ def _table_lines(figures: DayFigures, language: str) -> list[str]:
     ]
     totals = figures.totals
     rows.append([labels["total"], *(str(totals[n]) for n in ("residents", *shown))])
-    title = f"{figures.community}  {labels['date']} {figures.day.isoformat()}"
+    title = f"{visible(figures.community)}  {labels['date']} {figures.day.isoformat()}"
     return [title, *format_table(headers, rows)]
 
 
