@@ -18,9 +18,17 @@ Decisions
 - Messages of a round expire at `checkin.expire_at` on the round's day (the first such time after the round
   started, for a round started later than that). After it, the SMS and call steps are still taken on time but
   queue nothing, so a silent resident still reaches the door-knock.
+- The monitored and those living alone (tagged elderly-alone) are asked first: their prompts carry
+  `PRIORITY_FIRST`, one ahead of the rest of the round, so the dispatcher sends them first whatever chunk wrote them
+  and however long the round takes to go out (`linli capacity` says how long).
 - Residents without a phone (or tagged no-phone) skip the messages: their ask starts at door_knock, with a task.
-- Opted-out residents get an ask with stage "opted_out": counted in the summary, never messaged, not on the
-  ladder. A resident who opts out mid-ladder leaves it at the next step.
+- Opting out of SMS is not opting out of care. A resident who opted out (STOP, TD, or at the carrier) gets no
+  SMS but stays on the ladder: with `checkin.call_opted_out` (the default) their ask starts at "reminded" and the
+  next pass places the check-in call, then the second contact and the door-knock follow as for anybody; without
+  it they go straight to the door-knock list, like residents without a phone. A resident who opts out mid-ladder
+  gets no reminder: at the reminder's time they are called (or sent to the door). The outbox lets the check-in
+  call through to an opted-out number (`kit.outbox.opt_out_stops`); every other message to it is skipped.
+  Asks with stage "opted_out" (rounds before this rule) stay off the ladder.
 - A resident with no second contact skips that step: the door-knock comes when the second contact would have.
 - A call that ended busy, unanswered, failed or cancelled is placed once more (key ":call2")
   `checkin.call_retry_minutes` after it ended; the ladder first looks at a call that long after queueing it,
@@ -40,7 +48,7 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from kit import audit
-from kit.bulk import insert_rows
+from kit.bulk import CHUNK, insert_rows
 from kit.clock import utcnow
 from kit.community import community_zone
 from kit.config import CheckinSettings, DispatchSettings
@@ -53,6 +61,7 @@ from kit.models import (
     CheckinRound,
     Grid,
     Household,
+    JobRun,
     Message,
     OptOut,
     Resident,
@@ -61,7 +70,8 @@ from kit.models import (
     Volunteer,
     format_address,
 )
-from kit.outbox import PRIORITY_CHECKIN, Draft, queue_many
+from kit.outbox import PRIORITY_CHECKIN, Draft, opted_out_among, queue_many
+from kit.retention import still_here
 from kit.tasks import NO_PHONE, OPEN_STATES, Visit, cancel_task, create_door_knocks, deadline_text, people
 from kit.templates import render
 from kit.vocabulary import parse_tags
@@ -75,7 +85,11 @@ IN_FLIGHT = "sent"  # what the outbox calls a call that is ringing or in progres
 RETRY = ":call2"  # the key suffix of the second call
 REACHABLE_CHANNELS = ("sms", "voice", "family")  # an answer by these makes a door-knock needless
 
-BATCH = 2000  # asks moved on per transaction
+LIVING_ALONE = "elderly-alone"  # the tag (data/vocabulary.toml) of residents asked first, with the monitored
+PRIORITY_FIRST = PRIORITY_CHECKIN - 1  # their prompts: the dispatcher sends them before the rest of the round
+
+BATCH = CHUNK  # asks moved on per transaction, as every long write: well under the busy timeout
+ROUND_ASKED = "checkin-round-asked"  # the JobRun (key: the round's id) that says every chunk of a start is written
 
 # The key suffix of the message each stage sent last; the next step waits from when it went out.
 _SENT_AT_STAGE = {"asked": "", "reminded": ":reminder", "called": ":call", "second_contact": ":second"}
@@ -90,7 +104,7 @@ class LadderReport:
     second_contact: int = 0
     door_knock: int = 0
     alerted: int = 0
-    opted_out: int = 0  # left the ladder because they opted out
+    opted_out: int = 0  # opted out of SMS: called without a reminder, or (no calls allowed) sent to the door
     visited: int = 0  # the door-knock was done before its deadline
     waiting: int = 0  # due, but waiting for quiet hours to end or for the previous message to go out
     retried: int = 0  # calls placed once more after ending busy, unanswered or failed
@@ -108,10 +122,7 @@ def audience_condition(audience: str, day: date) -> tuple[str, peewee.Expression
     if kind == "all" and not value:
         return "all", None
     if kind == "monitored" and not value:
-        monitored = Resident.monitoring.not_in(["none", "recovered"]) & (
-            Resident.monitoring_until.is_null() | (Resident.monitoring_until >= day)
-        )
-        return "monitored", monitored
+        return "monitored", monitored_condition(day)
     if kind == "grid" and value:
         grid = Grid.get_or_none(Grid.name == value)
         if grid is None:
@@ -127,6 +138,19 @@ def audience_condition(audience: str, day: date) -> tuple[str, peewee.Expression
     raise ValidationError(
         f"The audience '{audience}' should be all, monitored, grid:NAME or tag:NAME.", field="audience"
     )
+
+
+def monitored_condition(day: date) -> peewee.Expression:
+    """The residents under monitoring on `day` (any category but none and recovered, not past its end)."""
+    return Resident.monitoring.not_in(["none", "recovered"]) & (
+        Resident.monitoring_until.is_null() | (Resident.monitoring_until >= day)
+    )
+
+
+def asked_first_condition(day: date) -> peewee.Expression:
+    """The residents whose prompt goes out first in a round: the monitored and those living alone."""
+    alone = ResidentTag.select(ResidentTag.resident).where(ResidentTag.tag == LIVING_ALONE)
+    return monitored_condition(day) | Resident.id.in_(alone)
 
 
 def round_expiry(day: date, started_at: datetime, settings: CheckinSettings, zone: ZoneInfo) -> datetime:
@@ -153,25 +177,71 @@ def start_round(
     actor: str = "scheduler",
 ) -> CheckinRound:
     """Ask everybody in `audience` (default: the setting) on `local_day` (default: today). Idempotent per day and
-    audience: a second call returns the round already started and queues nothing."""
+    audience: a second call returns the round already started and queues nothing.
+
+    The asks are written `CHUNK` residents per transaction, so a round for a whole district never holds the write
+    lock for long: webhooks and the dispatcher write between chunks. A start cut short (a crash between chunks) is
+    completed by starting the round again: a chunk asks only residents without an ask in the round, in the same
+    transaction as their messages (which have keys), so nobody is asked or texted twice. The round counts as
+    started (`asked` set, the start audited) when its last chunk is written."""
     zone = community_zone()
     now = utcnow()
     day = local_day or local_date(now, zone)
     stored, condition = audience_condition(audience or settings.audience, day)
+    condition = still_here() if condition is None else condition & still_here()
     with transaction():
-        existing = CheckinRound.get_or_none((CheckinRound.local_date == day) & (CheckinRound.audience == stored))
-        if existing is not None:
-            return existing
-        round_ = CheckinRound.create(local_date=day, audience=stored, started_at=now, created_by=actor)
+        round_ = CheckinRound.get_or_none((CheckinRound.local_date == day) & (CheckinRound.audience == stored))
+        if round_ is None:
+            round_ = CheckinRound.create(local_date=day, audience=stored, started_at=now, created_by=actor)
+        elif _fully_started(round_):
+            return round_
+    query = Resident.select(Resident.id).order_by(Resident.id)
+    if condition is not None:
+        query = query.where(condition)
+    ids = [rid for (rid,) in query.tuples()]
+    expires = round_expiry(day, round_.started_at, settings, zone)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        _ask_residents(round_, condition, chunk[0], chunk[-1], expires, settings=settings, actor=actor)
+    _knock_on_doors(round_, actor)
+    return _finish_start(round_, actor)
+
+
+def _fully_started(round_: CheckinRound) -> bool:
+    """Whether every chunk of the round's start was written (rounds started in one go have only `asked` to say so)."""
+    marked = JobRun.select().where((JobRun.job == ROUND_ASKED) & (JobRun.key == str(round_.id))).exists()
+    return bool(marked or round_.asked)
+
+
+def _ask_residents(
+    round_: CheckinRound,
+    condition: peewee.Expression | None,
+    first: int,
+    last: int,
+    expires: datetime,
+    *,
+    settings: CheckinSettings,
+    actor: str,
+) -> None:
+    """Ask the residents of the audience with ids from `first` to `last` who have no ask in the round yet: their
+    asks, prompts and door-knocks in one transaction."""
+    now = utcnow()
+    with transaction():
+        already = CheckinAsk.select(CheckinAsk.resident).where(
+            (CheckinAsk.round == round_.id) & CheckinAsk.resident.between(first, last)
+        )
         query = Resident.select(Resident.id, Resident.phone, Resident.language, Resident.grid, Resident.opted_out)
+        query = query.where(Resident.id.between(first, last) & Resident.id.not_in(already))
         if condition is not None:
             query = query.where(condition)
         residents = list(query.order_by(Resident.id).tuples())
-        no_phone = {
-            rid for (rid,) in ResidentTag.select(ResidentTag.resident).where(ResidentTag.tag == NO_PHONE).tuples()
-        }
+        tagged = ResidentTag.select(ResidentTag.resident).where(
+            (ResidentTag.tag == NO_PHONE) & ResidentTag.resident.between(first, last)
+        )
+        no_phone = {rid for (rid,) in tagged.tuples()}
+        in_chunk = Resident.id.between(first, last) & asked_first_condition(round_.local_date)
+        first_ones = {rid for (rid,) in Resident.select(Resident.id).where(in_chunk).tuples()}
         stopped = {phone for (phone,) in OptOut.select(OptOut.phone).tuples()}
-        expires = round_expiry(day, now, settings, zone)
         remind_at = now + _hours(settings.reminder_after_hours)
         deadline = now + _hours(settings.door_knock_deadline_hours)
         prompts: dict[str, str] = {}
@@ -179,10 +249,10 @@ def start_round(
         drafts: list[Draft] = []
         visits: list[Visit] = []
         for rid, phone, language, grid_id, opted_out in residents:
-            if phone is None or rid in no_phone:
+            if phone is None or rid in no_phone or ((opted_out or phone in stopped) and not settings.call_opted_out):
                 visits.append(Visit(rid, grid_id))
-            elif opted_out or phone in stopped:
-                asks.append((round_.id, rid, "opted_out", None, None, now))
+            elif opted_out or phone in stopped:  # no SMS: the ladder's next pass places the call
+                asks.append((round_.id, rid, "reminded", now, None, now))
             else:
                 asks.append((round_.id, rid, "asked", remind_at, None, now))
                 if language not in prompts:
@@ -196,26 +266,66 @@ def start_round(
                         language=language,
                         resident_id=rid,
                         round_id=round_.id,
-                        priority=PRIORITY_CHECKIN,
+                        priority=PRIORITY_FIRST if rid in first_ones else PRIORITY_CHECKIN,
                         expires_at=expires,
                     )
                 )
-        tasks = create_door_knocks(visits, due_at=deadline, round_id=round_.id, actor=actor)
-        asks += [
-            (round_.id, visit.resident_id, "door_knock", deadline, tasks[visit.resident_id], now) for visit in visits
-        ]
+        # Their tasks are handed out after the last chunk (`_knock_on_doors`): one alert per grid nobody covers.
+        asks += [(round_.id, visit.resident_id, "door_knock", deadline, None, now) for visit in visits]
         fields = [
             CheckinAsk.round, CheckinAsk.resident, CheckinAsk.stage, CheckinAsk.next_step_at, CheckinAsk.task,
             CheckinAsk.updated_at,
         ]  # fmt: skip
         insert_rows(CheckinAsk, fields, asks)
         queue_many(drafts)
-        round_.asked = len(residents)
+
+
+def _knock_on_doors(round_: CheckinRound, actor: str) -> None:
+    """Door-knock tasks for the round's asks that start at the door and have none yet, `CHUNK` at a time, each
+    chunk's tasks and asks in one transaction: a start cut short hands each one out once."""
+    table = "checkin_ask".join(database.quote)
+    sql = f"UPDATE {table} SET task_id = {database.param} WHERE id = {database.param}"
+    waiting = (CheckinAsk.round == round_.id) & (CheckinAsk.stage == "door_knock") & CheckinAsk.task.is_null()
+    while True:
+        with transaction():
+            query = (
+                CheckinAsk.select(CheckinAsk.id, CheckinAsk.resident, Resident.grid, CheckinAsk.next_step_at)
+                .join(Resident, on=(CheckinAsk.resident == Resident.id))
+                .where(waiting)
+                .order_by(CheckinAsk.id)
+                .limit(CHUNK)
+            )
+            by_deadline: dict[datetime, list[tuple[int, Visit]]] = defaultdict(list)
+            for ask_id, resident_id, grid_id, deadline in query.tuples():
+                by_deadline[deadline].append((ask_id, Visit(resident_id, grid_id)))
+            if not by_deadline:
+                return
+            for deadline, asks in by_deadline.items():
+                tasks = create_door_knocks([v for _, v in asks], due_at=deadline, round_id=round_.id, actor=actor)
+                database.cursor().executemany(sql, [(tasks[visit.resident_id], ask_id) for ask_id, visit in asks])
+
+
+def _finish_start(round_: CheckinRound, actor: str) -> CheckinRound:
+    """Mark the round started once every chunk is written: count its asks, audit the start (once)."""
+    with transaction():
+        round_ = CheckinRound.get_by_id(round_.id)
+        if _fully_started(round_):  # another process finished the same start meanwhile
+            return round_
+        stages = Counter(
+            dict(
+                CheckinAsk.select(CheckinAsk.stage, peewee.fn.COUNT(CheckinAsk.id))
+                .where(CheckinAsk.round == round_.id)
+                .group_by(CheckinAsk.stage)
+                .tuples()
+            )
+        )
+        round_.asked = sum(stages.values())
         round_.save()
+        JobRun.create(job=ROUND_ASKED, key=str(round_.id), at=utcnow())
         audit.record(
-            actor, "start", "checkin_round", round_.id, date=day.isoformat(), audience=stored,
-            asked=len(residents), prompts=len(drafts), door_knocks=len(visits),
-            opted_out=len(residents) - len(drafts) - len(visits),
+            actor, "start", "checkin_round", round_.id, date=round_.local_date.isoformat(), audience=round_.audience,
+            asked=round_.asked, prompts=stages["asked"], door_knocks=stages["door_knock"],
+            opted_out=stages["opted_out"],
         )  # fmt: skip
     return round_
 
@@ -356,6 +466,7 @@ class _Ladder:
         holds the transaction."""
         now, waits, report = self.now, self.waits, self.report
         sent = _last_sent(d for d in due if d.stage != "door_knock")
+        stopped = opted_out_among(d.phone for d in due if d.phone)  # at the carrier too, not only in the register
         moves: list[_Move] = []
         drafts: list[Draft] = []
         knocks: dict[int, list[_Due]] = defaultdict(list)  # round -> asks that get a door-knock now
@@ -370,10 +481,7 @@ class _Ladder:
                     moves.append(_Move(ask.ask_id, "alerted", None, "unreachable", ask.task_id, None))
                     report.alerted += 1
                 continue
-            if ask.opted_out:
-                moves.append(_Move(ask.ask_id, "opted_out", None, "", ask.task_id, None))
-                report.opted_out += 1
-                continue
+            out = ask.opted_out or ask.phone in stopped  # no SMS to them, and still followed
             if self.is_quiet:
                 moves.append(
                     _Move(ask.ask_id, ask.stage, quiet_ends(now, self.zone, *self.quiet), "", ask.task_id, None)
@@ -410,12 +518,17 @@ class _Ladder:
             elif sent_at is not None and sent_at + waits[ask.stage] > now:
                 moves.append(_Move(ask.ask_id, ask.stage, sent_at + waits[ask.stage], "", ask.task_id, None))
                 continue
-            if ask.stage == "asked":
+            if out and ask.stage in ("asked", "reminded"):
+                report.opted_out += 1
+            if out and ask.stage in ("asked", "reminded") and not self.settings.call_opted_out:
+                knocks[ask.round_id].append(ask)  # neither SMS nor call: straight to the door
+                report.door_knock += 1
+            elif ask.stage == "asked" and not out:
                 if live and ask.phone:
                     drafts.append(_reminder(ask, expires))
                 moves.append(_Move(ask.ask_id, "reminded", now + waits["reminded"], "", ask.task_id, None))
                 report.reminded += 1
-            elif ask.stage == "reminded":
+            elif ask.stage in ("asked", "reminded"):  # opted out of SMS: no reminder, the call comes now
                 look = now + waits["called"]
                 if live and ask.phone:
                     drafts.append(_call(ask, expires))
@@ -617,8 +730,10 @@ def _blank() -> dict[str, int]:
     return dict.fromkeys(_FIGURES + _OUTCOMES, 0)
 
 
-def _count(figures: dict[str, int], stage: str, outcome: str, count: int) -> None:
+def _count(figures: dict[str, int], stage: str, outcome: str, count: int, opted_out: bool = False) -> None:
     figures["asked"] += count
+    if opted_out and stage != "opted_out":  # followed without SMS: counted here and where they are on the ladder
+        figures["opted_out"] += count
     if stage == "answered":
         figures["answered"] += count
         if outcome in _OUTCOMES:
@@ -640,26 +755,29 @@ def round_summary(local_day: date | None = None) -> dict[str, Any]:
 
     Per round, per grid and in total: asked (everybody in the audience), answered, silent (not answered yet,
     wherever on the ladder), escalated (silent and past the reminder), door_knock (silent and waiting for a
-    door-knock, alerted included), alerted, opted_out, and the answers: well, unwell, help, visited."""
+    door-knock, alerted included), alerted, opted_out (of SMS: followed by call and door-knock, and counted where
+    they are too), and the answers: well, unwell, help, visited."""
     zone = community_zone()
     day = local_day or local_date(utcnow(), zone)
     rounds = list(CheckinRound.select().where(CheckinRound.local_date == day).order_by(CheckinRound.id))
     rows = (
         CheckinAsk.select(
-            CheckinAsk.round, Grid.name, CheckinAsk.stage, CheckinAsk.outcome, peewee.fn.COUNT(CheckinAsk.id)
+            CheckinAsk.round, Grid.name, CheckinAsk.stage, CheckinAsk.outcome, Resident.opted_out, OptOut.phone,
+            peewee.fn.COUNT(CheckinAsk.id),
         )
         .join(Resident, on=(CheckinAsk.resident == Resident.id))
         .join(Grid, peewee.JOIN.LEFT_OUTER, on=(Resident.grid == Grid.id))
+        .join(OptOut, peewee.JOIN.LEFT_OUTER, on=(Resident.phone == OptOut.phone))
         .where(CheckinAsk.round.in_([r.id for r in rounds]))
-        .group_by(CheckinAsk.round, Grid.name, CheckinAsk.stage, CheckinAsk.outcome)
+        .group_by(CheckinAsk.round, Grid.name, CheckinAsk.stage, CheckinAsk.outcome, Resident.opted_out, OptOut.phone)
         .tuples()
-    )
+    )  # fmt: skip
     per_round: dict[int, dict[str, int]] = defaultdict(_blank)
     per_grid: dict[int, dict[str | None, dict[str, int]]] = defaultdict(lambda: defaultdict(_blank))
     total = _blank()
-    for round_id, grid, stage, outcome, count in rows:
+    for round_id, grid, stage, outcome, opted_out, stopped, count in rows:  # stopped: opted out at the carrier
         for figures in (per_round[round_id], per_grid[round_id][grid], total):
-            _count(figures, stage, outcome, int(count))
+            _count(figures, stage, outcome, int(count), bool(opted_out) or stopped is not None)
     return {
         "date": day.isoformat(),
         "rounds": [
@@ -689,7 +807,7 @@ class DoorKnock:
     grid: str | None
     phone: str | None
     second_phone: str | None
-    reason: str  # no-phone, unreachable
+    reason: str  # no-phone, opted-out (of SMS), unreachable
     task_id: int | None
     volunteer: str
     due_at: datetime | None
@@ -709,6 +827,10 @@ class DoorKnock:
             "due_at": self.due_at.isoformat() if self.due_at else None,
             "overdue": self.overdue,
         }
+
+
+def _why_knock(no_phone: bool, opted_out: bool) -> str:
+    return "no-phone" if no_phone else "opted-out" if opted_out else "unreachable"
 
 
 def door_knock_list(local_day: date | None = None, grid: str | None = None) -> list[DoorKnock]:
@@ -742,6 +864,7 @@ def door_knock_list(local_day: date | None = None, grid: str | None = None) -> l
         .where((ResidentTag.tag == NO_PHONE) & ResidentTag.resident.in_([row[0] for row in rows]))
         .tuples()
     }
+    stopped = opted_out_among(row[2] for row in rows if row[2])
     seen: set[int] = set()
     visits = []
     for rid, name, phone, second, building, unit, room, grid_name, task_id, due_at, helper in rows:
@@ -756,7 +879,7 @@ def door_knock_list(local_day: date | None = None, grid: str | None = None) -> l
                 grid=grid_name,
                 phone=phone,
                 second_phone=second,
-                reason="no-phone" if phone is None or rid in no_phone else "unreachable",
+                reason=_why_knock(phone is None or rid in no_phone, phone in stopped),
                 task_id=task_id,
                 volunteer=helper or "",
                 due_at=due_at,

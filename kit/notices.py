@@ -17,27 +17,31 @@ import json
 import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import peewee
 
 from kit import audit
+from kit.bulk import CHUNK
+from kit.capacity_today import NoticeTiming, notice_out_at
 from kit.clock import utcnow
 from kit.community import community_zone
 from kit.config import DispatchSettings, Settings
 from kit.db import transaction
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.localtime import to_local
-from kit.models import Grid, Message, Notice, OptOut, Resident, ResidentTag
+from kit.models import Grid, JobRun, Message, Notice, OptOut, Resident, ResidentTag
 from kit.outbox import PRIORITY_NOTICE
+from kit.retention import still_here
 from kit.segments import SegmentInfo, analyze, gsm_suggestions
 from kit.vocabulary import normalize_language, normalize_monitoring, normalize_status, parse_tags
 
 CHANNELS = ("sms", "voice", "both")
 MAX_BODY = 1_600  # what a provider accepts in one message (Twilio: 1,600 characters)
 CANNOT_READ = "cannot-read"
+NOTICE_QUEUING = "notice-queuing"  # a JobRun (key: the notice's id) while its messages are being queued
 
 # A rough speaking rate for the call-cost estimate: Chinese characters and other characters per second, plus the
 # greeting. Calls are billed per started minute.
@@ -156,7 +160,7 @@ class _Recipients:
 
 def _audience_filter(audience: Audience) -> peewee.ColumnBase:
     """The SQL condition that picks the residents of `audience` (TRUE for everybody)."""
-    condition: peewee.ColumnBase = peewee.Value(1) == 1
+    condition: peewee.ColumnBase = still_here()  # nobody who moved out
     if audience.grids:
         known = dict(Grid.select(Grid.name, Grid.id).where(Grid.name.in_(list(audience.grids))).tuples())
         missing = [name for name in audience.grids if name not in known]
@@ -191,9 +195,10 @@ def _flag(condition: peewee.ColumnBase) -> peewee.ColumnBase:
 
 def _recipients(audience: Audience, channel: str) -> _Recipients:
     """Who the notice reaches and how, counted by one grouped query: a handful of rows whatever the size."""
-    no_phone = _flag(Resident.phone.is_null())
-    opted_out = _flag(_opted_out())
-    cannot_read = _flag(Resident.id.in_(_tagged(CANNOT_READ)))
+    # Grouped by alias: PostgreSQL would not see the flags' bound parameters in GROUP BY as the same expressions.
+    no_phone = _flag(Resident.phone.is_null()).alias("flag_no_phone")
+    opted_out = _flag(_opted_out()).alias("flag_opted_out")
+    cannot_read = _flag(Resident.id.in_(_tagged(CANNOT_READ))).alias("flag_cannot_read")
     query = (
         Resident.select(Resident.language, no_phone, opted_out, cannot_read, peewee.fn.COUNT(Resident.id))
         .where(_audience_filter(audience))
@@ -223,15 +228,22 @@ def _queue(
     notice_id: int, audience: Audience, channel: str, body: str, bodies: dict[str, str], found: _Recipients
 ) -> int:
     """Queue the notice for everybody it reaches with INSERT ... SELECT: the database makes the rows, with no round
-    trip per recipient. On the SMS channel one statement makes both the SMS rows and the calls for those who cannot
-    read; "both" takes two. Keys are notice:{id}:{resident} for an SMS and notice:{id}:{resident}:voice for a call."""
+    trip per recipient, `CHUNK` residents per transaction. On the SMS channel one statement makes both the SMS rows
+    and the calls for those who cannot read; "both" takes two. Keys are notice:{id}:{resident} for an SMS and
+    notice:{id}:{resident}:voice for a call; a key already queued is left alone, so a chunk written twice (a
+    sending completed after a crash) adds nothing."""
     reachable = _audience_filter(audience) & Resident.phone.is_null(False) & ~_opted_out()
-    if channel == "sms":
-        _insert(notice_id, reachable, Resident.id.in_(_tagged(CANNOT_READ)), body, bodies)
-    else:
-        if channel == "both":
-            _insert(notice_id, reachable, False, body, bodies)
-        _insert(notice_id, reachable, True, body, bodies)
+    ids = [rid for (rid,) in Resident.select(Resident.id).where(reachable).order_by(Resident.id).tuples()]
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        who = reachable & Resident.id.between(chunk[0], chunk[-1])
+        with transaction():
+            if channel == "sms":
+                _insert(notice_id, who, Resident.id.in_(_tagged(CANNOT_READ)), body, bodies)
+            else:
+                if channel == "both":
+                    _insert(notice_id, who, False, body, bodies)
+                _insert(notice_id, who, True, body, bodies)
     return sum(found.sms.values()) + sum(found.voice.values())
 
 
@@ -276,7 +288,8 @@ def _insert(
         value if isinstance(value, peewee.Node) else peewee.Value(column.db_value(value), unpack=False)
         for column, value in values.items()
     ]
-    Message.insert_from(Resident.select(*selected).where(who).order_by(Resident.id), list(values)).execute()
+    query = Resident.select(*selected).where(who).order_by(Resident.id)
+    Message.insert_from(query, list(values)).on_conflict_ignore().execute()
 
 
 # --- the preview ------------------------------------------------------------------------------------------------
@@ -364,6 +377,7 @@ class NoticePreview:
     versions: tuple[BodyVersion, ...]
     warnings: tuple[str, ...]
     already_sent: NoticeSummary | None = None
+    last_out: NoticeTiming | None = None  # when the last recipient gets it (kit.capacity_today), when known
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -392,6 +406,9 @@ class NoticePreview:
             "versions": [version.as_dict() for version in self.versions],
             "warnings": list(self.warnings),
             "already_sent": self.already_sent.as_dict() if self.already_sent else None,
+            "last_out_at": self.last_out.at.isoformat() if self.last_out and self.last_out.at else None,
+            "queued_ahead": self.last_out.ahead if self.last_out else None,
+            "not_today": self.last_out.left_over if self.last_out else None,
         }
 
 
@@ -403,10 +420,20 @@ def preview_notice(
     bodies: Mapping[str, str] | None = None,
     settings: Settings | DispatchSettings | None = None,
 ) -> NoticePreview:
-    """Who `body` would reach, how, and what it would cost. Changes nothing."""
+    """Who `body` would reach, how, what it would cost and (given the whole `Settings`) when the last recipient gets
+    it, after what is already queued. Changes nothing."""
     text, translations, channel = _checked(body, bodies, channel)
     audience = audience or Audience()
-    return _preview(text, translations, audience, channel, _recipients(audience, channel), _dispatch(settings))
+    preview = _preview(text, translations, audience, channel, _recipients(audience, channel), _dispatch(settings))
+    if not isinstance(settings, Settings) or preview.recipients == 0:
+        return preview
+    timings = [
+        notice_out_at(settings, way, count)
+        for way, count in (("sms", preview.sms_recipients), ("voice", preview.voice_recipients))
+        if count
+    ]
+    last = max(timings, key=lambda timing: (timing.at is None, timing.at or datetime.min, timing.left_over))
+    return replace(preview, last_out=last)
 
 
 def _preview(
@@ -541,51 +568,77 @@ def send_notice(
     confirm: bool = False,
 ) -> Notice:
     """Queue the notice for everybody in `audience`: one message per recipient, in their language when `bodies`
-    has a translation for it. Refuses without `confirm`, and refuses the same notice a second time (Conflict)."""
+    has a translation for it. Refuses without `confirm`, and refuses the same notice a second time (Conflict).
+
+    The messages are queued `CHUNK` recipients per transaction (`_queue`), so a notice to a whole district never
+    holds the write lock for long. While they are being queued a JobRun marks the notice unfinished; sending the
+    same notice again after a crash completes it (the keys keep anybody from getting it twice) instead of being
+    refused."""
     text, translations, channel = _checked(body, bodies, channel)
     audience = audience or Audience()
     fingerprint = _fingerprint(text, translations, audience, channel)
     with transaction():
-        _refuse_repeat(fingerprint)
+        unfinished = _unfinished(fingerprint)
+        if unfinished is None:
+            _refuse_repeat(fingerprint)
         if not confirm:
             raise ValidationError("A notice is only sent when confirmed: check the preview, then pass --yes.")
         found = _recipients(audience, channel)
-        if found.people == 0:
-            raise ValidationError(
-                f"Nobody in this audience ({audience.describe()}) can be reached: "
-                f"{found.no_phone} without a phone, {found.opted_out} opted out."
-            )
-        preview = _preview(text, translations, audience, channel, found, _dispatch(settings))
-        try:
-            with transaction():
-                notice = Notice.create(
-                    body=text,
-                    audience=audience.as_json(),
-                    channel=channel,
-                    fingerprint=fingerprint,
-                    recipients=preview.recipients,
-                    segments=preview.total_segments,
-                    cost=preview.cost,
-                    created_by=actor,
-                    created_at=utcnow(),
-                )
-        except peewee.IntegrityError:  # another operator sent the same notice a moment ago
-            _refuse_repeat(fingerprint)
-            raise
-        queued = _queue(notice.id, audience, channel, text, translations, found)
-        audit.record(
-            actor,
-            "send",
-            "notice",
-            notice.id,
-            channel=channel,
-            audience=audience.as_dict(),
-            recipients=preview.recipients,
-            queued=queued,
-            segments=preview.total_segments,
-            cost=preview.cost,
-            translations=translations,
+        notice = unfinished or _create(text, translations, audience, channel, fingerprint, found, settings, actor)
+    return _queue_and_audit(notice, audience, channel, text, translations, found, actor)
+
+
+def _create(
+    text: str, translations: dict[str, str], audience: Audience, channel: str, fingerprint: str, found: _Recipients,
+    settings: Settings | DispatchSettings | None, actor: str,
+) -> Notice:  # fmt: skip
+    """The Notice row, marked unfinished until its messages are queued (the caller holds the transaction)."""
+    if found.people == 0:
+        raise ValidationError(
+            f"Nobody in this audience ({audience.describe()}) can be reached: "
+            f"{found.no_phone} without a phone, {found.opted_out} opted out."
         )
+    preview = _preview(text, translations, audience, channel, found, _dispatch(settings))
+    try:
+        with transaction():
+            notice = Notice.create(
+                body=text,
+                audience=audience.as_json(),
+                channel=channel,
+                fingerprint=fingerprint,
+                recipients=preview.recipients,
+                segments=preview.total_segments,
+                cost=preview.cost,
+                created_by=actor,
+                created_at=utcnow(),
+            )
+    except peewee.IntegrityError:  # another operator sent the same notice a moment ago
+        _refuse_repeat(fingerprint)
+        raise
+    JobRun.create(job=NOTICE_QUEUING, key=str(notice.id), at=utcnow())
+    return notice
+
+
+def _unfinished(fingerprint: str) -> Notice | None:
+    """The notice with this fingerprint if its messages were not all queued (the sending stopped half-way)."""
+    queuing = JobRun.select(JobRun.key).where(JobRun.job == NOTICE_QUEUING)
+    return Notice.get_or_none((Notice.fingerprint == fingerprint) & (peewee.Cast(Notice.id, "TEXT") << queuing))
+
+
+def _queue_and_audit(
+    notice: Notice, audience: Audience, channel: str, text: str, translations: dict[str, str], found: _Recipients,
+    actor: str,
+) -> Notice:  # fmt: skip
+    """Queue the notice's messages in chunks, then mark it finished and audit the sending (once)."""
+    queued = _queue(notice.id, audience, channel, text, translations, found)
+    with transaction():
+        finished = JobRun.delete().where((JobRun.job == NOTICE_QUEUING) & (JobRun.key == str(notice.id))).execute()
+        if finished:  # not already finished by another process completing the same notice
+            audit.record(
+                actor, "send", "notice", notice.id, channel=channel, audience=audience.as_dict(),
+                recipients=notice.recipients, queued=queued, segments=notice.segments, cost=notice.cost,
+                translations=translations,
+            )  # fmt: skip
     return notice
 
 

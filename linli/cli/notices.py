@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from kit.capacity_today import notice_timing_text
+from kit.community import community_zone
 from kit.notices import (
     CHANNELS,
     Audience,
@@ -15,8 +17,9 @@ from kit.notices import (
     preview_notice,
     send_notice,
 )
+from kit.permissions import SEND_NOTICES
 from linli.cli.context import Kit, pass_kit
-from linli.cli.output import counted, echo_card, echo_json, echo_table
+from linli.cli.output import counted, echo_card, echo_json, echo_plain, echo_table
 
 SEND_HINT = "Nothing was sent. To send it, run the same command with --yes."
 
@@ -67,6 +70,8 @@ def echo_preview(preview: NoticePreview) -> None:
         ("Segments", f"{preview.segments_per_message} per message, {preview.total_segments:,} in all"),
         ("Cost", cost),
     ]
+    if preview.last_out is not None:
+        pairs.append(("Last out", notice_timing_text(preview.last_out, "en", community_zone())))
     for version in preview.versions[1:]:
         pairs.append(
             (
@@ -77,7 +82,7 @@ def echo_preview(preview: NoticePreview) -> None:
         )
     echo_card(pairs)
     for warning in preview.warnings:
-        click.echo(f"Warning: {warning}")
+        echo_plain(f"Warning: {warning}")  # it may quote the text or a grid's name
 
 
 @notice_group.command("send")
@@ -133,8 +138,9 @@ def send(
     notice = None
     if confirmed:
         # Sent (or refused) before anything is printed, so a refusal is one line on stderr and nothing else.
+        actor = kit.allow(SEND_NOTICES)
         notice = send_notice(
-            body, audience, channel=channel, bodies=bodies, settings=kit.settings, actor="cli", confirm=True
+            body, audience, channel=channel, bodies=bodies, settings=kit.settings, actor=actor, confirm=True
         )
     if as_json:
         sent = get_notice(notice.id).as_dict() if notice is not None else None

@@ -27,6 +27,8 @@ from kit.outbox import opt_out
 from kit.residents import ResidentInput, add_resident, set_monitoring
 from kit.volunteers import add_volunteer
 
+pytestmark = pytest.mark.each_database  # storage code: runs on SQLite and PostgreSQL
+
 SETTINGS = CheckinSettings()
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -79,7 +81,8 @@ def test_a_round_asks_everybody(street: Community) -> None:
     }
     assert prompts() == [("+8613800000001", "queued"), ("+8613800000003", "queued"), ("+8613800000004", "queued")]
     prompt = Message.get(Message.peer == "+8613800000001")
-    assert (prompt.key, prompt.priority, prompt.language) == (f"checkin:{round_.id}:1", 5, "zh")
+    assert (prompt.key, prompt.priority, prompt.language) == (f"checkin:{round_.id}:1", 4, "zh")  # living alone: first
+    assert Message.get(Message.peer == "+8613800000003").priority == 5
     assert prompt.expires_at == datetime(2026, 11, 20, 12, 0)  # 20:00 in Shanghai
     knock = Task.get()
     assert (knock.kind, knock.state, knock.source, knock.round_id) == ("door_knock", "assigned", "ladder", round_.id)
@@ -122,14 +125,33 @@ def test_bad_audiences(street: Community) -> None:
     assert CheckinRound.select().count() == 0
 
 
-def test_opted_out_residents_are_counted_but_never_asked(street: Community) -> None:
+def test_opted_out_residents_get_no_sms_but_the_check_in_call_at_once(street: Community) -> None:
     opt_out("+8613800000003")
     OptOut.create(phone="+8613800000004")  # opted out at the carrier before the register knew
     start_round(settings=SETTINGS)
-    assert asks()["陈姐"] == ("opted_out", None)
-    assert asks()["刘叔"] == ("opted_out", None)
+    assert asks()["陈姐"] == ("reminded", "09:00")
+    assert asks()["刘叔"] == ("reminded", "09:00")
     assert prompts() == [("+8613800000001", "queued")]
-    assert round_summary()["total"]["opted_out"] == 2
+    report = advance_ladder(settings=SETTINGS)
+    assert (report.called, report.opted_out, report.reminded) == (2, 2, 0)
+    calls = Message.select().where(Message.kind == "checkin_call").order_by(Message.peer)
+    assert [(m.peer, m.channel, m.status) for m in calls] == [
+        ("+8613800000003", "voice", "queued"),
+        ("+8613800000004", "voice", "queued"),
+    ]
+    assert Message.select().where(Message.kind == "reminder").count() == 0
+    assert asks()["陈姐"][0] == "called"
+    figures = round_summary()["total"]
+    assert (figures["opted_out"], figures["silent"], figures["escalated"]) == (2, 4, 3)
+
+
+def test_opted_out_residents_go_to_the_door_when_the_community_does_not_call_them(street: Community) -> None:
+    opt_out("+8613800000003")
+    start_round(settings=CheckinSettings(call_opted_out=False))
+    assert asks()["陈姐"] == ("door_knock", "12:00")
+    assert Message.select().where(Message.peer == "+8613800000003").count() == 0
+    assert [(v.name, v.reason) for v in door_knock_list()] == [("李伯", "no-phone"), ("陈姐", "opted-out")]
+    assert Task.select().where(Task.kind == "door_knock").count() == 2
 
 
 def test_expiry_of_a_round_started_late(community: Community) -> None:
@@ -215,14 +237,32 @@ def test_steps_after_the_expiry_queue_nothing_but_still_lead_to_the_door(
     assert Message.select().where(Message.kind == "reminder").count() == 0
 
 
-def test_a_resident_who_opts_out_mid_ladder_leaves_it(street: Community, fixed_clock: FixedClock) -> None:
+def test_a_resident_who_opts_out_mid_ladder_is_called_instead_of_reminded(
+    street: Community, fixed_clock: FixedClock
+) -> None:
     start_round(settings=SETTINGS)
     deliver_everything()
     opt_out("+8613800000001")
     fixed_clock.advance(hours=3)
     report = advance_ladder(settings=SETTINGS)
-    assert (report.opted_out, report.reminded) == (1, 2)
-    assert asks()["王芳"] == ("opted_out", None)
+    assert (report.opted_out, report.reminded, report.called) == (1, 2, 1)
+    assert asks()["王芳"] == ("called", "12:20")  # looked at again in time to place the call once more
+    [call] = Message.select().where(Message.peer == "+8613800000001", Message.kind == "checkin_call")
+    assert (call.channel, call.status) == ("voice", "queued")
+
+
+def test_a_resident_who_opts_out_mid_ladder_goes_to_the_door_when_calls_are_off(
+    street: Community, fixed_clock: FixedClock
+) -> None:
+    settings = CheckinSettings(call_opted_out=False)
+    start_round(settings=settings)
+    deliver_everything()
+    opt_out("+8613800000001")
+    fixed_clock.advance(hours=3)
+    report = advance_ladder(settings=settings)
+    assert (report.opted_out, report.door_knock, report.reminded) == (1, 1, 2)
+    assert asks()["王芳"] == ("door_knock", "15:00")
+    assert Message.select().where(Message.peer == "+8613800000001", Message.kind != "checkin").count() == 0
 
 
 # --- answers and what operators read ------------------------------------------------------------------------
@@ -299,10 +339,10 @@ def test_twenty_thousand_residents(community: Community, fixed_clock: FixedClock
         add_volunteer(f"志愿者{grid.id}", f"+86139000{grid.id:05d}", grids=[grid.name])
     count = 20_000
     with transaction():
-        first = reserve_ids(Resident, count)
+        ids = reserve_ids(Resident, count)
         rows = [
             (
-                first + n,
+                ids[n],
                 f"居民{n}",
                 None if n % 50 == 0 else f"+86138{n:08d}",  # one in fifty has no phone
                 "en" if n % 10 == 0 else "zh",
@@ -311,7 +351,7 @@ def test_twenty_thousand_residents(community: Community, fixed_clock: FixedClock
             for n in range(count)
         ]
         insert_rows(Resident, [Resident.id, Resident.name, Resident.phone, Resident.language, Resident.grid], rows)
-        no_phone = [(first + n, "no-phone") for n in range(0, count, 50)]
+        no_phone = [(ids[n], "no-phone") for n in range(0, count, 50)]
         insert_rows(ResidentTag, [ResidentTag.resident, ResidentTag.tag], no_phone)
         for n in range(1, 101):
             OptOut.create(phone=f"+86138{n * 7:08d}")
@@ -319,7 +359,7 @@ def test_twenty_thousand_residents(community: Community, fixed_clock: FixedClock
     assert round_.asked == count
     assert CheckinAsk.select().count() == count
     assert CheckinAsk.select().where(CheckinAsk.stage == "door_knock").count() == 400
-    assert CheckinAsk.select().where(CheckinAsk.stage == "opted_out").count() == 100 - 2  # 350 and 700 have no phone
+    assert CheckinAsk.select().where(CheckinAsk.stage == "reminded").count() == 100 - 2  # 350 and 700 have no phone
     assert Message.select().where(Message.kind == "checkin").count() == count - 400 - 98
     assert (
         Message.select().where(Message.body.startswith("Daily check-in")).count() == 2000 - 400 - 8
@@ -334,8 +374,8 @@ def test_twenty_thousand_residents(community: Community, fixed_clock: FixedClock
     deliver_everything()
     fixed_clock.advance(hours=3)
     report = advance_ladder(settings=SETTINGS)
-    assert (report.reminded, report.alerted) == (count - 400 - 98, 400)
-    assert round_summary()["total"]["silent"] == count - 98
+    assert (report.reminded, report.called, report.alerted) == (count - 400 - 98, 98, 400)
+    assert (round_summary()["total"]["silent"], round_summary()["total"]["opted_out"]) == (count, 98)
 
 
 # --- calling again ------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from kit.models import AuditEntry, Community, Message, Notice
 from kit.notices import Audience, delivery_counts, get_notice, list_notices, preview_notice, send_notice
 from kit.residents import ResidentInput, add_resident
 
+pytestmark = pytest.mark.each_database  # notices fill the outbox: runs on SQLite and PostgreSQL
+
 GSM_BODY = "Masks are handed out at the north gate tomorrow 9:00-11:00. Bring your ID card."
 # 100 Chinese characters: UCS-2, 2 segments of 67.
 CHINESE_BODY = ("明天上午九点到十一点在小区北门发放口罩，请带好身份证。" * 4)[:100]

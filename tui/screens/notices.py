@@ -8,6 +8,7 @@ sending takes a fresh preview, asks for confirmation, and only then calls send_n
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import on, work
@@ -17,6 +18,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static, TextArea
 
+from kit.capacity_today import notice_timing_text
 from kit.errors import LinliError
 from kit.notices import (
     CHANNELS,
@@ -28,8 +30,10 @@ from kit.notices import (
     preview_notice,
     send_notice,
 )
+from kit.plaintext import visible
 from tui.dialogs.confirm import ConfirmDialog
-from tui.i18n import t, word
+from tui.i18n import language, t, word
+from tui.plain import plain
 from tui.screens.base import LinliScreen
 from tui.workers import deliver
 
@@ -46,7 +50,7 @@ def money(amount: float, currency: str) -> str:
     return f"{amount:,.2f} {currency}"
 
 
-def preview_text(preview: NoticePreview) -> Text:
+def preview_text(preview: NoticePreview, zone: ZoneInfo | None = None) -> Text:
     text = Text()
     text.append(
         t(
@@ -58,8 +62,12 @@ def preview_text(preview: NoticePreview) -> Text:
         ),
         style="bold",
     )
+    if preview.last_out is not None and zone is not None:
+        late = preview.last_out.at is None
+        line = notice_timing_text(preview.last_out, language(), zone)
+        text.append(f"\n{'! ' if late else ''}{line}", style="bold red" if late else "")
     for warning in preview.warnings:
-        text.append(f"\n! {warning}", style="yellow")
+        text.append(f"\n! {visible(warning)}", style="yellow")  # a warning may name a grid or a tag
     return text
 
 
@@ -156,10 +164,10 @@ class NoticesScreen(LinliScreen):
         deliver(self, self._previewed, result, audience, confirm_after)
 
     def _preview_problem(self, message: str) -> None:
-        self.query_one("#preview", Static).update(Text("! " + message, style="bold red"))
+        self.query_one("#preview", Static).update(plain("! " + message, style="bold red"))
 
     def _previewed(self, preview: NoticePreview, audience: dict[str, list[str]], confirm_after: bool) -> None:
-        self.query_one("#preview", Static).update(preview_text(preview))
+        self.query_one("#preview", Static).update(preview_text(preview, self.linli.zone))
         if confirm_after:
             self._confirm(preview, audience)
 
@@ -229,10 +237,10 @@ class NoticesScreen(LinliScreen):
             table.add_row(
                 str(notice.id),
                 self.linli.local_time(notice.created_at, "%m-%d %H:%M"),
-                notice.body.replace("\n", " "),
+                plain(notice.body),
                 f"{count.get('delivered', 0):,}",
                 f"{waiting:,}",
                 f"{failed:,}",
-                t("notices.all") if audience == "everybody" else audience,
+                t("notices.all") if audience == "everybody" else plain(audience),
                 key=str(notice.id),
             )

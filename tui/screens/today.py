@@ -21,17 +21,21 @@ from textual.widgets.option_list import Option
 
 from kit import clock
 from kit.alerts import acknowledge, open_alerts
+from kit.capacity_text import plan_lines
+from kit.capacity_today import plan_today
 from kit.checkin import round_summary
 from kit.clock import utcnow
 from kit.config import Settings
+from kit.errors import LinliError
 from kit.models import TASK_STATES
 from kit.outbox import counts_by_status
+from kit.plaintext import visible
 from kit.scheduling import next_round_at
 from kit.stats import natural_key
 from kit.tasks import task_counts
 from kit.views import GatewayLine, gateway_health, overdue_task_count
 from tui.dialogs.message import MessageDialog
-from tui.i18n import t, word
+from tui.i18n import language, t, word
 from tui.screens.base import LinliScreen
 from tui.widgets.badges import severity_text
 from tui.widgets.round_bars import BarRow, RoundBars
@@ -61,6 +65,30 @@ class TodayFigures:
     outbox: dict[str, int] = field(default_factory=dict)
     next_runs: list[tuple[str, datetime]] = field(default_factory=list)
     scheduler_error: str = ""
+    capacity: list[CapacityLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CapacityLine:
+    """A channel's capacity plan in words: the headline, and what would fix it when it is late."""
+
+    in_time: bool
+    text: str
+    advice: tuple[str, ...] = ()
+
+
+def capacity_lines(settings: Settings) -> list[CapacityLine]:
+    """Today's plan per channel that has work (SMS always), in the interface's language (runs in a worker)."""
+    try:
+        plan = plan_today(settings)
+    except LinliError as error:  # a gateway misconfigured: say so where the plan goes
+        return [CapacityLine(False, t("today.capacity_unknown", error=visible(error.message)))]
+    lines = []
+    for name, channel in plan.channels.items():
+        if name == "sms" or channel.work.total:
+            said = plan_lines(channel, language(), plan.zone)
+            lines.append(CapacityLine(channel.in_time, said[0], tuple(said[2:])))
+    return lines
 
 
 def gather(settings: Settings, scheduler: Any) -> TodayFigures:
@@ -77,6 +105,7 @@ def gather(settings: Settings, scheduler: Any) -> TodayFigures:
         figures.scheduler_error = getattr(scheduler, "last_error", "") or ""
     else:
         figures.next_runs = [("check-in round", next_round_at(settings))]
+    figures.capacity = capacity_lines(settings)
     return figures
 
 
@@ -101,6 +130,7 @@ class TodayScreen(LinliScreen):
             with VerticalScroll(id="round-box"):
                 yield Label(t("today.round"), id="round-title", classes="section-title")
                 yield Static(t("loading"), id="round-lines")
+                yield Static("", id="capacity")
                 yield RoundBars(id="round-bars")
             with VerticalScroll(id="side"):
                 yield Label(t("today.tasks"), classes="section-title")
@@ -137,6 +167,8 @@ class TodayScreen(LinliScreen):
             self._show_alerts(figures)
         if before is None or (before.day, before.rounds) != (figures.day, figures.rounds):
             self._show_round(figures)
+        if before is None or before.capacity != figures.capacity:
+            self._show_capacity(figures)
         if before is None or (before.tasks, before.overdue) != (figures.tasks, figures.overdue):
             self._show_tasks(figures)
         if before is None or (before.gateways, before.outbox) != (figures.gateways, figures.outbox):
@@ -157,7 +189,7 @@ class TodayScreen(LinliScreen):
             line = Text(no_wrap=True, overflow="ellipsis")
             line.append_text(severity_text(alert.severity))
             line.append(f" {word('alert', alert.kind)} {self.linli.local_time(alert.created_at)} ", style="bold")
-            line.append(alert.text)
+            line.append(visible(alert.text))  # alerts quote names and replies
             line.truncate(width, overflow="ellipsis")  # one line each; Enter shows the whole text
             alerts.add_option(Option(line, id=str(alert.id)))
         if highlighted is not None:
@@ -173,7 +205,7 @@ class TodayScreen(LinliScreen):
             return
         text = Text()
         for round_ in figures.rounds:
-            text.append(f"{round_['started_at']} {audience_words(round_['audience'])}\n", style="bold")
+            text.append(f"{round_['started_at']} {visible(audience_words(round_['audience']))}\n", style="bold")
             text.append(
                 t(
                     "today.round_line",
@@ -190,9 +222,23 @@ class TodayScreen(LinliScreen):
         for round_ in figures.rounds:
             for grid in sorted(round_["grids"], key=lambda g: natural_key(g["grid"] or "")):
                 rows.append(
-                    BarRow(grid["grid"] or "-", grid["asked"], grid["answered"], grid["silent"], grid["escalated"])
+                    BarRow(
+                        visible(grid["grid"]) or "-", grid["asked"], grid["answered"], grid["silent"], grid["escalated"]
+                    )
                 )
         bars.show(rows, self._bar_words())
+
+    def _show_capacity(self, figures: TodayFigures) -> None:
+        text = Text()
+        for line in figures.capacity:
+            if line.in_time:
+                text.append(line.text + "\n")
+                continue
+            text.append(f"! {line.text}\n", style="bold red")  # the "!" says it without the colour
+            for advice in line.advice:
+                text.append(f"  {advice}\n")
+        text.rstrip()
+        self.query_one("#capacity", Static).update(text)
 
     @staticmethod
     def _bar_words() -> tuple[str, str, str]:
@@ -222,7 +268,7 @@ class TodayScreen(LinliScreen):
                 style="bold red" if failing else "",
             )
             if failing and gateway.last_error:
-                text.append(f"  {gateway.last_error}\n", style="red")
+                text.append(f"  {visible(gateway.last_error)}\n", style="red")  # the provider's words
         if not figures.gateways:
             text.append(t("today.no_gateway") + "\n")
         outbox = figures.outbox
@@ -243,7 +289,7 @@ class TodayScreen(LinliScreen):
             day = "" if self.linli.local_time(at, "%Y-%m-%d") == self.linli.local_time(now, "%Y-%m-%d") else " +1"
             text.append(f"{self.linli.local_time(at)}{day}  {_job_word(what)}\n")
         if figures.scheduler_error:
-            text.append(f"! {figures.scheduler_error}\n", style="bold red")
+            text.append(f"! {visible(figures.scheduler_error)}\n", style="bold red")
         if not figures.next_runs:
             text.append(t("today.nothing_next"))
         self.query_one("#next", Static).update(text)
