@@ -3,7 +3,17 @@
 Each attempt is claimed (status 'sending', with the claimant and time) and committed before the gateway is called,
 and its result is committed right after. A row left 'sending' by a dispatcher that died is reconciled with the
 provider (`Gateway.find_sent`) before it is ever sent again: found means sent, not found means queue it again.
-So across a crash no message is lost and none is sent twice.
+So across a crash no message is lost and none is sent twice. Which gateway of a channel's pool sends which row,
+its pace and cap, and failover: kit.pool.
+
+Decisions
+- A lock held by another writer is not a crash: what the provider accepted is written later, and the rows of its
+  own left 'sending' are settled while the dispatcher runs (`kit.reconcile`).
+- A message that fails for good raises an operator's alert, once per message.
+- Replies cost what any SMS costs: they pass quiet hours (a person is waiting) but not the daily budget, and a
+  number gets at most `max_replies_per_number_per_day` of them in a local day; the rest are skipped with the
+  error "reply limit for today", so a hundred texts from one number (or an auto-responder) are never a hundred
+  paid replies.
 """
 
 from __future__ import annotations
@@ -12,6 +22,7 @@ import logging
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,23 +31,26 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from kit import outbox
-from kit.alerts import raise_alert
+from kit.alerts import alert_message_error, raise_alert
+from kit.busy import is_busy
 from kit.clock import utcnow
 from kit.config import DispatchSettings
-from kit.db import database, transaction
-from kit.gateway import Gateway, GatewayError, Outgoing, SendResult
+from kit.db import transaction
+from kit.gateway import Gateway, GatewayError, SendResult
 from kit.localtime import at_local, in_quiet_hours, local_date, parse_hhmm
 from kit.models import GatewayHealth, Message, MessageEvent
+from kit.pool import TEST_KIND, Member, Pool, single_members
+from kit.reconcile import COMMIT_PAUSES, Accepted, Reconciler, outgoing_of
 
 log = logging.getLogger(__name__)
 
 BATCH = 50
 CLAIM_SECONDS = 5  # at a slow pace, claim no more than about this many seconds of sending
-LEASE = timedelta(minutes=5)  # an attempt older than this is reconciled even if its dispatcher looks alive
 FAILURES_BEFORE_ALERT = 5
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=30)
 IN_FLIGHT_VOICE = ("sent", "ringing", "in-progress")
+REPLY_LIMIT = "reply limit for today"  # the error of a reply skipped by `max_replies_per_number_per_day`
 
 
 @dataclass
@@ -49,11 +63,20 @@ class DispatchReport:
     reconciled_sent: int = 0
     reconciled_requeued: int = 0
     held: dict[str, str] = field(default_factory=dict)  # channel -> why nothing more was sent now
+    skipped_for: dict[str, int] = field(default_factory=dict)  # why rows were skipped -> how many ("opted out")
 
     def add(self, other: DispatchReport) -> None:
         for name in ("sent", "retried", "failed", "skipped", "expired", "reconciled_sent", "reconciled_requeued"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.held.update(other.held)
+        for why, count in other.skipped_for.items():
+            self.skipped_for[why] = self.skipped_for.get(why, 0) + count
+
+    def skip(self, why: str, count: int) -> None:
+        """Count `count` rows skipped (never sent) for the reason `why`, the error they are stored with."""
+        if count:
+            self.skipped += count
+            self.skipped_for[why] = self.skipped_for.get(why, 0) + count
 
     @property
     def total(self) -> int:
@@ -64,21 +87,7 @@ def _token() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{time.time():.0f}"
 
 
-def _claimant_alive(token: str) -> bool:
-    host, _, rest = token.partition(":")
-    pid_text = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or os.name == "nt":
-        return True  # cannot tell: wait for the lease to run out
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class Dispatcher:
+class Dispatcher(Reconciler):
     def __init__(
         self,
         gateways: Mapping[str, Gateway],
@@ -88,26 +97,19 @@ class Dispatcher:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         batch: int = BATCH,
+        members: Mapping[str, list[Member]] | None = None,
     ) -> None:
-        self.gateways = dict(gateways)  # by channel: "sms", "voice"
+        super().__init__(gateways, _token(), sleep)
+        members = members or getattr(gateways, "members", None) or single_members(gateways, settings)
+        self.pool = Pool(dict(members), zone, settings.failover_after_failures, settings.probe_minutes)
+        self.by_name.update(self.pool.by_name())
         self.settings = settings
         self.zone = zone
-        self.sleep = sleep
         self.monotonic = monotonic
         self.batch = batch
-        self.token = _token()
         self.quiet = (parse_hhmm(settings.quiet_start, "quiet_start"), parse_hhmm(settings.quiet_end, "quiet_end"))
         self._last_send: dict[str, float] = {}
         self._succeeded: dict[Gateway, datetime] = {}
-        mark = database.param
-        self._sql_sent = (
-            f"UPDATE message SET status = {mark}, provider_id = {mark}, sent_at = {mark}, updated_at = {mark}, "
-            f"error = '', error_code = '' WHERE id = {mark}"
-        )
-        self._sql_event = (
-            f"INSERT INTO message_event (message_id, status, at, detail) VALUES ({mark}, {mark}, {mark}, '') "
-            "ON CONFLICT DO NOTHING"
-        )
 
     # --- one pass ------------------------------------------------------------------------------------------
 
@@ -119,34 +121,44 @@ class Dispatcher:
             report.add(step)
             if step.total == 0:
                 break
+        if self._accepted:
+            self._record_accepted(tries=1 + len(COMMIT_PAUSES))
         return report
 
     def step(self, *, limit: int | None = None) -> DispatchReport:
         """Expire what is too late, then claim and send one batch per channel."""
         report = DispatchReport()
+        self._settle_own(report)
         report.expired += self.expire_overdue()
-        for channel, gateway in self.gateways.items():
-            size = self._claim_size(channel) if limit is None else min(self._claim_size(channel), limit)
-            claimed = self._claim(channel, gateway, size, report)
-            for message in claimed:
-                self._send(gateway, message, report)
+        for channel in self.pool.members:
+            # what the pool's pace lets out in a few seconds, so a reply queued now does not wait behind a long batch
+            size = self.pool.claim_size(channel, self.batch, CLAIM_SECONDS)
+            size = size if limit is None else min(size, limit)
+            claimed = self._claim(channel, size, report)
+            try:
+                for gateway, message in claimed:
+                    self._send(gateway, message, report)
+            except BaseException:
+                self._unsettled = True  # the rest of the batch stays 'sending': settled at the next step
+                raise
+            if self._accepted:
+                self._record_accepted()
             self._flush_health()
         return report
 
-    def _claim_size(self, channel: str) -> int:
-        """How many rows to claim at once: what the pace lets out in a few seconds, so that a reply queued now does
-        not wait behind a long claimed batch of broadcasts."""
-        rate = self.settings.rate_per_second
-        if channel != "sms" or rate <= 0:
-            return self.batch
-        return max(1, min(self.batch, int(rate * CLAIM_SECONDS)))
-
     def _flush_health(self) -> None:
-        """Record the last success of each gateway once per batch, not once per message."""
-        for gateway, at in self._succeeded.items():
-            with transaction():
-                self._health(gateway, ok=True, now=at)
-        self._succeeded.clear()
+        """Record the last success of each gateway once per batch, not once per message (kept for the next batch
+        when another writer holds the lock)."""
+        for gateway, at in list(self._succeeded.items()):
+            try:
+                with transaction():
+                    self._health(gateway, ok=True, now=at)
+            except Exception as error:
+                if not is_busy(error):
+                    raise
+                log.warning("the health of gateway %s waits: the database is busy", gateway.name)
+                return
+            del self._succeeded[gateway]
 
     def expire_overdue(self) -> int:
         now = utcnow()
@@ -169,16 +181,17 @@ class Dispatcher:
 
     # --- claiming -------------------------------------------------------------------------------------------
 
-    def _claim(self, channel: str, gateway: Gateway, size: int, report: DispatchReport) -> list[Message]:
+    def _claim(self, channel: str, size: int, report: DispatchReport) -> list[tuple[Gateway, Message]]:
         now = utcnow()
         due = (Message.direction == "out") & (Message.status == "queued") & (Message.channel == channel)
-        due &= Message.not_before <= now
+        due &= (Message.not_before <= now) & (Message.kind != TEST_KIND)
         if in_quiet_hours(now, self.zone, *self.quiet):
             due &= Message.priority == outbox.PRIORITY_REPLY
             report.held[channel] = "quiet hours"
-        if channel == "sms" and self._over_budget(now):
-            due &= Message.priority == outbox.PRIORITY_REPLY
-            report.held[channel] = "daily budget reached"
+        left = self._budget_left(now) if channel == "sms" else float("inf")
+        if left <= 0:
+            report.held[channel] = "daily budget reached"  # replies cost the same: they wait too
+            return []
         if channel == "voice":
             free = self.settings.concurrent_calls - self._calls_in_progress(now)
             if free <= 0:
@@ -192,45 +205,95 @@ class Dispatcher:
             if not rows:
                 return []
             opted_out = outbox.opted_out_among(m.peer for m in rows)
-            skipped = [m.id for m in rows if m.peer in opted_out]
-            claimed = [m for m in rows if m.peer not in opted_out]
+            skipped = [m.id for m in rows if m.peer in opted_out and outbox.opt_out_stops(m.channel, m.kind)]
+            beyond = self._beyond_reply_limit([m for m in rows if m.id not in skipped], now)
+            claimed = self._within_budget([m for m in rows if m.id not in skipped and m.id not in beyond], left)
+            if len(claimed) < len(rows) - len(skipped) - len(beyond):
+                report.held[channel] = "daily budget reached"
             if skipped:
                 Message.update(status="skipped", error="opted out", updated_at=now).where(
                     Message.id.in_(skipped)
                 ).execute()
-                report.skipped += len(skipped)
-            if claimed:
+                report.skip("opted out", len(skipped))
+            if beyond:
+                Message.update(status="skipped", error=REPLY_LIMIT, updated_at=now).where(
+                    Message.id.in_(sorted(beyond))
+                ).execute()
+                report.skip(REPLY_LIMIT, len(beyond))
+            plan, why = self.pool.plan(channel, claimed, now, self._next_free(), self.monotonic())
+            if why:
+                report.held[channel] = why
+            for name in {member.spec.name for member, _ in plan}:
                 Message.update(
                     status="sending",
                     claimed_at=now,
                     claimed_by=self.token,
                     attempts=Message.attempts + 1,
-                    gateway=gateway.name,
+                    gateway=name,
                     updated_at=now,
-                ).where(Message.id.in_([m.id for m in claimed])).execute()
-            for message in claimed:
+                ).where(Message.id.in_([m.id for member, m in plan if member.spec.name == name])).execute()
+            for _, message in plan:
                 message.status, message.claimed_at, message.attempts = "sending", now, message.attempts + 1
-            return claimed
+            return [(member.gateway, message) for member, message in plan]
 
-    def _over_budget(self, now: datetime) -> bool:
-        if self.settings.daily_budget <= 0:
-            return False
-        day_start = at_local(local_date(now, self.zone), parse_hhmm("00:00"), self.zone)
-        segments = (
-            Message.select(peewee.fn.COALESCE(peewee.fn.SUM(Message.segments), 0))
-            .where((Message.direction == "out") & (Message.channel == "sms") & (Message.sent_at >= day_start))
-            .scalar()
+    def _day_start(self, now: datetime) -> datetime:
+        return at_local(local_date(now, self.zone), parse_hhmm("00:00"), self.zone)
+
+    def _spent_today(self, now: datetime) -> peewee.Expression:
+        """SMS that count against today: sent today, or being sent (claimed today, by any dispatcher)."""
+        day_start = self._day_start(now)
+        return (
+            (Message.direction == "out")
+            & (Message.channel == "sms")
+            & ((Message.sent_at >= day_start) | ((Message.status == "sending") & (Message.claimed_at >= day_start)))
         )
-        spent = float(segments or 0) * self.settings.sms_segment_price
-        if spent >= self.settings.daily_budget:
+
+    def _budget_left(self, now: datetime) -> float:
+        """What is left of today's SMS budget (infinite with no budget); raises the alert once it is spent."""
+        if self.settings.daily_budget <= 0:
+            return float("inf")
+        segments = Message.select(peewee.fn.COALESCE(peewee.fn.SUM(Message.segments), 0)).where(self._spent_today(now))
+        left = self.settings.daily_budget - float(segments.scalar() or 0) * self.settings.sms_segment_price
+        if left <= 0:
             raise_alert(
                 "budget",
                 f"Today's SMS budget ({self.settings.daily_budget:g} {self.settings.currency}) is spent; "
-                "broadcasts wait until tomorrow. Raise dispatch.daily_budget to send more.",
+                "messages and replies wait until tomorrow. Raise dispatch.daily_budget to send more.",
                 key=f"budget:{local_date(now, self.zone).isoformat()}",
             )
-            return True
-        return False
+        return left
+
+    def _within_budget(self, rows: list[Message], left: float) -> list[Message]:
+        """The first of `rows` whose segments fit in what is `left` of the budget."""
+        price = self.settings.sms_segment_price
+        fits = 0
+        for message in rows:
+            left -= message.segments * price
+            if left < -1e-9:
+                break
+            fits += 1
+        return rows[:fits]
+
+    def _beyond_reply_limit(self, rows: list[Message], now: datetime) -> set[int]:
+        """The replies among `rows` (in sending order) that would give their number more than
+        `max_replies_per_number_per_day` replies this local day, counting those sent or being sent: they are
+        skipped, never sent, so a machine (or a person) texting a hundred times is answered a few times only."""
+        limit = self.settings.max_replies_per_number_per_day
+        replies = [m for m in rows if m.channel == "sms" and m.priority == outbox.PRIORITY_REPLY]
+        if limit <= 0 or not replies:
+            return set()
+        counted = Message.select(Message.peer, peewee.fn.COUNT(Message.id)).where(
+            self._spent_today(now)
+            & (Message.priority == outbox.PRIORITY_REPLY)
+            & Message.peer.in_(sorted({m.peer for m in replies}))
+        )
+        given = Counter({peer: int(count) for peer, count in counted.group_by(Message.peer).tuples()})
+        beyond = set()
+        for message in replies:
+            given[message.peer] += 1
+            if given[message.peer] > limit:
+                beyond.add(message.id)
+        return beyond
 
     def _calls_in_progress(self, now: datetime) -> int:
         recent = now - timedelta(minutes=15)
@@ -249,19 +312,26 @@ class Dispatcher:
 
     # --- sending --------------------------------------------------------------------------------------------
 
-    def _pace(self, channel: str) -> None:
-        if channel != "sms" or self.settings.rate_per_second <= 0:
+    def _next_free(self) -> dict[str, float]:
+        """Each paced gateway's next free moment on the monotonic clock (its last send plus its gap)."""
+        gaps = {m.spec.name: m.gap for members in self.pool.members.values() for m in members}
+        return {name: last + gaps.get(name, 0.0) for name, last in self._last_send.items()}
+
+    def _pace(self, gateway: Gateway) -> None:
+        """Wait for `gateway`'s next slot: each gateway has its own pace (kit.pool)."""
+        member = self.pool.member(gateway)
+        gap = member.gap if member is not None else 0.0
+        if gap <= 0:
             return
-        gap = 1.0 / self.settings.rate_per_second
-        last = self._last_send.get(channel)
+        last = self._last_send.get(gateway.name)
         if last is not None:
             wait = gap - (self.monotonic() - last)
             if wait > 0:
                 self.sleep(wait)
-        self._last_send[channel] = self.monotonic()
+        self._last_send[gateway.name] = self.monotonic()
 
     def _send(self, gateway: Gateway, message: Message, report: DispatchReport) -> None:
-        self._pace(message.channel)
+        self._pace(gateway)
         outgoing = outgoing_of(message)
         try:
             result = gateway.send(outgoing)
@@ -275,47 +345,66 @@ class Dispatcher:
             report.sent += 1
 
     def _sent(self, gateway: Gateway, message: Message, result: SendResult) -> None:
-        # The hot path of every broadcast: two prepared statements in one short transaction.
         now = utcnow()
         status = "sent" if result.status in ("queued", "accepted", "sending") else result.status
-        with transaction():
-            database.execute_sql(self._sql_sent, (status, result.provider_id, now, now, message.id))
-            database.execute_sql(self._sql_event, (message.id, "sent", now))
+        # The one log line per message: which message, by which gateway; never the number or the text.
+        log.info("message %s (%s) %s by %s %s", message.id, message.kind, status, gateway.channel, gateway.name)
         self._succeeded[gateway] = now
+        self._accepted.append(Accepted(message.id, status, result.provider_id, now))
+        if len(self._accepted) == 1:  # nothing waiting for the lock: write it now, waiting a lock out briefly
+            self._record_accepted(tries=1 + len(COMMIT_PAUSES))
 
     def _failed(self, gateway: Gateway, message: Message, error: GatewayError, report: DispatchReport) -> None:
         now = utcnow()
         final = error.permanent or message.attempts >= self.settings.max_attempts
-        with transaction():
-            values: dict[str, object] = {"error": str(error), "error_code": error.code, "updated_at": now}
-            if final:
-                values["status"] = "failed"
-                report.failed += 1
-            else:
-                values["status"] = "queued"
-                values["not_before"] = now + min(BACKOFF_MAX, BACKOFF_FIRST * (2 ** (message.attempts - 1)))
-                report.retried += 1
-            Message.update(**values).where(Message.id == message.id).execute()
-            if final:
-                MessageEvent.insert(
-                    message=message.id, status="failed", at=now, detail=str(error)
-                ).on_conflict_ignore().execute()
-            if error.opted_out:
-                outbox.opt_out(message.peer, source=f"{gateway.name}:{error.code}")
-            if not error.permanent:
-                self._health(gateway, ok=False, now=now, error=str(error))
+        values: dict[str, object] = {"error": str(error), "error_code": error.code, "updated_at": now}
+        if final:
+            values["status"] = "failed"
+        else:
+            values["status"] = "queued"
+            values["not_before"] = now + min(BACKOFF_MAX, BACKOFF_FIRST * (2 ** (message.attempts - 1)))
+        try:
+            with transaction():
+                Message.update(**values).where(Message.id == message.id).execute()
+                if final:
+                    MessageEvent.insert(
+                        message=message.id, status="failed", at=now, detail=str(error)
+                    ).on_conflict_ignore().execute()
+                    alert_message_error(
+                        message.id,
+                        direction="out",
+                        peer=message.peer,
+                        error=str(error),
+                        resident_id=message.resident_id,
+                    )
+                if error.opted_out:
+                    outbox.opt_out(message.peer, source=f"{gateway.name}:{error.code}")
+                if not error.permanent:
+                    self._health(gateway, ok=False, now=now, error=str(error))
+        except Exception as failure:
+            if not is_busy(failure):
+                raise
+            log.warning("the failure of message %s waits to be settled: the database is busy", message.id)
+            self._unsettled = True
+            return
+        if final:
+            report.failed += 1
+        else:
+            report.retried += 1
 
     def _health(self, gateway: Gateway, *, ok: bool, now: datetime, error: str = "") -> None:
         name = f"{gateway.channel}:{gateway.name}"
         health, _ = GatewayHealth.get_or_create(name=name)
         if ok:
+            self.pool.back(gateway, health.consecutive_failures)
             health.last_success_at = now
             health.consecutive_failures = 0
         else:
             health.last_failure_at = now
             health.consecutive_failures += 1
             health.last_error = error[:500]
-            if health.consecutive_failures >= FAILURES_BEFORE_ALERT:
+            alone = len(self.pool.members.get(gateway.channel, [])) < 2  # in a pool, kit.pool alerts instead
+            if health.consecutive_failures >= FAILURES_BEFORE_ALERT and alone:
                 raise_alert(
                     "gateway",
                     f"The {gateway.channel.upper()} gateway {gateway.name} failed {health.consecutive_failures} times "
@@ -324,53 +413,5 @@ class Dispatcher:
                     severity="urgent",
                 )
         health.save()
-
-    # --- after a crash --------------------------------------------------------------------------------------
-
-    def reconcile(self) -> DispatchReport:
-        """Settle rows left 'sending' by a dispatcher that is gone: ask the provider before sending again."""
-        report = DispatchReport()
-        now = utcnow()
-        stale = list(
-            Message.select().where(
-                (Message.direction == "out") & (Message.status == "sending") & (Message.claimed_by != self.token)
-            )
-        )
-        for message in stale:
-            if _claimant_alive(message.claimed_by) and message.claimed_at and now - message.claimed_at < LEASE:
-                continue
-            gateway = self.gateways.get(message.channel)
-            if gateway is None:
-                continue
-            since = (message.claimed_at or now) - timedelta(minutes=1)
-            try:
-                provider_id = gateway.find_sent(outgoing_of(message), since)
-            except GatewayError as error:
-                log.warning("could not reconcile message %s yet: %s", message.id, error)
-                continue
-            with transaction():
-                if provider_id:
-                    Message.update(
-                        status="sent", provider_id=provider_id, sent_at=message.claimed_at, updated_at=now
-                    ).where((Message.id == message.id) & (Message.status == "sending")).execute()
-                    MessageEvent.insert(
-                        message=message.id, status="sent", at=now, detail="reconciled"
-                    ).on_conflict_ignore().execute()
-                    report.reconciled_sent += 1
-                else:
-                    Message.update(status="queued", not_before=now, updated_at=now, claimed_by="").where(
-                        (Message.id == message.id) & (Message.status == "sending")
-                    ).execute()
-                    report.reconciled_requeued += 1
-        return report
-
-
-def outgoing_of(message: Message) -> Outgoing:
-    return Outgoing(
-        message_id=message.id,
-        channel=message.channel,
-        peer=message.peer,
-        body=message.body,
-        language=message.language,
-        kind=message.kind,
-    )
+        if not ok:
+            self.pool.failed(gateway, health.consecutive_failures, error, now)

@@ -79,6 +79,8 @@ class Resident(BaseModel):
     search_text = peewee.TextField(default="")  # folded name, phone digits, address: what search matches
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
+    moved_out_at = peewee.DateTimeField(null=True, index=True)  # migration 0005: left the community
+    anonymised_at = peewee.DateTimeField(null=True)  # migration 0005: personal details removed (kit.retention)
 
 
 class ResidentTag(BaseModel):
@@ -120,6 +122,9 @@ class AuditEntry(BaseModel):
     entity = peewee.TextField()
     entity_id = peewee.IntegerField(null=True)
     detail = peewee.TextField(default="")  # JSON
+
+    class Meta:
+        indexes = ((("actor", "at"), False),)  # added by migration 0003, for `linli audit --operator`
 
 
 REGISTRY_MODELS = [Community, Grid, Household, Resident, ResidentTag, Volunteer, VolunteerGrid, AuditEntry]
@@ -339,3 +344,67 @@ def put_setting(key: str, value: str) -> None:
     Setting.insert(key=key, value=value, updated_at=utcnow()).on_conflict(
         conflict_target=[Setting.key], update={Setting.value: value, Setting.updated_at: utcnow()}
     ).execute()
+
+
+# --- operators (migration 0003) --------------------------------------------------------------------------------
+
+OPERATOR_ROLES = ("admin", "operator", "viewer")
+
+
+class Operator(BaseModel):
+    """A person who runs the kit (TUI or CLI): a role and a PIN or passphrase, stored only as a hash."""
+
+    name = peewee.TextField(unique=True)
+    role = peewee.TextField(default="operator")  # admin, operator, viewer (kit.permissions says what each may do)
+    pin_hash = peewee.TextField()  # "scrypt$n$r$p$salt$hash" (kit.operators)
+    active = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+# --- the district (migration 0004) ------------------------------------------------------------------------------
+
+
+class DistrictCommunity(BaseModel):
+    """On a district's server: a community that pushes its figures, known by the hash of its token."""
+
+    name = peewee.TextField(unique=True)
+    token_hash = peewee.TextField(unique=True)  # sha256 of the token, hex; the token itself is never stored
+    created_at = peewee.DateTimeField(default=utcnow)
+    revoked_at = peewee.DateTimeField(null=True)
+
+
+class DistrictReport(BaseModel):
+    """On a district's server: one community's push for one day (a re-push replaces it), with its totals."""
+
+    community = peewee.ForeignKeyField(DistrictCommunity, backref="reports", on_delete="CASCADE")
+    day = peewee.DateField()
+    as_of = peewee.DateTimeField()  # when the community counted them (UTC)
+    received_at = peewee.DateTimeField(default=utcnow)
+    totals = peewee.TextField(default="{}")  # JSON: figure -> count, summed over the grids
+
+    class Meta:
+        indexes = ((("community", "day"), True), (("day", "community"), False))
+
+
+class DistrictGridFigures(BaseModel):
+    """On a district's server: one grid's figures in one report."""
+
+    report = peewee.ForeignKeyField(DistrictReport, backref="grids", on_delete="CASCADE")
+    grid = peewee.TextField()
+    figures = peewee.TextField(default="{}")  # JSON: figure -> count
+
+    class Meta:
+        indexes = ((("report", "grid"), True),)
+
+
+class DistrictPush(BaseModel):
+    """On a community's laptop: a day whose figures are to go (or went) to the district."""
+
+    day = peewee.DateField(unique=True)
+    state = peewee.TextField(default="pending", index=True)  # pending, pushed, refused
+    attempts = peewee.IntegerField(default=0)
+    next_try_at = peewee.DateTimeField(null=True)
+    pushed_at = peewee.DateTimeField(null=True)
+    last_error = peewee.TextField(default="")
+    updated_at = peewee.DateTimeField(default=utcnow)

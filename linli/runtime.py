@@ -12,17 +12,19 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from kit.busy import is_busy
 from kit.community import community_zone
-from kit.config import Settings
+from kit.config import Settings, gateway_specs
 from kit.dispatcher import Dispatcher, DispatchReport
 from kit.gateway import Gateway
 from kit.scheduling import InProcessScheduler
-from linli.gateways import build_gateways
+from linli.gateways import Pollers, build_gateways, provider_routes
 
 log = logging.getLogger(__name__)
 
 DISPATCH_IDLE_SECONDS = 1.0
 SCHEDULER_TICK_SECONDS = 1.0
+INBOX_SWEEP_SECONDS = 15.0  # how often inbound messages left 'received' are looked at again
 
 
 class Runtime:
@@ -40,9 +42,14 @@ class Runtime:
         self.settings = settings
         self.gateways = gateways if gateways is not None else build_gateways(settings)
         self.scheduler = InProcessScheduler(settings)
+        if settings.district.url:  # push the day's figures to the district at district.push_at, and when back online
+            from linli.district_push import add_push_job
+
+            add_push_job(self.scheduler, settings.district)
         self._stopping = threading.Event()
         self._nudge = threading.Event()
         self.dispatcher = Dispatcher(self.gateways, settings.dispatch, community_zone(), sleep=self._pause)
+        self._pollers = Pollers(self.gateways, self.sweep_inbox, self._failed)
         self.last_dispatch = DispatchReport()
         self.last_error = ""
         self.server: Any = None
@@ -57,12 +64,14 @@ class Runtime:
         def voice_routes(app: Any) -> None:
             add_voice_routes(app, self.settings.twilio)
 
-        return WebhookServer(self.settings, **sms_handlers(), extra_routes=[voice_routes], host=host, port=port)
+        routes = [voice_routes, *provider_routes(self.gateways)]
+        return WebhookServer(self.settings, **sms_handlers(), extra_routes=routes, host=host, port=port)
 
     @property
     def polls_inbound(self) -> bool:
         """Twilio with no public URL: inbound SMS are fetched from the REST API instead of pushed to us."""
-        return self.settings.gateway.sms == "twilio" and not self.settings.twilio.public_url
+        kinds = [spec.kind for spec in gateway_specs(self.settings, "sms")]
+        return "twilio" in kinds and not self.settings.twilio.public_url
 
     def start(self) -> Runtime:
         if self.server is not None:
@@ -112,6 +121,7 @@ class Runtime:
     def _schedule_loop(self) -> None:
         self.scheduler.run_now()
         seconds_to_poll = 0.0
+        seconds_to_sweep = 0.0
         while not self._stopping.wait(SCHEDULER_TICK_SECONDS):
             self.scheduler.run_pending()
             if self.polls_inbound:
@@ -119,19 +129,42 @@ class Runtime:
                 if seconds_to_poll <= 0:
                     seconds_to_poll = float(self.settings.twilio.poll_seconds)
                     self._poll()
+            self._pollers.tick(SCHEDULER_TICK_SECONDS)
+            seconds_to_sweep -= SCHEDULER_TICK_SECONDS
+            if seconds_to_sweep <= 0:
+                seconds_to_sweep = INBOX_SWEEP_SECONDS
+                self.sweep_inbox()
             self._nudge.set()  # the scheduler may have queued a round or a ladder step
+
+    def sweep_inbox(self) -> None:
+        """Act on inbound messages left 'received' (the database was locked, or the kit stopped before acting on
+        them). With the webhook server running its inbound worker does this, woken here; without it (polling, the
+        simulator) the sweep runs on this thread. A message is acted on once even if two processes sweep."""
+        if self.server is not None:
+            self.server.wake()
+            return
+        from sms import router
+
+        try:
+            router.process_pending()
+        except Exception as error:
+            self._failed("processing inbound SMS", error)
 
     def _poll(self) -> None:
         from sms import router
         from sms.twilio_poll import poll_inbound
 
-        gateway = self.gateways["sms"]
+        named: dict[str, Any] = getattr(self.gateways, "named", dict)()
+        gateway = next((g for g, spec in named.values() if spec.kind == "twilio"), self.gateways["sms"])
         try:
             if poll_inbound(gateway, self.settings.twilio, router.receive):  # type: ignore[arg-type]
-                router.process_pending()
+                self.sweep_inbox()
         except Exception as error:
             self._failed("polling for inbound SMS", error)
 
     def _failed(self, doing: str, error: Exception) -> None:
-        log.exception("%s failed", doing)
+        if is_busy(error):  # another writer held the lock: nothing is lost, the next tick tries again
+            log.warning("%s waits: the database is busy (%s)", doing, error)
+        else:
+            log.exception("%s failed", doing)
         self.last_error = f"{doing}: {type(error).__name__}: {error}"

@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from tui.i18n_duty import DUTY_TEXT
+
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
@@ -85,6 +87,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "intent.stop": ("退订", "stop"),
     "intent.start": ("订阅", "start"),
     "intent.done": ("完成", "done"),
+    "intent.auto_reply": ("自动回复", "auto-reply"),
     "intent.unknown": ("未识别", "not understood"),
     "symptom.fever": ("发烧", "fever"),
     "symptom.cough": ("咳嗽", "cough"),
@@ -96,8 +99,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "alert.task_overdue": ("任务逾期", "task overdue"),
     "alert.unknown_sender": ("陌生号码", "unknown sender"),
     "alert.task_unassigned": ("任务无人接", "task unassigned"),
+    "alert.task_reassigned": ("任务已转交", "task handed on"),
     "alert.budget": ("超出预算", "over budget"),
     "alert.family_reply": ("家属回复", "family replied"),
+    "alert.inbound_error": ("短信未处理", "SMS not handled"),
+    "alert.send_failed": ("发送失败", "not sent"),
+    "alert.gateway_stuck": ("手机短信积压", "phone holding SMS"),
     "severity.urgent": ("紧急", "URGENT"),
     "severity.warning": ("注意", "WARNING"),
     "severity.info": ("提示", "INFO"),
@@ -140,6 +147,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "已问 {asked}  已答 {answered}  未答 {silent}  升级 {escalated}",
         "asked {asked}  answered {answered}  silent {silent}  escalated {escalated}",
     ),
+    "today.capacity_unknown": ("无法估算今天的发送：{error}", "Cannot plan today's sending: {error}"),
     # residents
     "residents.search": ("搜索：姓名、电话、地址", "Search: name, phone, address"),
     "residents.grid": ("网格", "Grid"),
@@ -305,7 +313,24 @@ TEXT: dict[str, tuple[str, str]] = {
     # dialogs
     "confirm.title": ("请确认", "Please confirm"),
     "confirm.yes": ("确认", "Confirm"),
+    # the district's screen
+    "district.title": ("全区总览 {date}", "District {date}"),
+    "district.reported": ("已上报", "Reported"),
+    "district.total": ("全区合计", "District total"),
+    "district.not_reported": ("未上报（{count}）：", "Not reported ({count}):"),
+    "district.all_reported": ("全部社区已上报。", "Every community has reported."),
+    "district.since": ("（最近 {last}）", " (last {last})"),
+    "district.never": ("从未", "never"),
+    "district.no_communities": (
+        "还没有社区。添加：linli district add 名称",
+        "No communities yet: linli district add NAME",
+    ),
+    "district.trend": ("近 {days} 天趋势", "Trend of the last {days} days"),
+    "district.reporting": ("上报社区", "Reporting"),
+    "district.previous_day": ("前一天", "Previous day"),
+    "district.next_day": ("后一天", "Next day"),
 }
+TEXT.update(DUTY_TEXT)  # signing in and handing over
 
 
 def set_language(code: str) -> str:

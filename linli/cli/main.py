@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import click
 
+from linli.cli.audit import audit_command
+from linli.cli.capacity import capacity_command
 from linli.cli.community import backup, config, init, status
 from linli.cli.context import Kit, LinliGroup
 from linli.cli.demo import demo_data
+from linli.cli.district import district_group
 from linli.cli.exporting import export_group
+from linli.cli.gateways import gateways_group
 from linli.cli.importing import import_group
 from linli.cli.notices import notice_group
 from linli.cli.operations import checkin_group, dispatch_command, parse_command, run_due_command
+from linli.cli.operators import operators_group
+from linli.cli.purge import moved_out_command, purge_command
 from linli.cli.records import export_messages, export_reports, export_tasks
+from linli.cli.report import report_group
 from linli.cli.residents import residents
+from linli.cli.restore import restore
 from linli.cli.serving import serve
 from linli.cli.terminal import can_show_a_terminal_ui, demo, run_operators_ui
 from linli.cli.volunteers import volunteers
@@ -35,9 +43,17 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
     metavar="PATH",
     help="The TOML configuration file. Default: $LINLI_CONFIG, or none (every setting has a default).",
 )
+@click.option(
+    "--operator",
+    "operator_name",
+    envvar="LINLI_OPERATOR",
+    metavar="NAME",
+    help="Who runs the command, once operators are set up (the PIN from $LINLI_OPERATOR_PIN or asked). "
+    "Default: $LINLI_OPERATOR.",
+)
 @click.version_option(package_name="linli", prog_name="linli")
 @click.pass_context
-def main(ctx: click.Context, db_path: str | None, config_path: str | None) -> None:
+def main(ctx: click.Context, db_path: str | None, config_path: str | None, operator_name: str | None) -> None:
     """Linli (邻里): look after a neighbourhood in a crisis, from a terminal and by SMS.
 
     On a terminal, `linli` alone opens the operators' UI; `linli demo` opens it on a demo community.
@@ -49,7 +65,7 @@ def main(ctx: click.Context, db_path: str | None, config_path: str | None) -> No
     Example:
       linli --db ~/linli/xingfuli.sqlite3 status
     """
-    kit = Kit(db_option=db_path, config_option=config_path)
+    kit = Kit(db_option=db_path, config_option=config_path, operator_option=operator_name)
     ctx.obj = kit
     ctx.call_on_close(kit.close)
     if ctx.invoked_subcommand is None:
@@ -62,6 +78,7 @@ def main(ctx: click.Context, db_path: str | None, config_path: str | None) -> No
 main.add_command(init)
 main.add_command(status)
 main.add_command(backup)
+main.add_command(restore)
 main.add_command(config)
 main.add_command(residents)
 main.add_command(volunteers)
@@ -71,10 +88,18 @@ main.add_command(demo_data)
 main.add_command(notice_group)
 main.add_command(run_due_command)
 main.add_command(dispatch_command)
+main.add_command(gateways_group)
+main.add_command(capacity_command)
 main.add_command(checkin_group)
 main.add_command(parse_command)
 main.add_command(serve)
 main.add_command(demo)
+main.add_command(operators_group)
+main.add_command(audit_command)
+main.add_command(report_group)
+main.add_command(district_group)
 export_group.add_command(export_reports)
 export_group.add_command(export_messages)
 export_group.add_command(export_tasks)
+main.add_command(purge_command)
+residents.add_command(moved_out_command)
