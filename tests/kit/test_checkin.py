@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import kit.checkin
+import kit.checkin.ladder
 from kit.bulk import insert_rows, reserve_ids
 from kit.checkin import (
     advance_ladder,
@@ -196,7 +196,7 @@ def test_each_step_in_turn(street: Community, fixed_clock: FixedClock) -> None:
 def test_the_ladder_works_in_batches(
     street: Community, fixed_clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kit.checkin, "BATCH", 2)
+    monkeypatch.setattr(kit.checkin.ladder, "BATCH", 2)
     start_round(settings=SETTINGS)
     deliver_everything()
     fixed_clock.advance(hours=3)

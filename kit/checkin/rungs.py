@@ -1,0 +1,161 @@
+"""What the ladder's rungs write: an ask due for its next step (`Due`), its new stage (`Move`), the messages a
+rung queues, the alerts for overdue door-knocks, and the asks' new stages in one statement."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from kit.bulk import insert_rows
+from kit.db import database
+from kit.models import Alert, CheckinAsk, Volunteer
+from kit.outbox import PRIORITY_CHECKIN, Draft
+from kit.tasks import deadline_text, people
+from kit.templates import render
+
+
+class Due(NamedTuple):
+    """An ask whose next step is due, with what moving it on needs."""
+
+    ask_id: int
+    round_id: int
+    resident_id: int
+    stage: str
+    task_id: int | None
+    local_date: date
+    started_at: datetime
+    phone: str | None
+    second_phone: str | None
+    language: str
+    grid_id: int | None
+    opted_out: bool
+    task_state: str | None
+    volunteer_id: int | None
+    task_due_at: datetime | None
+
+
+class Move(NamedTuple):
+    """Where a step leaves an ask (`apply_moves` writes it)."""
+
+    ask_id: int
+    stage: str
+    next_step_at: datetime | None
+    outcome: str
+    task_id: int | None
+    answered_at: datetime | None
+
+
+def ask_key(due: Due, suffix: str = "") -> str:
+    return f"checkin:{due.round_id}:{due.resident_id}{suffix}"
+
+
+def reminder_draft(ask: Due, expires: datetime) -> Draft:
+    return Draft(
+        peer=ask.phone or "",
+        body=render("reminder", ask.language),
+        kind="reminder",
+        key=ask_key(ask, ":reminder"),
+        language=ask.language,
+        resident_id=ask.resident_id,
+        round_id=ask.round_id,
+        priority=PRIORITY_CHECKIN,
+        expires_at=expires,
+    )
+
+
+def call_draft(ask: Due, expires: datetime, *, suffix: str = ":call", not_before: datetime | None = None) -> Draft:
+    """The check-in call (`suffix` ":call2" for the second try): the voice gateway speaks `body` and reads the
+    keypad."""
+    return Draft(
+        peer=ask.phone or "",
+        body=render("checkin_call", ask.language),
+        kind="checkin_call",
+        key=ask_key(ask, suffix),
+        channel="voice",
+        language=ask.language,
+        resident_id=ask.resident_id,
+        round_id=ask.round_id,
+        priority=PRIORITY_CHECKIN,
+        not_before=not_before,
+        expires_at=expires,
+    )
+
+
+def second_contact_draft(ask: Due, expires: datetime) -> Draft:
+    # The body needs the resident's name and address; filled in for all second contacts at once.
+    return Draft(
+        peer=ask.second_phone or "",
+        body="",
+        kind="second_contact",
+        key=ask_key(ask, ":second"),
+        language=ask.language,
+        resident_id=ask.resident_id,
+        round_id=ask.round_id,
+        priority=PRIORITY_CHECKIN,
+        expires_at=expires,
+    )
+
+
+def fill_second_contact_names(drafts: list[Draft]) -> None:
+    wanted = [d.resident_id for d in drafts if d.kind == "second_contact" and d.resident_id is not None]
+    if not wanted:
+        return
+    persons = people(wanted)
+    for index, draft in enumerate(drafts):
+        if draft.kind == "second_contact" and draft.resident_id in persons:
+            person = persons[draft.resident_id]
+            body = render("second_contact", draft.language, name=person.name, address=person.address or "-")
+            drafts[index] = replace(draft, body=body)
+
+
+def raise_unreachable(overdue: list[Due], zone: ZoneInfo, now: datetime) -> None:
+    """An urgent `unreachable` alert per resident whose door-knock is overdue, inserted in bulk."""
+    if not overdue:
+        return
+    persons = people([ask.resident_id for ask in overdue])
+    helper_ids = sorted({ask.volunteer_id for ask in overdue if ask.volunteer_id is not None})
+    helpers = {
+        volunteer_id: (name, phone)
+        for volunteer_id, name, phone in Volunteer.select(Volunteer.id, Volunteer.name, Volunteer.phone)
+        .where(Volunteer.id.in_(helper_ids))
+        .tuples()
+    }
+    keys = [f"unreachable:{ask.ask_id}" for ask in overdue]
+    raised: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        raised.update(key for (key,) in Alert.select(Alert.key).where(Alert.key.in_(chunk)).tuples())
+    rows = []
+    for ask, key in zip(overdue, keys):
+        if key in raised:
+            continue
+        person = persons.get(ask.resident_id)
+        who = f"{person.name} ({person.address or 'no address'})" if person else f"resident {ask.resident_id}"
+        why = "has no phone" if person and person.no_phone else "did not answer the check-in, the reminder or the call"
+        by = f" by {deadline_text(ask.task_due_at, zone)}" if ask.task_due_at else ""
+        helper = helpers.get(ask.volunteer_id) if ask.volunteer_id is not None else None
+        then = f"Call {helper[0]} ({helper[1]}) or send someone now." if helper else "Send someone now."
+        text = f"Nobody has reached {who} today: they {why}, and door-knock task {ask.task_id} was not done{by}. {then}"
+        rows.append(("unreachable", "urgent", ask.resident_id, ask.task_id, text, key, now))
+    fields = [Alert.kind, Alert.severity, Alert.resident, Alert.task, Alert.text, Alert.key, Alert.created_at]
+    insert_rows(Alert, fields, rows)
+
+
+def apply_moves(moves: list[Move], now: datetime) -> None:
+    """Write the asks' new stages with one prepared statement."""
+    if not moves:
+        return
+    mark = database.param
+    table = "checkin_ask".join(database.quote)
+    sql = (
+        f"UPDATE {table} SET stage = {mark}, next_step_at = {mark}, outcome = {mark}, task_id = {mark}, "
+        f"answered_at = COALESCE({mark}, answered_at), updated_at = {mark} WHERE id = {mark}"
+    )
+    to_db = CheckinAsk.next_step_at.db_value
+    rows = [
+        (m.stage, to_db(m.next_step_at), m.outcome, m.task_id, to_db(m.answered_at), to_db(now), m.ask_id)
+        for m in moves
+    ]
+    database.cursor().executemany(sql, rows)
