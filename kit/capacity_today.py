@@ -30,8 +30,8 @@ from kit.errors import ValidationError
 from kit.localtime import at_local, local_date, parse_hhmm, to_local
 from kit.models import CheckinAsk, CheckinRound, Message, OptOut, Resident, ResidentTag
 from kit.outbox import PRIORITY_CHECKIN
+from kit.people import NO_PHONE
 from kit.retention import still_here
-from kit.tasks import NO_PHONE
 
 CHANNELS = ("sms", "voice")
 REMINDER_SHARE = 0.3  # of the prompts: reminders and second contacts, when there was no round yesterday

@@ -20,7 +20,7 @@ from typing import IO, Any, BinaryIO, TextIO, cast
 
 from kit.errors import ValidationError
 from kit.private_files import open_private
-from kit.residents import ResidentFilter, iter_residents
+from kit.resident_search import ResidentFilter, iter_residents
 from kit.spreadsheets import defuse_formula
 
 FORMATS = ("csv", "json", "xlsx")

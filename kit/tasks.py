@@ -21,10 +21,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
-
-import peewee
 
 from kit import audit
 from kit.alerts import raise_alert
@@ -44,38 +42,23 @@ from kit.clock import utcnow
 from kit.community import community_zone
 from kit.db import transaction
 from kit.errors import Conflict, NotFound, ValidationError
-from kit.localtime import local_date, to_local
 from kit.models import (
     TASK_KINDS,
     CheckinAsk,
-    Household,
     Message,
     OptOut,
     Resident,
-    ResidentTag,
     Task,
     Volunteer,
-    format_address,
 )
 from kit.outbox import PRIORITY_REPLY, PRIORITY_TASK, Draft, is_opted_out, queue, queue_many
+from kit.people import Person, deadline_text, people
 from kit.task_views import TaskView as TaskView  # re-exported: the UI reads tasks through kit.tasks
 from kit.task_views import list_tasks as list_tasks
 from kit.task_views import task_counts as task_counts
 from kit.templates import render, word
 
 HELP_DUE_HOURS = 4.0  # a help request not done within this is escalated to an operator
-NO_PHONE = "no-phone"
-
-
-class Person(NamedTuple):
-    """A resident, as much as a volunteer's SMS needs."""
-
-    id: int
-    name: str
-    address: str
-    phone: str | None
-    language: str
-    no_phone: bool
 
 
 @dataclass(frozen=True)
@@ -87,41 +70,6 @@ class Visit:
 
 
 # --- what the volunteer is told -------------------------------------------------------------------------------
-
-
-def people(resident_ids: Sequence[int]) -> dict[int, Person]:
-    """Name, address, phone and language of residents, 500 at a time."""
-    found: dict[int, Person] = {}
-    wanted = sorted(set(resident_ids))
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        no_phone = {
-            rid for (rid,) in ResidentTag.select(ResidentTag.resident).where(
-                ResidentTag.resident.in_(chunk) & (ResidentTag.tag == NO_PHONE)
-            ).tuples()
-        }  # fmt: skip
-        columns = (
-            Resident.id, Resident.name, Resident.phone, Resident.language,
-            Household.building, Household.unit, Household.room,
-        )  # fmt: skip
-        rows = (
-            Resident.select(*columns)
-            .join(Household, peewee.JOIN.LEFT_OUTER, on=(Resident.household == Household.id))
-            .where(Resident.id.in_(chunk))
-            .tuples()
-        )
-        for rid, name, phone, language, building, unit, room in rows:
-            address = format_address(building or "", unit or "", room or "")
-            found[rid] = Person(rid, name, address, phone, language, phone is None or rid in no_phone)
-    return found
-
-
-def deadline_text(due_at: datetime, zone: ZoneInfo) -> str:
-    """A due time as a volunteer reads it: '12:00' today, '11-21 09:00' another day."""
-    local = to_local(due_at, zone)
-    if local.date() == local_date(utcnow(), zone):
-        return local.strftime("%H:%M")
-    return local.strftime("%m-%d %H:%M")
 
 
 def _tidy(text: str) -> str:

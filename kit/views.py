@@ -15,7 +15,7 @@ from typing import Any
 import peewee
 
 from kit.models import GatewayHealth, Message, Report, Resident, Task, Volunteer
-from kit.residents import ResidentFilter, ResidentView, find_residents
+from kit.resident_search import ResidentFilter, ResidentView, find_residents
 
 
 @dataclass(frozen=True)

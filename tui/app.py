@@ -200,7 +200,7 @@ def prepare_demo(settings: Settings, residents: int = DEMO_RESIDENTS) -> bool:
     neighbourhood at any hour. Returns False (and changes nothing) when the database already has residents."""
     from kit.checkin import start_round
     from kit.demo import generate_demo
-    from kit.residents import count_residents
+    from kit.resident_search import count_residents
 
     if count_residents() > 0:
         return False

@@ -14,7 +14,7 @@ from kit.community import community_zone
 from kit.localtime import local_date
 from kit.models import CheckinAsk, CheckinRound, Grid, Household, Resident, ResidentTag, Task, Volunteer, format_address
 from kit.outbox import opted_out_among
-from kit.tasks import NO_PHONE, deadline_text
+from kit.people import NO_PHONE, deadline_text
 
 
 @dataclass(frozen=True)

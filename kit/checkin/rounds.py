@@ -26,8 +26,9 @@ from kit.errors import NotFound, ValidationError
 from kit.localtime import at_local, local_date, parse_hhmm
 from kit.models import CheckinAsk, CheckinRound, Grid, JobRun, OptOut, Resident, ResidentTag
 from kit.outbox import PRIORITY_CHECKIN, Draft, queue_many
+from kit.people import NO_PHONE
 from kit.retention import still_here
-from kit.tasks import NO_PHONE, Visit, create_door_knocks
+from kit.tasks import Visit, create_door_knocks
 from kit.templates import render
 from kit.vocabulary import parse_tags
 

@@ -12,7 +12,7 @@ from kit.bulk import insert_rows
 from kit.db import database
 from kit.models import Alert, CheckinAsk, Volunteer
 from kit.outbox import PRIORITY_CHECKIN, Draft
-from kit.tasks import deadline_text, people
+from kit.people import deadline_text, people
 from kit.templates import render
 
 

@@ -21,7 +21,7 @@ from kit.errors import ValidationError
 from kit.exporter import ENCODINGS, FORMATS, default_encoding, export_residents, export_residents_to_path
 from kit.permissions import EXPORT_PERSONAL_DATA
 from kit.plaintext import visible
-from kit.residents import ResidentFilter
+from kit.resident_search import ResidentFilter
 from kit.vocabulary import normalize_monitoring, normalize_status
 from linli.cli.context import Kit, pass_kit
 from linli.cli.output import counted, json_escaped

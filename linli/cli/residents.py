@@ -10,19 +10,8 @@ import click
 from kit.errors import ValidationError
 from kit.permissions import CHANGE_RESIDENTS
 from kit.phones import display_phone
-from kit.residents import (
-    ResidentFilter,
-    ResidentInput,
-    ResidentView,
-    add_resident,
-    count_residents,
-    edit_resident,
-    find_residents,
-    get_resident,
-    set_monitoring,
-    set_status,
-    view_of,
-)
+from kit.resident_search import ResidentFilter, ResidentView, count_residents, find_residents, view_of
+from kit.residents import ResidentInput, add_resident, edit_resident, get_resident, set_monitoring, set_status
 from kit.vocabulary import parse_tags
 from linli.cli.context import Kit, pass_kit
 from linli.cli.output import Cell, counted, echo_card, echo_json, echo_plain, echo_table, status_cell

@@ -17,7 +17,8 @@ from openpyxl import load_workbook
 
 from kit import db
 from kit.models import Community, Resident, Volunteer
-from kit.residents import ResidentFilter, count_residents, find_residents, get_resident, view_of
+from kit.resident_search import ResidentFilter, count_residents, find_residents, view_of
+from kit.residents import get_resident
 from linli.cli.main import main
 
 Run = Callable[..., Result]

@@ -27,7 +27,8 @@ from kit.exporter import (
 )
 from kit.importer import store_residents
 from kit.models import Community
-from kit.residents import ResidentFilter, ResidentInput, validate_resident
+from kit.resident_search import ResidentFilter
+from kit.residents import ResidentInput, validate_resident
 
 COLUMNS = ("name", "tags", "born", "notes")
 ROWS: list[dict[str, Any]] = [

@@ -22,7 +22,8 @@ from openpyxl import Workbook
 from kit.errors import ImportFailed, ValidationError
 from kit.importer import import_residents, map_header
 from kit.models import AuditEntry, Community, Grid, Household, Resident, ResidentTag
-from kit.residents import ResidentInput, add_resident, find_residents
+from kit.resident_search import find_residents
+from kit.residents import ResidentInput, add_resident
 
 pytestmark = pytest.mark.each_database  # storage code: runs on SQLite and PostgreSQL
 

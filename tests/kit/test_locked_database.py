@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import kit.checkin
-import kit.notices
+import kit.checkin.rounds
+import kit.notices.sending
 import sms.router
 from kit import db
 from kit.checkin import start_round
@@ -335,8 +335,8 @@ def street(community: Community) -> list[Resident]:
 def test_a_round_is_started_in_chunks_and_others_write_between_them(
     street: list[Resident], other: OtherWriter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kit.checkin, "CHUNK", 2)
-    real = kit.checkin._ask_residents
+    monkeypatch.setattr(kit.checkin.rounds, "CHUNK", 2)
+    real = kit.checkin.rounds._ask_residents
     between: list[int] = []
 
     def ask_then_let_another_write(*args: Any, **kwargs: Any) -> None:
@@ -347,7 +347,7 @@ def test_a_round_is_started_in_chunks_and_others_write_between_them(
         between.append(CheckinAsk.select().count())
         real(*args, **kwargs)
 
-    monkeypatch.setattr(kit.checkin, "_ask_residents", ask_then_let_another_write)
+    monkeypatch.setattr(kit.checkin.rounds, "_ask_residents", ask_then_let_another_write)
     round_ = start_round(settings=SETTINGS)
 
     assert between == [0, 2, 4]  # three chunks of two residents; the other writer got in before each
@@ -359,8 +359,8 @@ def test_a_round_is_started_in_chunks_and_others_write_between_them(
 def test_a_start_cut_short_is_completed_by_starting_again_and_nobody_is_asked_twice(
     street: list[Resident], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kit.checkin, "CHUNK", 3)
-    real = kit.checkin._ask_residents
+    monkeypatch.setattr(kit.checkin.rounds, "CHUNK", 3)
+    real = kit.checkin.rounds._ask_residents
     chunks: list[int] = []
 
     def crash_in_the_second_chunk(*args: Any, **kwargs: Any) -> None:
@@ -369,14 +369,14 @@ def test_a_start_cut_short_is_completed_by_starting_again_and_nobody_is_asked_tw
             raise KeyboardInterrupt("the laptop's lid was closed")
         real(*args, **kwargs)
 
-    monkeypatch.setattr(kit.checkin, "_ask_residents", crash_in_the_second_chunk)
+    monkeypatch.setattr(kit.checkin.rounds, "_ask_residents", crash_in_the_second_chunk)
     with pytest.raises(KeyboardInterrupt):
         start_round(settings=SETTINGS)
     [half] = CheckinRound.select()
     assert (half.asked, CheckinAsk.select().count()) == (0, 3)  # the first chunk, whole; not counted as started
     assert prompts_per_phone() == {f"+861380000000{i}": 1 for i in range(1, 4)}
 
-    monkeypatch.setattr(kit.checkin, "_ask_residents", real)
+    monkeypatch.setattr(kit.checkin.rounds, "_ask_residents", real)
     round_ = start_round(settings=SETTINGS)  # the scheduler's next tick, or the operator, starts it again
     assert round_.id == half.id and round_.asked == 6
     stages = Counter(stage for (stage,) in CheckinAsk.select(CheckinAsk.stage).tuples())
@@ -395,8 +395,8 @@ def test_a_start_cut_short_is_completed_by_starting_again_and_nobody_is_asked_tw
 def test_the_scheduler_starts_the_round_in_chunks_too(
     street: list[Resident], other: OtherWriter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kit.checkin, "CHUNK", 4)
-    real = kit.checkin._ask_residents
+    monkeypatch.setattr(kit.checkin.rounds, "CHUNK", 4)
+    real = kit.checkin.rounds._ask_residents
     free: list[bool] = []
 
     def ask_after_another_took_the_lock(*args: Any, **kwargs: Any) -> None:
@@ -405,7 +405,7 @@ def test_the_scheduler_starts_the_round_in_chunks_too(
         free.append(True)
         real(*args, **kwargs)
 
-    monkeypatch.setattr(kit.checkin, "_ask_residents", ask_after_another_took_the_lock)
+    monkeypatch.setattr(kit.checkin.rounds, "_ask_residents", ask_after_another_took_the_lock)
     report = run_due(settings=Settings())
     assert (report.round.state, report.round.asked) == ("started", 6)
     assert free == [True, True]
@@ -417,7 +417,7 @@ def test_the_scheduler_starts_the_round_in_chunks_too(
 def test_a_notice_is_queued_in_chunks_and_others_write_between_them(
     street: list[Resident], other: OtherWriter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kit.notices, "CHUNK", 2)
+    monkeypatch.setattr(kit.notices.sending, "CHUNK", 2)
     queued_when_another_wrote: list[int] = []
 
     @contextmanager
@@ -429,7 +429,7 @@ def test_a_notice_is_queued_in_chunks_and_others_write_between_them(
         with db.transaction():
             yield
 
-    monkeypatch.setattr(kit.notices, "transaction", after_another_writer)
+    monkeypatch.setattr(kit.notices.sending, "transaction", after_another_writer)
     send_notice("明天8点停水，请提前储水。", confirm=True, actor="test")
     assert queued_when_another_wrote == [0, 0, 2, 4, 5]  # the notice, three chunks, the audit
     assert notices_per_phone() == {f"+861380000000{i}": 1 for i in range(1, 6)}
@@ -438,8 +438,8 @@ def test_a_notice_is_queued_in_chunks_and_others_write_between_them(
 def test_a_notice_cut_short_is_completed_by_sending_it_again_and_never_twice(
     street: list[Resident], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kit.notices, "CHUNK", 3)
-    real = kit.notices._insert
+    monkeypatch.setattr(kit.notices.sending, "CHUNK", 3)
+    real = kit.notices.sending._insert
     calls: list[int] = []
 
     def crash_in_the_second_chunk(*args: Any, **kwargs: Any) -> None:
@@ -448,12 +448,12 @@ def test_a_notice_cut_short_is_completed_by_sending_it_again_and_never_twice(
             raise KeyboardInterrupt("the laptop's lid was closed")
         real(*args, **kwargs)
 
-    monkeypatch.setattr(kit.notices, "_insert", crash_in_the_second_chunk)
+    monkeypatch.setattr(kit.notices.sending, "_insert", crash_in_the_second_chunk)
     with pytest.raises(KeyboardInterrupt):
         send_notice("明天8点停水，请提前储水。", confirm=True, actor="test")
     assert notices_per_phone() == {f"+861380000000{i}": 1 for i in range(1, 4)}
 
-    monkeypatch.setattr(kit.notices, "_insert", real)
+    monkeypatch.setattr(kit.notices.sending, "_insert", real)
     again = send_notice("明天8点停水，请提前储水。", confirm=True, actor="test")  # the operator sends it again
     assert [n.id for n in Notice.select()] == [again.id]
     assert notices_per_phone() == {f"+861380000000{i}": 1 for i in range(1, 6)}

@@ -12,20 +12,16 @@ from kit.db import transaction
 from kit.errors import Conflict, InvalidPhone, NotFound, ValidationError
 from kit.importer import store_residents
 from kit.models import AuditEntry, Community, Grid, Household, Resident, ResidentTag
+from kit.resident_search import ResidentFilter, count_residents, find_residents, iter_residents, view_of
 from kit.residents import (
-    ResidentFilter,
     ResidentInput,
     ResidentRecord,
     add_resident,
-    count_residents,
     edit_resident,
-    find_residents,
     get_resident,
-    iter_residents,
     set_monitoring,
     set_status,
     validate_resident,
-    view_of,
 )
 
 TODAY = date(2026, 11, 20)

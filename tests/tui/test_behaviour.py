@@ -7,7 +7,8 @@ import pytest
 from textual.widgets import Footer
 
 from kit.errors import NotFound
-from kit.residents import find_residents, set_status
+from kit.resident_search import find_residents
+from kit.residents import set_status
 from tests.tui.conftest import screen_text, settle
 from tui import i18n
 from tui.dialogs.message import MessageDialog

@@ -11,7 +11,7 @@ from kit.checkin import start_round
 from kit.config import CheckinSettings
 from kit.models import Alert, Message, Report
 from kit.outbox import PRIORITY_REPLY
-from kit.residents import find_residents
+from kit.resident_search import find_residents
 from sms.router import handle
 from tests.tui.conftest import screen_text, settle
 from tui.dialogs.inbox_dialogs import CorrectDialog, ReplyDialog

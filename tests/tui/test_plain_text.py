@@ -30,7 +30,8 @@ from kit.models import Community, Message
 from kit.notices import Audience, send_notice
 from kit.outbox import Draft, queue
 from kit.plaintext import visible
-from kit.residents import ResidentInput, ResidentView, add_resident
+from kit.resident_search import ResidentView
+from kit.residents import ResidentInput, add_resident
 from kit.views import MessageLine, ReportLine, ResidentHistory, TaskLine
 from kit.volunteers import add_volunteer
 from linli.cli.terminal import UI_STOPPED, keep_serving
@@ -160,7 +161,7 @@ async def test_residents_table_card_and_forms_show_names_as_typed(hostile, make_
 
 
 async def test_an_untouched_odd_value_is_saved_as_it_was(hostile, make_app):
-    from kit.residents import ResidentFilter, find_residents
+    from kit.resident_search import ResidentFilter, find_residents
 
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:

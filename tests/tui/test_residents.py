@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kit.models import Resident
-from kit.residents import ResidentFilter, count_residents, find_residents, set_status
+from kit.resident_search import ResidentFilter, count_residents, find_residents
+from kit.residents import set_status
 from tests.tui.conftest import settle
 from tui.dialogs.resident_form import ResidentForm
 from tui.dialogs.resident_state import MonitoringDialog

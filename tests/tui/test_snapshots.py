@@ -12,7 +12,7 @@ from textual.widgets import Input
 
 from kit.checkin import start_round
 from kit.config import CheckinSettings
-from kit.residents import find_residents
+from kit.resident_search import find_residents
 from sms.router import handle
 from tests.tui.conftest import settle
 

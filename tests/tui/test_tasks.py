@@ -8,7 +8,7 @@ from datetime import timedelta
 from kit.checkin import start_round
 from kit.config import CheckinSettings
 from kit.models import Grid, Task, Volunteer, VolunteerGrid
-from kit.residents import find_residents
+from kit.resident_search import find_residents
 from kit.tasks import create_task, suggest_volunteer
 from tests.tui.conftest import screen_text, settle
 from tui.dialogs.confirm import ConfirmDialog

@@ -9,7 +9,8 @@ from textual.widgets import Button, Input, Label
 
 from kit.errors import Conflict, ValidationError
 from kit.plaintext import visible
-from kit.residents import ResidentInput, ResidentView, add_resident, edit_resident
+from kit.resident_search import ResidentView
+from kit.residents import ResidentInput, add_resident, edit_resident
 from tui.dialogs.form import FormDialog
 from tui.i18n import t
 from tui.plain import plain

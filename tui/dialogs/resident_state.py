@@ -11,7 +11,8 @@ from textual.widgets import Input, Label, Select
 
 from kit.errors import ValidationError
 from kit.models import HEALTH_STATUSES, MONITORING_CATEGORIES
-from kit.residents import ResidentView, set_monitoring, set_status
+from kit.resident_search import ResidentView
+from kit.residents import set_monitoring, set_status
 from tui.dialogs.form import FormDialog
 from tui.i18n import t, word
 from tui.plain import plain

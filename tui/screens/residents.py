@@ -1,8 +1,8 @@
 """Residents: search as you type, filter, see one resident's history, add and edit.
 
 The register can hold 100,000 people, so the list is a `LazyTable`: each search fetches one page and the count from
-SQL (kit.residents.find_residents / count_residents), and further pages are fetched as they scroll into view. Typing
-is debounced, and a newer search cancels the older one's worker so a slow result never overwrites a fresh one.
+SQL (kit.resident_search.find_residents / count_residents), and further pages are fetched as they scroll into view.
+Typing is debounced, and a newer search cancels the older one's worker so a slow result never overwrites a fresh one.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from kit.localtime import local_date
 from kit.models import HEALTH_STATUSES, MONITORING_CATEGORIES
 from kit.phones import display_phone
 from kit.plaintext import visible
-from kit.residents import ResidentFilter, ResidentView, count_residents, find_residents
+from kit.resident_search import ResidentFilter, ResidentView, count_residents, find_residents
 from kit.views import ResidentHistory, resident_history
 from tui.dialogs.resident_form import ResidentForm
 from tui.dialogs.resident_state import MonitoringDialog, StatusDialog

@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 
 from kit.phones import display_phone
 from kit.plaintext import visible
-from kit.residents import ResidentFilter, ResidentView, find_residents
+from kit.resident_search import ResidentFilter, ResidentView, find_residents
 from kit.views import MessageLine, conversation
 from tui.i18n import t
 from tui.screens.base import LinliScreen
