@@ -38,7 +38,9 @@ from zipfile import BadZipFile
 
 from kit.errors import ValidationError
 from kit.figures import FIGURES, NO_GRID, DayFigures, figure_labels
+from kit.plaintext import visible
 from kit.private_files import open_private
+from kit.spreadsheets import defuse_formula
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -192,14 +194,14 @@ Write = tuple[str | None, str, Any, bool]  # sheet, cell, value, part of a per-g
 
 def _planned_writes(sheet_map: SheetMap, figures: DayFigures, labels: Mapping[str, str]) -> list[Write]:
     totals = figures.totals
-    common = {"community": figures.community, "date": figures.day}
+    common: dict[str, Any] = {"community": _text(figures.community), "date": figures.day}
     writes: list[Write] = [
         (sheet, cell, common[what] if what in common else totals[what], False)
         for (sheet, cell), what in sheet_map.cells.items()
     ]
     for table in sheet_map.tables:
         rows: list[tuple[str, Mapping[str, int]]] = [
-            (row.grid if row.grid != NO_GRID else labels["no_grid"], row.figures) for row in figures.grids
+            (_text(row.grid) if row.grid != NO_GRID else labels["no_grid"], row.figures) for row in figures.grids
         ]
         if table.total_row:
             rows.append((labels["total"], totals))
@@ -211,6 +213,12 @@ def _planned_writes(sheet_map: SheetMap, figures: DayFigures, labels: Mapping[st
                 value = grid if what == "grid" else common[what] if what in common else values[what]
                 writes.append((table.sheet, f"{letter}{row_number}", value, True))
     return writes
+
+
+def _text(label: str) -> str:
+    """A name from the register as a cell: control characters shown (an XLSX cell cannot hold them) and a
+    formula defused (=HYPERLINK(...) as a grid's name is text, not a link the street office would follow)."""
+    return str(defuse_formula(visible(label)))
 
 
 def _sheet(book: Any, name: str | None) -> Any:

@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from kit import audit
 from kit.clock import utcnow
 from kit.db import transaction
+from kit.district_models import DistrictCommunity, DistrictGridFigures, DistrictReport
 from kit.errors import Conflict, LinliError, NotFound, ValidationError
 from kit.figures import FIGURES
-from kit.models import DistrictCommunity, DistrictGridFigures, DistrictReport
-from kit.plaintext import is_plain
+from kit.plaintext import is_plain, visible
 
 MAX_NAME = 100  # characters in a community's name
 MAX_LABEL = 64  # characters in a grid's label
@@ -111,8 +112,9 @@ def check_name(name: str) -> str:
     return name
 
 
-def add_community(name: str) -> tuple[DistrictCommunity, str]:
-    """Register community `name` (or give a revoked one a new token); returns it and its token, to show once."""
+def add_community(name: str, *, actor: str) -> tuple[DistrictCommunity, str]:
+    """Register community `name` (or give a revoked one a new token); returns it and its token, to show once.
+    The audit trail records who did it, never the token."""
     name = check_name(name)
     token = new_token()
     with transaction():
@@ -126,11 +128,14 @@ def add_community(name: str) -> tuple[DistrictCommunity, str]:
             existing.token_hash = hash_token(token)
             existing.revoked_at = None
             existing.save()
+            audit.record(actor, "new_token", "district_community", existing.id, name=name)
             return existing, token
-        return DistrictCommunity.create(name=name, token_hash=hash_token(token), created_at=utcnow()), token
+        created = DistrictCommunity.create(name=name, token_hash=hash_token(token), created_at=utcnow())
+        audit.record(actor, "add", "district_community", created.id, name=name)
+        return created, token
 
 
-def revoke_community(name: str) -> bool:
+def revoke_community(name: str, *, actor: str) -> bool:
     """Refuse `name`'s token from now on (its figures stay); False when it was already revoked."""
     with transaction():
         community = DistrictCommunity.get_or_none(DistrictCommunity.name == name.strip())
@@ -140,6 +145,7 @@ def revoke_community(name: str) -> bool:
             return False
         community.revoked_at = utcnow()
         community.save()
+        audit.record(actor, "revoke", "district_community", community.id, name=community.name)
     return True
 
 
@@ -223,7 +229,7 @@ def _grid(row: Any) -> tuple[str, dict[str, int], set[str]]:
         raise PushRefused("Each grid must be an object with its label in 'grid' and its figures as counts.")
     label = row["grid"].strip()
     if len(label) > MAX_LABEL or not is_plain(label):
-        raise PushRefused(f"A grid's label is one line of at most {MAX_LABEL} characters.")
+        raise PushRefused(f"A grid's label is one line of at most {MAX_LABEL} characters, not {visible(label)!r}.")
     if PHONE_LIKE.search(label):
         raise PushRefused("A grid's label looks like a phone number; only grid labels and counts are accepted.")
     counts = _counts({key: value for key, value in row.items() if key != "grid"}, f"grid {label!r}")
@@ -249,7 +255,7 @@ def store_push(community: DistrictCommunity, push: ParsedPush) -> bool:
     now = utcnow()
     with transaction():
         key = (DistrictReport.community == community.id) & (DistrictReport.day == push.day)
-        replaced = DistrictReport.select().where(key).exists()
+        replaced = bool(DistrictReport.select().where(key).exists())
         DistrictReport.insert(
             community=community.id, day=push.day, as_of=push.as_of, received_at=now, totals=json.dumps(totals)
         ).on_conflict(

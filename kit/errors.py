@@ -30,6 +30,12 @@ class StorageError(LinliError):
     title = "Database problem"
 
 
+class FileProblem(StorageError):
+    """A file or folder, not the database itself: a missing folder, a full disk, no right to write there."""
+
+    title = "File problem"
+
+
 class SchemaTooNew(StorageError):
     title = "Database made by a newer Linli"
 

@@ -26,9 +26,10 @@ import peewee
 from kit.checkin import round_summary
 from kit.clock import utcnow
 from kit.community import community_zone, get_community
+from kit.health import FEVER_C
 from kit.localtime import at_local, local_date
 from kit.models import Grid, Report, Resident, Task
-from kit.reports import FEVER_C
+from kit.plaintext import visible
 from kit.stats import natural_key
 
 FIGURES: tuple[str, ...] = (
@@ -63,13 +64,13 @@ class DayFigures:
         return total
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready, counts only."""
+        """JSON-ready, counts only; the labels as one line each, control characters shown (kit.plaintext)."""
         return {
-            "community": self.community,
+            "community": visible(self.community),
             "date": self.day.isoformat(),
             "as_of": self.as_of.replace(microsecond=0).isoformat() + "Z",
             "figures": list(FIGURES),
-            "grids": [{"grid": row.grid, **row.figures} for row in self.grids],
+            "grids": [{"grid": visible(row.grid), **row.figures} for row in self.grids],
             "totals": self.totals,
         }
 

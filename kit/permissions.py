@@ -32,6 +32,7 @@ READ_AUDIT = "read_audit"
 MANAGE_OPERATORS = "manage_operators"
 MANAGE_GATEWAYS = "manage_gateways"
 RESTORE = "restore"
+MANAGE_DISTRICT = "manage_district"  # on a district's server: its communities and their tokens
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ RULES: dict[str, Rule] = {
     MANAGE_OPERATORS: Rule(ADMINS, "manage operators"),
     MANAGE_GATEWAYS: Rule(ADMINS, "manage gateways"),
     RESTORE: Rule(ADMINS, "restore a backup"),
+    MANAGE_DISTRICT: Rule(ADMINS, "add or revoke the district's communities and their tokens"),
 }
 
 

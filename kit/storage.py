@@ -25,7 +25,7 @@ from pathlib import Path
 import peewee
 
 from kit.busy import is_busy
-from kit.errors import StorageError
+from kit.errors import FileProblem, StorageError
 
 RESTORE_HINT = "restore the latest backup with: linli restore BACKUP"
 
@@ -99,32 +99,32 @@ def _database_error(error: BaseException, database: str | None) -> StorageError 
     return None
 
 
-def _file_error(error: OSError) -> StorageError | None:
+def _file_error(error: OSError) -> FileProblem | None:
     name = error.filename
     file = Path(os.fsdecode(name)) if isinstance(name, (str, bytes)) else None
     reason = error.strerror or str(error)
     if error.errno in _FULL:  # a write() that fails for want of space names no file
         where = f"The disk holding {file.parent}" if file else "The disk"
-        return StorageError(f"{where} is full. Free some space and try again; nothing was replaced.")
+        return FileProblem(f"{where} is full. Free some space and try again; nothing was replaced.")
     if error.errno == errno.EIO:
-        return StorageError(f"The disk failed while reading or writing{f' {_shown(file)}' if file else ''}. Check it.")
+        return FileProblem(f"The disk failed while reading or writing{f' {_shown(file)}' if file else ''}. Check it.")
     if file is None:
         return None
     folder = file.parent
     if error.errno == errno.ENOENT:
         if not folder.is_dir():
-            return StorageError(f"The folder {folder} does not exist; create it or choose another one.")
-        return StorageError(f"There is no file {_shown(file)}.")
+            return FileProblem(f"The folder {folder} does not exist; create it or choose another one.")
+        return FileProblem(f"There is no file {_shown(file)}.")
     if error.errno == errno.EROFS:
-        return StorageError(f"{folder} is on a read-only disk; choose a folder on a disk that can be written.")
+        return FileProblem(f"{folder} is on a read-only disk; choose a folder on a disk that can be written.")
     if error.errno in _NOT_ALLOWED:
-        return StorageError(
+        return FileProblem(
             f"This user may not use {_shown(file)} ({reason}); choose another folder or change the rights on it."
         )
     if error.errno == errno.ENOTDIR:
-        return StorageError(f"A part of {folder} is a file, not a folder; choose another path.")
+        return FileProblem(f"A part of {folder} is a file, not a folder; choose another path.")
     if error.errno == errno.EISDIR:
-        return StorageError(f"{file} is a folder; give a file name inside it.")
+        return FileProblem(f"{file} is a folder; give a file name inside it.")
     return None
 
 

@@ -77,11 +77,15 @@ def _queue(db: peewee.Database) -> None:
 def apply_pending(db: peewee.Database) -> list[int]:
     """Apply every migration newer than the database; returns the versions applied."""
     migrations = known_migrations()
+    latest = len(migrations)
     applied: list[int] = []
     with db.bind_ctx([SchemaVersion]):
-        with db.atomic():
-            _queue(db)
-            db.create_tables([SchemaVersion], safe=True)
+        if current_version(db) >= latest:
+            migrations = []  # up to date: opening takes no write lock, so reading works while another writes
+        else:
+            with db.atomic():
+                _queue(db)
+                db.create_tables([SchemaVersion], safe=True)
         for migration in migrations:
             with db.atomic():
                 _queue(db)
@@ -98,9 +102,9 @@ def apply_pending(db: peewee.Database) -> list[int]:
                 )
                 applied.append(migration.version)
         have = current_version(db)
-    if have > len(migrations):
+    if have > latest:
         raise SchemaTooNew(
-            f"This database has schema version {have}, but this Linli knows only up to {len(migrations)}. "
+            f"This database has schema version {have}, but this Linli knows only up to {latest}. "
             "Upgrade Linli (pip install -U linli) before opening it; nothing was changed."
         )
     return applied

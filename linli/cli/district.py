@@ -27,6 +27,7 @@ from kit.district_view import (
 from kit.errors import ConfigError, NotInitialized
 from kit.figures import figure_labels
 from kit.localtime import local_date
+from kit.permissions import MANAGE_DISTRICT
 from kit.plaintext import visible
 from kit.residents import parse_date
 from linli.cli.context import Kit, is_missing_file, pass_kit
@@ -83,7 +84,7 @@ def district_add(kit: Kit, name: str) -> None:
       linli district add 幸福里社区
     """
     open_district(kit, create=True)
-    community, token = add_community(name)
+    community, token = add_community(name, actor=kit.allow(MANAGE_DISTRICT))
     click.echo(f"Added {visible(community.name)}. Its token, shown only this once; set it as the community's")
     click.echo("[district] token (or LINLI_DISTRICT_TOKEN):")
     click.echo(token)
@@ -100,7 +101,7 @@ def district_revoke(kit: Kit, name: str) -> None:
       linli district revoke 幸福里社区
     """
     open_district(kit)
-    if revoke_community(name):
+    if revoke_community(name, actor=kit.allow(MANAGE_DISTRICT)):
         click.echo(f"Revoked the token of {visible(name.strip())}; its pushes are refused from now on.")
     else:
         click.echo(f"The token of {visible(name.strip())} was already revoked.")

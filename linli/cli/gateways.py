@@ -51,9 +51,9 @@ def gateways_group(ctx: click.Context, as_json: bool) -> None:
     kit = ctx.find_object(Kit)
     assert kit is not None
     kit.open(create=False)
-    from linli.gateways import check_kinds
+    from linli.gateways import build_gateways
 
-    check_kinds(kit.settings)
+    build_gateways(kit.settings)  # every table checked as `linli serve` checks it: a mistake is one line here too
     members = [member for channel in CHANNELS for member in pool_members(kit.settings, channel)]
     if as_json:
         echo_json([asdict(member) for member in members])

@@ -89,7 +89,7 @@ def report_daily(
             raise ValidationError("Say where to write the filled form: -o FILE.xlsx.")
         sheet_map = load_map(map_file or map_path_for(template))
         cells = fill_template(template, sheet_map, figures, output, language=chosen)
-        click.echo(f"Filled {cells} cells of {template} with the figures of {figures.day}; wrote {output}.", err=True)
+        click.echo(f"Wrote {output}: a copy of {template} with {cells} cells filled for {figures.day}.", err=True)
         return
     if fmt == "table":
         if output:

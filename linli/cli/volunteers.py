@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from kit.outbox import opted_out_among
 from kit.permissions import WORK
 from kit.phones import display_phone
 from kit.volunteers import add_volunteer, list_volunteers
@@ -62,6 +63,7 @@ def list_(kit: Kit, grid: str | None, as_json: bool) -> None:
     if as_json:
         echo_json([view.as_dict() for view in views])
         return
+    opted_out = opted_out_among(v.phone for v in views)  # texted STOP: gets no tasks, whatever ACTIVE says
     rows = [
         [
             str(v.id),
@@ -71,7 +73,9 @@ def list_(kit: Kit, grid: str | None, as_json: bool) -> None:
             ", ".join(v.grids),
             str(v.points),
             "yes" if v.active else "no",
+            "yes" if v.phone in opted_out else "",
         ]
         for v in views
     ]
-    echo_table(("ID", "NAME", "PHONE", "SKILLS", "GRIDS", "POINTS", "ACTIVE"), rows, empty="No volunteers yet.")
+    headers = ("ID", "NAME", "PHONE", "SKILLS", "GRIDS", "POINTS", "ACTIVE", "OPTED OUT")
+    echo_table(headers, rows, empty="No volunteers yet.")

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from kit import db
 from kit.models import Community, Resident, Volunteer
+from kit.outbox import opt_out
 from kit.resident_search import ResidentFilter, count_residents, find_residents, view_of
 from kit.residents import get_resident
 from linli.cli.main import main
@@ -438,9 +439,11 @@ def test_volunteers_add_and_list(run: Run, community: Community) -> None:
     assert result.stdout == "Added volunteer #1: 李明, +86 139 0013 9000, covering 第1网格, 第2网格.\n"
     assert run("volunteers", "add", "--name", "周红", "--phone", "13900139002", "--grid", "第3网格").exit_code == 0
     assert run("volunteers", "list", "--grid", "第2网格").stdout.splitlines() == [
-        "ID  NAME  PHONE              SKILLS            GRIDS             POINTS  ACTIVE",
+        "ID  NAME  PHONE              SKILLS            GRIDS             POINTS  ACTIVE  OPTED OUT",
         "1   李明  +86 139 0013 9000  errands, driving  第1网格, 第2网格  0       yes",
     ]
+    opt_out("+8613900139000")  # texted STOP: the list says so beside ACTIVE
+    assert run("volunteers", "list", "--grid", "第2网格").stdout.splitlines()[1].endswith("0       yes     yes")
     listed = json.loads(run("volunteers", "list", "--json").stdout)
     assert [(v["name"], v["skills"], v["grids"]) for v in listed] == [
         ("李明", ["errands", "driving"], ["第1网格", "第2网格"]),

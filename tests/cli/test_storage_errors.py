@@ -123,12 +123,12 @@ def test_a_full_disk_under_the_database_during_an_import(
 def test_an_export_to_a_folder_that_does_not_exist(run: Run, closed: Path, tmp_path: Path) -> None:
     target = tmp_path / "no" / "such" / "residents.csv"
     line = one_line(run("--db", closed, "export", "residents", "-o", target))
-    assert line == f"Database problem: The folder {target.parent} does not exist; create it or choose another one."
+    assert line == f"File problem: The folder {target.parent} does not exist; create it or choose another one."
 
 
 def test_an_export_to_a_folder_this_user_may_not_write(run: Run, closed: Path) -> None:
     line = one_line(run("--db", closed, "export", "residents", "-o", "/sys/residents.csv"))
-    assert "/sys" in line and line.startswith("Database problem: ")
+    assert "/sys" in line and line.startswith("File problem: ")
     assert "residents.csv.partial" not in line  # the hidden file written first is not what the person asked for
 
 
@@ -139,7 +139,7 @@ def test_a_full_disk_under_an_export(run: Run, closed: Path, tmp_path: Path, mon
     monkeypatch.setattr(kit.exporter, "write_csv", no_space)
     target = tmp_path / "residents.csv"
     line = one_line(run("--db", closed, "export", "residents", "-o", target))
-    assert line == "Database problem: The disk is full. Free some space and try again; nothing was replaced."
+    assert line == "File problem: The disk is full. Free some space and try again; nothing was replaced."
     assert not target.exists()
     assert [p.name for p in tmp_path.iterdir() if "residents" in p.name] == []  # no partial file left
 
@@ -149,7 +149,7 @@ def test_rejects_to_a_folder_that_does_not_exist(run: Run, closed: Path, tmp_pat
     path.write_text("姓名,手机\n王秀英,12345\n李建国,13700137000\n", encoding="utf-8")
     rejects = tmp_path / "missing" / "rejects.csv"
     line = one_line(run("--db", closed, "import", "residents", path, "--skip-invalid", "--rejects", rejects))
-    assert line == f"Database problem: The folder {rejects.parent} does not exist; create it or choose another one."
+    assert line == f"File problem: The folder {rejects.parent} does not exist; create it or choose another one."
 
 
 def test_a_file_over_the_import_limit(run: Run, closed: Path, tmp_path: Path) -> None:

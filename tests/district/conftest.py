@@ -8,13 +8,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kit.checkin import record_answer, start_round
 from kit.config import CheckinSettings, DistrictSettings
-from kit.district import add_community
+from kit.district import PushReceipt, add_community, receive_push
 from kit.models import Community
 from kit.reports import record_report
 from kit.residents import ResidentInput, add_resident
@@ -58,14 +59,14 @@ def district_settings() -> DistrictSettings:
 
 
 @pytest.fixture
-def server(database: Any, district_settings: DistrictSettings) -> Iterator[DistrictServer]:
+def server(database: Path | str, district_settings: DistrictSettings) -> Iterator[DistrictServer]:
     with DistrictServer(district_settings) as running:
         yield running
 
 
 @pytest.fixture
-def token(database: Any) -> str:
-    return add_community("幸福里社区")[1]
+def token(database: Path | str) -> str:
+    return add_community("幸福里社区", actor="test")[1]
 
 
 @pytest.fixture
@@ -80,9 +81,9 @@ def wire(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     import linli.district.server as server_module
 
     bodies: list[bytes] = []
-    receive = server_module.receive_push
+    receive = receive_push
 
-    def recording(token: str | None, raw: bytes, **options: Any) -> Any:
+    def recording(token: str | None, raw: bytes, **options: Any) -> PushReceipt:
         bodies.append(raw)
         return receive(token, raw, **options)
 

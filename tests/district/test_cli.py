@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 
 from kit.config import DistrictSettings, describe, load_settings
 from kit.district import authenticate, parse_push, store_push
+from kit.district_models import DistrictPush
 from kit.errors import ConfigError
-from kit.models import DistrictPush
 from linli.cli.main import main
 from linli.district.server import DistrictServer
 from tests.district.conftest import GRIDS, TODAY
@@ -148,3 +148,27 @@ def test_the_district_screen_needs_a_terminal(database: Path, run: Run) -> None:
 def test_a_second_server_on_a_taken_port_says_so(server: DistrictServer) -> None:
     with pytest.raises(ConfigError, match="cannot listen"):
         DistrictServer(DistrictSettings(), port=server.port).start()
+
+
+def test_only_an_admin_adds_or_revokes_a_community_and_the_trail_says_who(database: Path) -> None:
+    from kit import db
+    from kit.models import AuditEntry
+    from kit.operators import add_operator
+
+    add_operator("王芳", "246810", role="admin", actor="test")
+    add_operator("anna", "864200", role="viewer", actor="test")
+    runner = CliRunner()
+
+    def as_(name: str, pin: str, *args: str) -> Result:
+        env = {"LINLI_OPERATOR": name, "LINLI_OPERATOR_PIN": pin}
+        return runner.invoke(main, list(args), env=env, catch_exceptions=False)
+
+    refused = as_("anna", "864200", "district", "add", "和平社区")
+    assert refused.exit_code == 2 and "anna is a viewer and may not add or revoke" in refused.stderr
+    assert "token" not in refused.stdout.lower()
+    assert as_("王芳", "246810", "district", "add", "和平社区").exit_code == 0
+    assert as_("anna", "864200", "district", "revoke", "和平社区").exit_code == 2
+    assert as_("王芳", "246810", "district", "revoke", "和平社区").exit_code == 0
+    db.connect(db.resolve_path())
+    trail = [(e.actor, e.action) for e in AuditEntry.select().where(AuditEntry.entity == "district_community")]
+    assert trail == [("王芳", "add"), ("王芳", "revoke")]

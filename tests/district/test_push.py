@@ -11,9 +11,9 @@ import pytest
 from kit.clock import FixedClock
 from kit.config import DistrictSettings
 from kit.district import revoke_community
+from kit.district_models import DistrictGridFigures, DistrictPush, DistrictReport
 from kit.district_outbox import DistrictRefused, DistrictUnreachable, push_day, push_due, push_pending
 from kit.district_view import district_status
-from kit.models import DistrictGridFigures, DistrictPush, DistrictReport
 from kit.residents import ResidentInput, add_resident
 from linli.district.server import DistrictServer
 from linli.district_push import http_sender
@@ -76,7 +76,7 @@ def test_a_wrong_token_is_refused_with_401_and_nothing_is_stored(
 def test_a_revoked_token_is_refused_with_401_and_nothing_is_stored(
     neighbourhood: Any, push_settings: DistrictSettings
 ) -> None:
-    assert revoke_community("幸福里社区") is True
+    assert revoke_community("幸福里社区", actor="test") is True
     with pytest.raises(DistrictRefused) as refused:
         push_day(TODAY, http_sender(push_settings), retry_minutes=5)
     assert refused.value.status == 401 and "revoked" in refused.value.message

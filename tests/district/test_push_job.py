@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable
 from datetime import datetime, timezone
 from typing import Any
 
 from kit.clock import FixedClock
 from kit.config import DistrictSettings, Settings
-from kit.models import DistrictReport
+from kit.district_models import DistrictReport
 from kit.scheduling import InProcessScheduler
 from linli.district_push import add_push_job
 from linli.runtime import Runtime
 
 
-def job_names(scheduler: InProcessScheduler) -> set[str]:
+def job_names(scheduler: InProcessScheduler) -> set[Hashable]:  # a job's tags (ours are names)
     return {tag for job in scheduler.scheduler.get_jobs() for tag in job.tags}
 
 

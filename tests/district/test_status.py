@@ -14,12 +14,13 @@ from kit.district_view import bars, district_status, district_trend, export_stat
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.figures import FIGURES
 from tests.district.conftest import TODAY
+from tests.workbooks import active_sheet
 
 pytestmark = pytest.mark.each_database
 
 
 def push(name: str, day: date, grids: dict[str, dict[str, int]]) -> None:
-    community = by_name(name) if name in names() else add_community(name)[0]
+    community = by_name(name) if name in names() else add_community(name, actor="test")[0]
     body = {
         "date": day.isoformat(),
         "as_of": "2026-11-20T01:00:00Z",
@@ -33,18 +34,18 @@ def names() -> list[str]:
 
 
 def by_name(name: str) -> Any:
-    from kit.models import DistrictCommunity
+    from kit.district_models import DistrictCommunity
 
     return DistrictCommunity.get(DistrictCommunity.name == name)
 
 
 @pytest.fixture
-def district(database: Any) -> None:
+def district(database: Path | str) -> None:
     """Three communities: 幸福里 reports every day, 光明 reported two days ago, 和平 never."""
     for offset in range(20):
         push("幸福里社区", TODAY - timedelta(days=offset), {"1": {"asked": 10 + offset, "fever": 1}, "2": {"asked": 5}})
     push("光明社区", TODAY - timedelta(days=2), {"东区": {"asked": 7, "unreachable": 2}})
-    add_community("和平社区")
+    add_community("和平社区", actor="test")
 
 
 def test_status_has_one_object_per_community_with_its_figures(district: None) -> None:
@@ -86,33 +87,33 @@ def test_bars_scale_to_the_largest_value() -> None:
 
 
 def test_a_revoked_community_is_no_longer_listed_but_keeps_its_figures(district: None) -> None:
-    assert revoke_community("幸福里社区") is True
-    assert revoke_community("幸福里社区") is False
+    assert revoke_community("幸福里社区", actor="test") is True
+    assert revoke_community("幸福里社区", actor="test") is False
     assert [c.name for c in district_status(TODAY).communities] == ["光明社区", "和平社区"]
     assert by_name("幸福里社区").reports.count() == 20
     with pytest.raises(NotFound):
-        revoke_community("不存在社区")
+        revoke_community("不存在社区", actor="test")
 
 
-def test_a_name_is_added_once_and_a_revoked_one_gets_a_new_token(database: Any) -> None:
-    community, token = add_community("幸福里社区")
+def test_a_name_is_added_once_and_a_revoked_one_gets_a_new_token(database: Path | str) -> None:
+    community, token = add_community("幸福里社区", actor="test")
     assert authenticate(token).id == community.id
     assert token not in community.token_hash and len(token) >= 40
     with pytest.raises(Conflict):
-        add_community(" 幸福里社区 ")
-    revoke_community("幸福里社区")
-    again, new_token = add_community("幸福里社区")
+        add_community(" 幸福里社区 ", actor="test")
+    revoke_community("幸福里社区", actor="test")
+    again, new_token = add_community("幸福里社区", actor="test")
     assert again.id == community.id and new_token != token
     assert authenticate(new_token).id == community.id
     for bad in ("", "a\x1b[2Jb", "x" * 101):
         with pytest.raises(ValidationError):
-            add_community(bad)
+            add_community(bad, actor="test")
 
 
 def test_the_export_has_the_districts_headers_and_a_row_per_grid(district: None, tmp_path: Path) -> None:
     path = tmp_path / "district.xlsx"
     assert export_status(TODAY, path, "zh") == 6
-    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    rows = list(active_sheet(load_workbook(path)).iter_rows(values_only=True))
     assert rows[0][:4] == ("社区", "网格", "居民数", "已问") and rows[0][-1] == "最近上报"
     assert rows[1][:2] == ("光明社区", "未上报") and rows[1][-1] in (datetime(2026, 11, 18), "2026-11-18")
     assert rows[3][:4] == ("幸福里社区", "1", None, 10)
@@ -120,4 +121,4 @@ def test_the_export_has_the_districts_headers_and_a_row_per_grid(district: None,
     assert rows[6][:2] == ("全区", "合计") and rows[6][3] == 15
     english = tmp_path / "en.xlsx"
     export_status(TODAY, english, "en")
-    assert next(load_workbook(english).active.iter_rows(values_only=True))[:2] == ("Community", "Grid")
+    assert next(active_sheet(load_workbook(english)).iter_rows(values_only=True))[:2] == ("Community", "Grid")

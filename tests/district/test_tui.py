@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual.widgets import DataTable, Static
@@ -14,7 +15,7 @@ from tui.screens.district import DistrictScreen
 
 
 def push(name: str, asked: int) -> None:
-    community = add_community(name)[0]
+    community = add_community(name, actor="test")[0]
     body = {"date": TODAY.isoformat(), "as_of": "2026-11-20T01:00:00Z", "grids": [{"grid": "1", "asked": asked}]}
     store_push(community, parse_push(body, max_age_days=400))
 
@@ -23,10 +24,10 @@ def cells(table: DataTable[Any], column: int) -> list[str]:
     return [str(table.get_row_at(row)[column]) for row in range(table.row_count)]
 
 
-async def test_the_screen_shows_each_community_who_has_not_reported_and_the_trend(database: Any) -> None:
+async def test_the_screen_shows_each_community_who_has_not_reported_and_the_trend(database: Path | str) -> None:
     push("幸福里社区", 12)
     push("[bold]光明[/bold]社区", 7)
-    add_community("和平社区")
+    add_community("和平社区", actor="test")
     app = DistrictApp(TODAY, language="zh")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

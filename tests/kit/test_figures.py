@@ -17,12 +17,14 @@ from kit.models import Community
 from kit.reports import record_report
 from kit.residents import ResidentInput, add_resident, set_monitoring
 from kit.tasks import create_task
+from tests.workbooks import active_sheet
 
 TODAY = date(2026, 11, 20)
 
 
 def resident(name: str, phone: str | None, grid: str) -> int:
-    return add_resident(ResidentInput(name=name, phone=phone, grid=grid, room=name)).id
+    resident_id: int = add_resident(ResidentInput(name=name, phone=phone, grid=grid, room=name)).id
+    return resident_id
 
 
 @pytest.fixture
@@ -97,7 +99,7 @@ def test_every_language_labels_every_figure() -> None:
 
 def form(tmp_path: Path, *, merge: str | None = None, footer: str | None = None) -> Path:
     book = Workbook()
-    sheet = book.active
+    sheet = active_sheet(book)
     sheet.title = "日报"
     sheet["A1"] = "社区日报"
     if merge:
@@ -119,18 +121,18 @@ def test_a_form_is_filled_cell_by_cell_and_grid_by_grid(day: dict[str, int], tmp
     template = form(tmp_path)
     output = tmp_path / "1120.xlsx"
     written = fill_template(template, parse_map(TABLE_MAP), day_figures(TODAY), output, language="zh")
-    sheet = load_workbook(output).active
+    sheet = active_sheet(load_workbook(output))
     assert (sheet["B2"].value, sheet["D2"].value.date(), sheet["F2"].value) == ("幸福里社区", TODAY, 1)
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=4, max_row=6, max_col=3)]
     assert rows == [["第2网格", 2, 1], ["第10网格", 3, 2], ["合计", 5, 3]]
     assert written == 3 + 3 * 3
-    assert load_workbook(template).active["B2"].value is None  # the template itself is untouched
+    assert active_sheet(load_workbook(template))["B2"].value is None  # the template itself is untouched
 
 
 def test_english_labels_for_an_english_sheet(day: dict[str, int], tmp_path: Path) -> None:
     output = tmp_path / "out.xlsx"
     fill_template(form(tmp_path), parse_map(TABLE_MAP), day_figures(TODAY), output, language="en")
-    assert load_workbook(output).active["A6"].value == "Total"
+    assert active_sheet(load_workbook(output))["A6"].value == "Total"
 
 
 def test_an_unknown_figure_names_the_known_ones() -> None:
@@ -168,7 +170,7 @@ def test_a_cell_inside_merged_cells_is_refused_and_nothing_written(day: dict[str
 def test_the_first_cell_of_a_merged_range_takes_the_value(day: dict[str, int], tmp_path: Path) -> None:
     output = tmp_path / "out.xlsx"
     fill_template(form(tmp_path, merge="D2:E2"), parse_map(TABLE_MAP), day_figures(TODAY), output, language="zh")
-    assert load_workbook(output).active["D2"].value.date() == TODAY
+    assert active_sheet(load_workbook(output))["D2"].value.date() == TODAY
 
 
 def test_a_table_never_writes_over_the_forms_footer(day: dict[str, int], tmp_path: Path) -> None:
@@ -188,3 +190,19 @@ def test_a_file_that_is_not_a_workbook_is_one_clear_error(day: dict[str, int], t
     fake.write_text("姓名,电话\n", encoding="utf-8")
     with pytest.raises(MapError, match="is not an XLSX workbook"):
         fill_template(fake, parse_map(TABLE_MAP), day_figures(TODAY), tmp_path / "o.xlsx", language="zh")
+
+
+def test_names_from_the_register_are_text_in_the_form_never_formulas_or_controls(
+    community: Community, tmp_path: Path
+) -> None:
+    resident("王芳", "+8613800000001", '=HYPERLINK("http://example.invalid","点我")')
+    resident("李伯", "+8613800000002", "G\x1b]52;c;aGk=\x07")
+    output = tmp_path / "out.xlsx"
+    fill_template(form(tmp_path), parse_map(TABLE_MAP), day_figures(TODAY), output, language="zh")
+    grids = [row[0].value for row in active_sheet(load_workbook(output)).iter_rows(min_row=4, max_row=5, max_col=1)]
+    assert grids == ['\'=HYPERLINK("http://example.invalid","点我")', "G␛]52;c;aGk=␇"]
+
+
+def test_the_pushed_labels_are_one_plain_line(community: Community) -> None:
+    resident("李伯", "+8613800000002", "G\x1b[2J\x072")
+    assert [row["grid"] for row in day_figures(TODAY).as_dict()["grids"]] == ["G␛[2J␇2"]

@@ -48,13 +48,13 @@ def acts_on_a_terminal(ch: str, *, multiline: bool = False) -> bool:
     )
 
 
-hostile_text = st.lists(
+hostile_text: st.SearchStrategy[str] = st.lists(
     st.one_of(st.sampled_from(SEQUENCES), st.sampled_from(MARKUP), st.text(max_size=8)), max_size=12
 ).map("".join)
 
 
 @given(hostile_text)
-def test_nothing_that_acts_on_a_terminal_survives(text):
+def test_nothing_that_acts_on_a_terminal_survives(text: str) -> None:
     shown = visible(text)
     assert not [ch for ch in shown if acts_on_a_terminal(ch)]
     assert is_plain(shown)
@@ -63,7 +63,7 @@ def test_nothing_that_acts_on_a_terminal_survives(text):
 
 
 @given(hostile_text)
-def test_every_other_character_is_shown_as_it_was_in_its_place(text):
+def test_every_other_character_is_shown_as_it_was_in_its_place(text: str) -> None:
     shown = visible(text)
     text = text.replace("\r\n", "\n")  # one line break, shown as one symbol (once, as visible does: \r\r\n is two)
     assert len(shown) == len(text)
@@ -77,7 +77,7 @@ def test_every_other_character_is_shown_as_it_was_in_its_place(text):
 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Cf"))))
-def test_ordinary_text_is_left_alone(text):
+def test_ordinary_text_is_left_alone(text: str) -> None:
     assert visible(text) == text
     assert visible(text, multiline=True) == text
 
@@ -95,9 +95,9 @@ def test_ordinary_text_is_left_alone(text):
         (None, ""),
     ],
 )
-def test_one_line(text, shown):
+def test_one_line(text: str | None, shown: str) -> None:
     assert visible(text) == shown
 
 
-def test_several_lines_keep_their_breaks_and_a_lone_carriage_return_cannot_overwrite():
+def test_several_lines_keep_their_breaks_and_a_lone_carriage_return_cannot_overwrite() -> None:
     assert visible("一\r\n二\n三\r四\x1b[2J", multiline=True) == "一\n二\n三\n四␛[2J"

@@ -9,10 +9,11 @@ import pytest
 from kit.clock import FixedClock
 from kit.config import DispatchSettings
 from kit.db import transaction
-from kit.dispatcher import REPLY_LIMIT, Dispatcher, DispatchReport
+from kit.dispatcher import Dispatcher, DispatchReport
 from kit.models import Community, Message, Report, Resident
 from kit.outbox import PRIORITY_NOTICE, Draft, queue_many
 from kit.residents import ResidentInput, add_resident
+from kit.spending import REPLY_LIMIT
 from sms.router import REPEATS, handle
 from sms.simulator import SimulatorGateway
 
