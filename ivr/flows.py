@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ivr.state import MAX_PLAYS, MAX_TRIES, CallState
-from sms.parser import CELSIUS_RANGE, FAHRENHEIT_RANGE, FEVER_C
+from kit.health import CELSIUS_RANGE, FAHRENHEIT_RANGE, FEVER_C
 
 OutcomeKind = Literal["well", "unwell", "help", "no_input", "hangup", "heard"]
 REPORTED: tuple[OutcomeKind, ...] = ("well", "unwell", "help")  # the outcomes that become a resident's report
@@ -46,6 +46,7 @@ class Outcome:
     need: str = ""
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (by hand, like `kit.jsonable.record_dict` would give it: the menus need no kit)."""
         return {
             "kind": self.kind,
             "temperature_c": self.temperature_c,

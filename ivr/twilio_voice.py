@@ -2,7 +2,7 @@
 
 The call's first URL carries the menu's starting state (`/twilio/voice?flow=checkin&s=menu&n=0&rid=42&mid=7&lang=zh`);
 from there `ivr.webhooks` runs the menu. Statuses come back to `/twilio/voice/status` (answered, and the final one:
-completed, busy, no-answer, failed, canceled). The client is built as for SMS (`sms.twilio_gateway.twilio_client`),
+completed, busy, no-answer, failed, canceled). The client is built as for SMS, from `kit.twilio_rules`,
 so `twilio.api_base` points it at a Twilio-compatible provider too.
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from ivr import flows
@@ -26,31 +27,13 @@ from kit.clock import utcnow
 from kit.config import TwilioSettings
 from kit.errors import ConfigError
 from kit.gateway import GatewayError, Outgoing, SendResult
-from sms.twilio_gateway import twilio_client
+from kit.twilio_rules import TIMEOUT_SECONDS, build_client, rest_detail, twilio_error
 
 log = logging.getLogger(__name__)
 
 RING_SECONDS = 30  # how long a call rings before Twilio reports no-answer
 LOOKUP_LIMIT = 20  # the newest calls to a number looked at when reconciling
 STATUS_EVENTS = ["answered", "completed"]  # "completed" brings every final status: busy, no-answer, failed, ...
-
-# Twilio error codes after which calling this number again cannot help.
-PERMANENT_CODES = {
-    13223: "the number is not in a valid format",
-    13224: "the number is not a valid phone number",
-    13225: "the number may not be called",
-    13227: "the account may not call that country",
-    21211: "the number is not a valid phone number",
-    21214: "the number cannot be reached",
-    21215: "the account may not call that region",
-    21216: "the number is blocked",
-    21217: "the number is not a valid phone number",
-    21401: "the number is not a valid phone number",
-    21407: "the number does not take voice calls",
-}
-TRANSIENT_CODES = {20429: "too many requests", 20500: "Twilio had an internal error", 20503: "Twilio is unavailable"}
-# HTTP statuses that describe our account or the provider, not this call: retrying later can help (as for SMS).
-TRANSIENT_STATUSES = {401, 403, 404, 408, 409, 429}
 
 
 def public_base_url(settings: TwilioSettings) -> str:
@@ -88,11 +71,11 @@ class TwilioVoiceGateway:
             )
         self.settings = settings
         self.base_url = public_base_url(settings)
-        self.client = client or twilio_client(settings, http_client=http_client)
+        self.client = client or build_client(settings, Client, http_client or TwilioHttpClient(timeout=TIMEOUT_SECONDS))
         if directory is None:
-            from ivr.directory import KitDirectory
+            from kit.voice import Register
 
-            directory = KitDirectory()
+            directory = Register()
         self.directory = directory
         self._calls_in_use = calls_in_use
         self.ring_seconds = ring_seconds
@@ -159,7 +142,7 @@ class TwilioVoiceGateway:
     def calls_in_use(self, call_ids: list[str], message_id: int) -> set[str]:
         if self._calls_in_use is not None:
             return self._calls_in_use(call_ids)
-        from ivr.directory import call_ids_in_use
+        from kit.voice import call_ids_in_use
 
         return call_ids_in_use(call_ids, self.name, other_than=message_id)
 
@@ -170,25 +153,7 @@ def _created(call: Any) -> datetime:
 
 
 def gateway_error(error: TwilioRestException, peer: str = "") -> GatewayError:
-    """A Twilio API error as a GatewayError, classified as for SMS: permanent when calling this number again
-    cannot help; anything about our account or the provider is retried (and the gateway's health alert tells the
-    operators when it keeps failing)."""
-    code = int(error.code or 0)
-    status = int(error.status or 0)
-    detail = str(error.msg).replace("Unable to create record: ", "").rstrip(".")
-    target = f" to {peer}" if peer else ""
-    reference = f"Twilio error {code}, HTTP {status}" if code and code != status else f"HTTP {status}"
-    if code in PERMANENT_CODES:
-        return GatewayError(
-            f"Twilio refused the call{target}: {PERMANENT_CODES[code]} (Twilio error {code}).",
-            code=str(code),
-            permanent=True,
-        )
-    if code in TRANSIENT_CODES or status >= 500 or status in TRANSIENT_STATUSES:
-        why = TRANSIENT_CODES.get(code, detail)
-        return GatewayError(f"Twilio could not place the call now: {why} ({reference}).", code=str(code or status))
-    if 400 <= status < 500:
-        return GatewayError(
-            f"Twilio refused the call{target}: {detail} ({reference}).", code=str(code or status), permanent=True
-        )
-    return GatewayError(f"Twilio could not place the call: {detail} ({reference}).", code=str(code or status))
+    """A Twilio API error as a GatewayError, classified by the rules the SMS gateway follows (`kit.twilio_rules`):
+    permanent when calling this number again cannot help; anything about our account or the provider is retried
+    (and the gateway's health alert tells the operators when it keeps failing)."""
+    return twilio_error(error.code, error.status, rest_detail(error.msg), channel="voice", peer=peer)

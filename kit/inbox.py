@@ -1,4 +1,4 @@
-"""Operators' work on the inbox: correcting a reply the parser read wrongly."""
+"""Operators' work on the inbox: answering the sender of a message, and correcting a reply the parser read wrongly."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from kit import audit
 from kit.clock import utcnow
 from kit.db import transaction
 from kit.errors import NotFound, ValidationError
+from kit.health import CORRECTABLE, is_body_temperature
 from kit.models import Message
+from kit.outbox import PRIORITY_REPLY, Draft, queue
 from kit.reports import record_report
-
-CORRECTABLE = ("well", "unwell", "help")
 
 
 def correct_intent(message_id: int, intent: dict[str, Any], *, actor: str) -> Message:
@@ -23,7 +23,7 @@ def correct_intent(message_id: int, intent: dict[str, Any], *, actor: str) -> Me
     if kind not in CORRECTABLE:
         raise ValidationError(f"A reply can be corrected to {', '.join(CORRECTABLE)}, not '{kind}'.", field="intent")
     temperature = intent.get("temperature_c")
-    if temperature is not None and not 34.0 <= float(temperature) <= 43.0:
+    if temperature is not None and not is_body_temperature(float(temperature)):
         raise ValidationError(f"{temperature} °C is not a body temperature; enter e.g. 38.5.", field="temperature_c")
     with transaction():
         message = Message.get_or_none((Message.id == message_id) & (Message.direction == "in"))
@@ -63,3 +63,31 @@ def correct_intent(message_id: int, intent: dict[str, Any], *, actor: str) -> Me
             report=outcome.report_id,
         )
     return Message.get_by_id(message_id)
+
+
+def reply_to(message_id: int, body: str, *, actor: str) -> Message:
+    """Answer the sender of incoming message `message_id` with `body`, in the message's language and linked to its
+    resident. The answer is queued ahead of check-ins and broadcasts and audited, in one transaction; the queued
+    outbox row is returned.
+
+    Decisions: the sender's number, language and resident come from the stored message, not from what a screen
+    showed, so a reply always goes where the message came from."""
+    text = body.strip()
+    if not text:
+        raise ValidationError("The reply is empty; write what the sender should read.", field="body")
+    with transaction():
+        message = Message.get_or_none((Message.id == message_id) & (Message.direction == "in"))
+        if message is None:
+            raise NotFound(f"No incoming message {message_id}.")
+        reply = queue(
+            Draft(
+                peer=message.peer,
+                body=text,
+                kind="reply",
+                language=message.language,
+                resident_id=message.resident_id,
+                priority=PRIORITY_REPLY,
+            )
+        )
+        audit.record(actor, "reply", "message", reply.id, to=message.peer, in_reply_to=message.id)
+    return reply

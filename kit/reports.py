@@ -26,16 +26,14 @@ from kit.clock import utcnow
 from kit.community import community_zone
 from kit.db import transaction
 from kit.errors import NotFound, ValidationError
+from kit.escalation import help_due_at
+from kit.health import FEVER_C, HIGH_FEVER_C, KINDS, SYMPTOMS
 from kit.localtime import local_date
 from kit.models import Alert, Household, Report, Resident, format_address
 from kit.outbox import PRIORITY_REPLY, Draft, queue
-from kit.tasks import create_task, help_due_at
+from kit.tasks import create_task
 from kit.templates import render, word
 
-KINDS = ("well", "unwell", "help")
-SYMPTOMS = ("fever", "cough", "breathing")
-FEVER_C = 37.3  # at or above: fever
-HIGH_FEVER_C = 38.5  # at or above: red
 _RANK = {"green": 0, "yellow": 1, "red": 2}
 
 

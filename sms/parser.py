@@ -31,14 +31,11 @@ from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 from data import names_in, read_toml
+from kit.health import CELSIUS_RANGE, FAHRENHEIT_RANGE, FEVER_C, SYMPTOMS
+from kit.jsonable import record_dict
 
 IntentKind = Literal["well", "unwell", "help", "stop", "start", "done", "auto_reply", "unknown"]
 
-FEVER_C = 37.3  # at or above: fever
-HIGH_FEVER_C = 38.5  # at or above: high fever (the caller turns the resident red)
-CELSIUS_RANGE = (34.0, 43.0)  # a plausible body temperature in °C
-FAHRENHEIT_RANGE = (93.0, 110.0)  # ... and in °F
-SYMPTOMS = ("fever", "cough", "breathing")
 
 REQUIRED_KEYS = ("well", "unwell", "fever", "cough", "breathing", "help", "negations", "stop", "start", "done")
 OPTIONAL_KEYS = ("needs", "absence", "ignore", "breaks", "joiners", "counters", "labels", "auto_reply")
@@ -63,13 +60,7 @@ class Intent:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
-            "intent": self.kind,
-            "temperature_c": self.temperature_c,
-            "symptoms": list(self.symptoms),
-            "text": self.text,
-            "task_number": self.task_number,
-        }
+        return record_dict(self, rename={"kind": "intent"})
 
 
 def known_languages() -> list[str]:

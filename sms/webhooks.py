@@ -12,23 +12,20 @@ server), which keeps the event loop free while SQLite waits for a lock.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from multidict import MultiDictProxy
-from twilio.request_validator import HMAC_SHA1, RequestValidator, get_signature_algorithm
 from twilio.twiml.messaging_response import MessagingResponse
 
 from kit.models import Message
+from kit.twilio_rules import TwilioSignature
 
 log = logging.getLogger(__name__)
 
@@ -58,57 +55,6 @@ RunBlocking = Callable[[Callable[[], T]], Awaitable[T]]
 async def run_inline(call: Callable[[], T]) -> T:
     """A RunBlocking that runs the call on the loop itself (tests; tiny calls)."""
     return call()
-
-
-class TwilioSignature:
-    """Checks X-Twilio-Signature for requests to this kit's public URL.
-
-    Twilio signs the URL it was configured with; Linli rebuilds it as `public_url` + the request's path and
-    query. Like twilio's RequestValidator it accepts the URL with or without an explicit default port, but it
-    tries the configured form first, and it computes the legacy HMAC-SHA1 signature in one pass over the sorted
-    form (the same string RequestValidator.compute_signature signs; the tests hold it to that). Other algorithms
-    named in X-Twilio-Webhooks-Signature-Settings go to RequestValidator."""
-
-    def __init__(self, public_url: str, auth_token: str) -> None:
-        self.public_url = public_url.rstrip("/")
-        self.configured = bool(self.public_url and auth_token)
-        self._token = auth_token.encode()
-        self._validator = RequestValidator(auth_token or "-")
-        self._bases = _with_and_without_port(self.public_url) if self.public_url else []
-
-    def url_for(self, path_qs: str) -> str:
-        return self.public_url + path_qs
-
-    def compute(self, url: str, params: Mapping[str, str], algorithm: str = HMAC_SHA1) -> str:
-        if algorithm.upper() != HMAC_SHA1:
-            return str(self._validator.compute_signature(url, params, algorithm))
-        signed = url + "".join(name + value for name, value in sorted(set(params.items())))
-        return base64.b64encode(hmac.new(self._token, signed.encode(), hashlib.sha1).digest()).decode()
-
-    def valid(self, path_qs: str, params: Mapping[str, str], signature: str, settings_header: str = "") -> bool:
-        if not (self.configured and signature):
-            return False
-        algorithm = get_signature_algorithm(settings_header)
-        for base in self._bases:
-            try:
-                expected = self.compute(base + path_qs, params, algorithm)
-            except ValueError:  # an algorithm twilio-python does not know
-                return False
-            if hmac.compare_digest(expected.encode(), signature.encode()):
-                return True
-        return False
-
-
-def _with_and_without_port(url: str) -> list[str]:
-    parts = urlsplit(url)
-    default = {"https": 443, "http": 80}.get(parts.scheme)
-    if parts.port is None and default is not None:
-        other = f"{parts.netloc}:{default}"
-    elif parts.port is not None and parts.port == default:
-        other = parts.netloc.rsplit(":", 1)[0]
-    else:
-        return [url]
-    return [url, urlunsplit((parts.scheme, other, parts.path, parts.query, parts.fragment))]
 
 
 @dataclass

@@ -9,11 +9,12 @@ A notice is never sent twice: its fingerprint (the normalised text, the audience
 second send is refused with the date and size of the first. Residents tagged cannot-read get the notice as a call
 whatever the channel, since a text they cannot read reaches nobody.
 
-The parts: `audience` (who, as people type it), `recipients` (the SQL that picks them), `preview` (cost, segments,
-when the last one goes out), `sending` (queueing in chunks, never twice) and `history` (the notices sent).
+The parts: `kit.audience` (who, as people type it; shared with check-in rounds), `recipients` (the SQL that
+picks them), `preview` (cost, segments, when the last one goes out), `sending` (queueing in chunks, never twice)
+and `history` (the notices sent).
 """
 
-from kit.notices.audience import Audience
+from kit.audience import Audience
 from kit.notices.history import NoticeSummary, delivery_counts, get_notice, list_notices
 from kit.notices.preview import CHANNELS, BodyVersion, NoticePreview, preview_notice
 from kit.notices.sending import send_notice

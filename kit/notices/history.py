@@ -15,11 +15,12 @@ from typing import Any
 
 import peewee
 
+from kit.audience import Audience
 from kit.community import community_zone
 from kit.errors import Conflict, NotFound
+from kit.jsonable import record_dict
 from kit.localtime import to_local
 from kit.models import Message, Notice
-from kit.notices.audience import Audience
 
 
 @dataclass(frozen=True)
@@ -41,17 +42,7 @@ class NoticeSummary:
         return to_local(self.created_at, community_zone()).date().isoformat()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "body": self.body,
-            "audience": self.audience.as_dict(),
-            "channel": self.channel,
-            "recipients": self.recipients,
-            "segments": self.segments,
-            "cost": self.cost,
-            "created_by": self.created_by,
-            "created_at": self.created_at.isoformat(),
-        }
+        return record_dict(self)
 
 
 def normalised(text: str) -> str:

@@ -9,10 +9,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from kit.audience import Audience
 from kit.capacity_today import NoticeTiming, notice_out_at
 from kit.config import DispatchSettings, Settings
 from kit.errors import ValidationError
-from kit.notices.audience import Audience
 from kit.notices.history import NoticeSummary, already_sent_text, fingerprint_of, sent_before
 from kit.notices.recipients import Recipients, count_recipients
 from kit.segments import SegmentInfo, analyze, gsm_suggestions

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 
 import peewee
 
-from kit.errors import ValidationError
-from kit.models import Grid, OptOut, Resident, ResidentTag
-from kit.notices.audience import Audience
+from kit.audience import Audience, residents_in
+from kit.models import OptOut, Resident, ResidentTag
 from kit.retention import still_here
 
 CANNOT_READ = "cannot-read"
@@ -31,24 +30,8 @@ class Recipients:
 def audience_filter(audience: Audience) -> peewee.ColumnBase:
     """The SQL condition that picks the residents of `audience` (TRUE for everybody)."""
     condition: peewee.ColumnBase = still_here()  # nobody who moved out
-    if audience.grids:
-        known = dict(Grid.select(Grid.name, Grid.id).where(Grid.name.in_(list(audience.grids))).tuples())
-        missing = [name for name in audience.grids if name not in known]
-        if missing:
-            grids = [name for (name,) in Grid.select(Grid.name).order_by(Grid.name).limit(20).tuples()]
-            raise ValidationError(
-                f"No grid named {', '.join(missing)}; grids are: {', '.join(grids) or 'none yet'}.", field="grid"
-            )
-        condition &= Resident.grid.in_(list(known.values()))
-    if audience.tags:
-        condition &= Resident.id.in_(tagged_with(*audience.tags))
-    if audience.statuses:
-        condition &= Resident.status.in_(list(audience.statuses))
-    if audience.monitoring:
-        condition &= Resident.monitoring.in_(list(audience.monitoring))
-    if audience.languages:
-        condition &= Resident.language.in_(list(audience.languages))
-    return condition
+    picked = residents_in(audience)
+    return condition if picked is None else condition & picked
 
 
 def tagged_with(*tags: str) -> peewee.ModelSelect:

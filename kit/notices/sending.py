@@ -11,13 +11,13 @@ from typing import Any
 import peewee
 
 from kit import audit
+from kit.audience import Audience
 from kit.bulk import CHUNK
 from kit.clock import utcnow
 from kit.config import DispatchSettings, Settings
 from kit.db import transaction
 from kit.errors import ValidationError
 from kit.models import JobRun, Message, Notice, Resident
-from kit.notices.audience import Audience
 from kit.notices.history import fingerprint_of, refuse_repeat
 from kit.notices.preview import checked_texts, dispatch_of, preview_of
 from kit.notices.recipients import (

@@ -48,7 +48,7 @@ class FakeApi(HttpClient):  # type: ignore[misc]
     listed: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        super().__init__(None, False)  # type: ignore[arg-type]
+        super().__init__(None, False)
 
     def request(self, method: str, uri: str, params: Any = None, data: Any = None, **kwargs: Any) -> Response:
         self.requests.append((method, uri, {"params": params or {}, "data": data or {}}))

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import data
+from kit.health import FEVER_C, HIGH_FEVER_C, SYMPTOMS
 from sms import parser
-from sms.parser import FEVER_C, HIGH_FEVER_C, Intent, known_languages, parse_reply
+from sms.parser import Intent, known_languages, parse_reply
 
 # --- well ---------------------------------------------------------------------------------------------
 
@@ -573,7 +574,7 @@ def test_never_raises_and_always_answers_an_intent(reply: str, language: str) ->
     assert isinstance(intent, Intent)
     assert intent.kind in KINDS
     assert set(intent.symptoms) <= {"fever", "cough", "breathing"}
-    assert list(intent.symptoms) == sorted(intent.symptoms, key=parser.SYMPTOMS.index)
+    assert list(intent.symptoms) == sorted(intent.symptoms, key=SYMPTOMS.index)
     assert intent.temperature_c is None or 33.8 <= intent.temperature_c <= 43.4
     assert intent.text == "" or intent.kind == "help"
     assert intent.task_number is None or intent.kind == "done"

@@ -17,7 +17,8 @@ from kit.dispatcher import Dispatcher
 from kit.errors import ConfigError
 from kit.gateway import Gateway, GatewayError, Outgoing
 from kit.models import Message, MessageEvent
-from sms.twilio_gateway import ApiBaseHttpClient, TwilioSmsGateway
+from kit.twilio_rules import ApiBaseHttpClient
+from sms.twilio_gateway import TwilioSmsGateway
 from tests.fakes.twilio_server import FakeTwilio
 
 PEER = "+8613800000001"

@@ -27,9 +27,10 @@ from kit.dispatcher import Dispatcher
 from kit.errors import ConfigError
 from kit.migrations import LATEST
 from kit.models import Message, MessageEvent
+from kit.twilio_rules import TwilioSignature
 from linli.server import DatabaseThread, WebhookServer
 from sms.twilio_gateway import TwilioSmsGateway
-from sms.webhooks import CONTEXT, EMPTY_TWIML, TwilioSignature
+from sms.webhooks import CONTEXT, EMPTY_TWIML
 from tests.fakes.twilio_server import FakeTwilio
 
 PUBLIC = "https://linli.example.org"

@@ -10,10 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Select, Static
 
-from kit import audit
-from kit.db import transaction
 from kit.errors import ValidationError
-from kit.outbox import PRIORITY_REPLY, Draft, queue
+from kit.health import CORRECTABLE, is_fever
 from kit.phones import display_phone
 from kit.segments import analyze
 from kit.views import MessageLine
@@ -22,8 +20,6 @@ from tui.i18n import t, word
 from tui.plain import plain, plain_lines
 from tui.widgets.form_field import FormField
 from tui.workers import deliver
-
-CORRECTABLE = ("well", "unwell", "help")
 
 
 class ReplyDialog(FormDialog[bool]):
@@ -63,19 +59,9 @@ class ReplyDialog(FormDialog[bool]):
 
     @work(thread=True, exclusive=True, group="inbox-reply", exit_on_error=False, name="queue the reply")
     def send(self, body: str) -> None:
-        message = self.message
-        with transaction():
-            reply = queue(
-                Draft(
-                    peer=message.peer,
-                    body=body,
-                    kind="reply",
-                    language=message.language,
-                    resident_id=message.resident_id,
-                    priority=PRIORITY_REPLY,
-                )
-            )
-            audit.record(self.linli.actor, "reply", "message", reply.id, to=message.peer, in_reply_to=message.id)
+        from kit.inbox import reply_to
+
+        reply_to(self.message.id, body, actor=self.linli.actor)
         deliver(self, self.notify, t("inbox.replied", who=self.who))
         deliver(self, self.dismiss, True)
 
@@ -124,7 +110,7 @@ class CorrectDialog(FormDialog[bool]):
             except ValueError:
                 self.show_problem("temperature_c", "38.5")
                 return None
-        symptoms = ["fever"] if temperature is not None and temperature >= 37.3 else []
+        symptoms = ["fever"] if is_fever(temperature) else []
         need = self.query_one("#need", Input).value.strip() if kind == "help" else ""
         return {"intent": kind, "temperature_c": temperature, "symptoms": symptoms, "text": need, "task_number": None}
 
