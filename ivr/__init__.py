@@ -4,6 +4,6 @@
 - `prompts`: what each step says, per language, from `data/voice/<language>.toml`.
 - `twiml`: a Step rendered as Twilio's TwiML.
 - `calls`: one call's turns (answer, keys, end), recorded once in the inbox; shared by Twilio and the simulator.
-- `outcomes`, `directory`: the kit services behind a call (reports, tasks; residents, notices).
+- `outcomes`: what a call's outcome does through the kit (reports, tasks); `kit.voice` reads the register for it.
 - `webhooks`, `twilio_voice`, `simulator`: the Twilio routes and the two voice gateways.
 """

@@ -14,31 +14,24 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import parse_qsl
 
 from ivr import flows
 from ivr.flows import Outcome, Step
 from ivr.state import BadState, CallState, caller_number, speakable_language
-from kit import outbox
+from kit import outbox, voice
 from kit.db import transaction
 from kit.models import Message
+from kit.voice import OUTCOME_STEP, Caller, step_id
 
 log = logging.getLogger(__name__)
 
 FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
-_OUTCOME = "outcome"  # the inbox row that marks a call's one outcome: provider id "<call>:outcome"
-
-
-@dataclass(frozen=True)
-class Caller:
-    resident_id: int
-    name: str
-    language: str
 
 
 class Directory(Protocol):
-    """What a call needs to know about people and messages (`ivr.directory.KitDirectory` reads the register)."""
+    """What a call needs to know about people and messages (`kit.voice.Register` reads the register)."""
 
     def caller(self, phone: str) -> Caller | None:
         """The resident with this phone number."""
@@ -106,7 +99,7 @@ class VoiceCalls:
         with transaction():
             row, created = outbox.record_inbound(
                 gateway=self.inbox_gateway,
-                provider_id=f"{call_sid}:{state.step_key}",
+                provider_id=step_id(call_sid, state.step_key),
                 peer=peer,
                 body=digits or "",
                 channel="voice",
@@ -133,9 +126,9 @@ class VoiceCalls:
         yet gets the one its last state means (see `flows.hang_up`); that Outcome is returned."""
         with transaction():
             sent = outbox.record_status(call_sid, status, gateway=self.gateway)
-            if status != "completed" or self._has_outcome(call_sid):
+            if status != "completed" or voice.has_outcome(self.inbox_gateway, call_sid):
                 return None
-            last = self._last_keys(call_sid)
+            last = voice.last_key_press(self.inbox_gateway, call_sid)
             state = _next_state(last)
             outcome = flows.hang_up(state)
             if state is None:  # hung up before pressing anything: who it was comes from the outbox row
@@ -169,7 +162,7 @@ class VoiceCalls:
     ) -> bool:
         marker, created = outbox.record_inbound(
             gateway=self.inbox_gateway,
-            provider_id=f"{call_sid}:{_OUTCOME}",
+            provider_id=step_id(call_sid, OUTCOME_STEP),
             peer=peer,
             body=outcome.kind,
             channel="voice",
@@ -188,39 +181,10 @@ class VoiceCalls:
         outbox.mark_handled(marker.id, {"outcome": outcome.as_dict(), "step": state.step_key if state else ""})
         return True
 
-    def _calls_rows(self, call_sid: str) -> Any:
-        # Every inbox row of one call: provider ids "<call>:<step>" sort between "<call>:" and "<call>;".
-        return (
-            (Message.direction == "in")
-            & (Message.gateway == self.inbox_gateway)
-            & (Message.provider_id >= f"{call_sid}:")
-            & (Message.provider_id < f"{call_sid};")
-        )
-
-    def _has_outcome(self, call_sid: str) -> bool:
-        return bool(
-            Message.select()
-            .where(
-                (Message.direction == "in")
-                & (Message.gateway == self.inbox_gateway)
-                & (Message.provider_id == f"{call_sid}:{_OUTCOME}")
-            )
-            .exists()
-        )
-
-    def _last_keys(self, call_sid: str) -> Message | None:
-        """The last key-press row of a call (not its outcome row)."""
-        return (
-            Message.select()
-            .where(self._calls_rows(call_sid) & (Message.provider_id != f"{call_sid}:{_OUTCOME}"))
-            .order_by(Message.id.desc())
-            .first()
-        )
-
     def current_state(self, call_sid: str) -> CallState | None:
         """The state waiting for keys on a call, from its last key-press row; None if no key was read yet (or the
         call's last step hung up)."""
-        return _next_state(self._last_keys(call_sid))
+        return _next_state(voice.last_key_press(self.inbox_gateway, call_sid))
 
     def _state_of_sent(self, sent: Message | None) -> CallState | None:
         if sent is None:

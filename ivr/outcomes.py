@@ -38,7 +38,8 @@ def record_outcome(call: CallFacts, outcome: Outcome) -> None:
         )
     elif outcome.kind == "help":
         from kit.clock import utcnow
-        from kit.tasks import create_task, help_due_at
+        from kit.escalation import help_due_at
+        from kit.tasks import create_task
 
         create_task(
             "call_back",

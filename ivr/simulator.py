@@ -22,9 +22,9 @@ from ivr.calls import Directory, RecordOutcome, Turn, VoiceCalls
 from ivr.flows import Outcome
 from ivr.prompts import speak
 from ivr.state import CallState, speakable_language
+from kit import voice
 from kit.errors import LinliError
 from kit.gateway import GatewayError, Outgoing, SendResult
-from kit.models import Message, MessageEvent
 
 IN_FLIGHT = ("sending", "sent", "ringing", "in-progress")
 
@@ -59,9 +59,7 @@ class SimulatorVoiceGateway:
 
             record_outcome = record_with_kit
         if directory is None:
-            from ivr.directory import KitDirectory
-
-            directory = KitDirectory()
+            directory = voice.Register()
         self.calls = VoiceCalls(self.name, record_outcome=record_outcome, directory=directory)
         self._registry: dict[str, SimulatedCall] = {}
         self._lock = threading.RLock()
@@ -193,14 +191,7 @@ class SimulatorVoiceGateway:
         call.said.extend(speak(turn.step, turn.facts).lines)
 
     def _restore(self, key: str) -> SimulatedCall | None:
-        query = Message.select().where(
-            (Message.direction == "out")
-            & (Message.channel == "voice")
-            & (Message.gateway == self.name)
-            & (Message.status.in_(IN_FLIGHT))
-        )
-        query = query.where((Message.provider_id == key) | (Message.peer == key))
-        row = query.order_by(Message.id.desc()).first()
+        row = voice.call_in_flight(self.name, key, IN_FLIGHT)
         if row is None or not row.provider_id:
             return None
         try:
@@ -208,11 +199,7 @@ class SimulatorVoiceGateway:
         except ValueError:
             return None
         call = SimulatedCall(str(row.provider_id), row.peer, inbound=False, opening=opening)
-        answered = (
-            MessageEvent.select()
-            .where((MessageEvent.message == row.id) & (MessageEvent.status == "in-progress"))
-            .exists()
-        )
+        answered = voice.was_answered(row.id)
         waiting = self.calls.current_state(call.call_id)
         if answered or waiting is not None:
             call.status = "in-progress"

@@ -55,4 +55,4 @@ def render(step: Step, *, base_url: str, facts: Mapping[str, str] | None = None)
 
 
 def render_xml(step: Step, *, base_url: str, facts: Mapping[str, str] | None = None) -> str:
-    return render(step, base_url=base_url, facts=facts).to_xml()
+    return str(render(step, base_url=base_url, facts=facts).to_xml())

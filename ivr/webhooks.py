@@ -28,7 +28,8 @@ from ivr.calls import Directory, RecordOutcome, Turn, VoiceCalls
 from ivr.state import BadState, CallState, speakable_language
 from ivr.twiml import ANSWER_PATH, GATHER_PATH, STATUS_PATH, render_xml
 from kit.config import TwilioSettings
-from sms.webhooks import CONTEXT, RunBlocking, TwilioSignature, run_inline, verified_form
+from kit.twilio_rules import TwilioSignature
+from sms.webhooks import CONTEXT, RunBlocking, run_inline, verified_form
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,9 @@ def add_voice_routes(
 
         record_outcome = record_with_kit
     if directory is None:
-        from ivr.directory import KitDirectory
+        from kit.voice import Register
 
-        directory = KitDirectory()
+        directory = Register()
     calls = VoiceCalls("twilio", record_outcome=record_outcome, directory=directory)
     routes = _VoiceRoutes(calls, validate, run_blocking)
     app.router.add_post(ANSWER_PATH, routes.answer)

@@ -130,22 +130,6 @@ def inbound_messages(*, after_id: int = 0, limit: int = 200) -> list[MessageLine
     return [_message_line(row, row.resident_name or "") for row in query]
 
 
-def inbound_message(message_id: int) -> MessageLine | None:
-    found = inbound_messages_by_id([message_id])
-    return found[0] if found else None
-
-
-def inbound_messages_by_id(ids: list[int]) -> list[MessageLine]:
-    query = (
-        Message.select(Message, Resident.name.alias("resident_name"))
-        .join(Resident, peewee.JOIN.LEFT_OUTER, on=(Message.resident == Resident.id))
-        .where(Message.id.in_(ids))
-        .order_by(Message.id.desc())
-        .objects()
-    )
-    return [_message_line(row, row.resident_name or "") for row in query]
-
-
 def conversation(phone: str, limit: int = 12) -> list[MessageLine]:
     """The latest messages to and from one number, oldest first (for the simulator panel)."""
     rows = list(Message.select().where(Message.peer == phone).order_by(Message.id.desc()).limit(limit))
@@ -188,8 +172,8 @@ class VolunteerChoice:
 def volunteer_choices(grid_name: str | None) -> tuple[int | None, list[VolunteerChoice]]:
     """The volunteer the kit suggests for a task in `grid_name` and every active volunteer to choose from: those
     covering the grid first, least loaded first."""
+    from kit.assignment import OPEN_STATES, suggest_volunteer
     from kit.models import Grid, VolunteerGrid
-    from kit.tasks import OPEN_STATES, suggest_volunteer
 
     grid_id = Grid.select(Grid.id).where(Grid.name == grid_name).scalar() if grid_name else None
     suggested = suggest_volunteer(grid_id)

@@ -210,7 +210,6 @@ def prepare_demo(settings: Settings, residents: int = DEMO_RESIDENTS) -> bool:
 
 
 def run_tui(
-    db_path: str | None,
     settings: Settings | None = None,
     *,
     demo: bool = False,
@@ -219,20 +218,17 @@ def run_tui(
 ) -> int:
     """Run the terminal UI until the operator quits; returns 0, or 1 when it stopped on an unexpected error.
 
-    `db_path`: the database to open, or None when the composition root has opened it already. With `demo`, an
-    empty database first gets the demo community (`prepare_demo`; when the composition root starts the runtime
-    first, it calls `prepare_demo` itself before that). `scheduler` (the runtime's InProcessScheduler) lets Today
+    The composition root has opened the database already (the UI opens none of its own). With `demo`, an empty
+    database first gets the demo community (`prepare_demo`; when the composition root starts the runtime first, it
+    calls `prepare_demo` itself before that). `scheduler` (the runtime's InProcessScheduler) lets Today
     say what runs next; `voice` (the runtime's voice gateway) lets the simulator panel press keys on the calls the
     dispatcher placed.
     """
-    from kit import db
     from kit.community import get_community
     from kit.operators import login_required
 
     settings = settings or Settings()
     share_the_interpreter()
-    if db_path is not None:
-        db.connect(db_path)
     if demo and prepare_demo(settings):
         print("Prepared the demo community (幸福里社区（演示）) and started today's check-in round.")
     community = get_community()

@@ -366,10 +366,6 @@ def word(prefix: str, value: str | None) -> str:
     return t(key) if key in TEXT else value
 
 
-def status_word(status: str) -> str:
-    return word("status", status)
-
-
 def translate_bindings(node: DOMNode) -> None:
     """Give `node`'s key bindings their descriptions in the current language (descriptions are i18n keys)."""
     bindings = node._bindings  # the node's own copy of its class bindings

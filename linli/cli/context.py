@@ -2,20 +2,17 @@
 
 Errors are handled once, by `LinliGroup` (the class of the top `linli` group): any `kit.errors.LinliError` raised
 by a command becomes one line on stderr and exit status 2, so commands need no decorator; so does a storage failure
-(a damaged or read-only database, a full disk, a missing folder) that `kit.storage` recognises. `handles_errors` does
-the same for a single command and stays for code that already uses it.
+(a damaged or read-only database, a full disk, a missing folder) that `kit.storage` recognises.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import sqlite3
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import click
 import peewee
@@ -29,8 +26,6 @@ from kit.permissions import require
 from kit.storage import storage_error
 from linli.cli.output import echo_plain
 from linli.cli.signin import sign_in
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 INIT_HINT = "linli init --name NAME --region CN --timezone Asia/Shanghai"
 
@@ -155,18 +150,3 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):  # not a real file (tests) or already closed
         pass
-
-
-def handles_errors(function: F) -> F:
-    """Turn a LinliError into one line on stderr and exit status 2 (an import failure lists every bad line).
-
-    Commands under the `linli` group need not use it: `LinliGroup` does the same for all of them."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except LinliError as error:
-            report_error(error)
-
-    return wrapper  # type: ignore[return-value]

@@ -45,7 +45,7 @@ def run_operators_ui(kit: Kit) -> None:
     needs_webhooks = "twilio" in (settings.gateway.sms, settings.gateway.voice) and bool(settings.twilio.public_url)
     runtime = Runtime(settings, webhooks=needs_webhooks).start()
     try:
-        keep_serving(lambda: run_tui(None, settings, scheduler=runtime.scheduler, voice=runtime.gateways.get("voice")))
+        keep_serving(lambda: run_tui(settings, scheduler=runtime.scheduler, voice=runtime.gateways.get("voice")))
     finally:
         runtime.stop()
 
@@ -114,6 +114,6 @@ def demo(kit: Kit, residents: int, keep: bool) -> None:
     prepare_demo(simulated, residents)
     runtime = Runtime(simulated, webhooks=False).start()
     try:
-        keep_serving(lambda: run_tui(None, simulated, scheduler=runtime.scheduler, voice=runtime.gateways.get("voice")))
+        keep_serving(lambda: run_tui(simulated, scheduler=runtime.scheduler, voice=runtime.gateways.get("voice")))
     finally:
         runtime.stop()

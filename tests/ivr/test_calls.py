@@ -6,15 +6,15 @@ import pytest
 
 from ivr import flows
 from ivr.calls import VoiceCalls
-from ivr.directory import KitDirectory
 from ivr.flows import Outcome
 from ivr.state import CallState
 from kit.models import Message, Resident
+from kit.voice import Register
 from tests.ivr.conftest import STRANGER, WANG, Recorder, placed_call, rows_of_call
 
 
 def voice(recorder: Recorder) -> VoiceCalls:
-    return VoiceCalls("twilio", record_outcome=recorder, directory=KitDirectory())
+    return VoiceCalls("twilio", record_outcome=recorder, directory=Register())
 
 
 def test_keys_are_recorded_once_per_call_and_step(wang: Resident, recorder: Recorder) -> None:
@@ -107,7 +107,7 @@ def test_a_failing_recorder_leaves_nothing_behind_so_a_retry_records(wang: Resid
         raise RuntimeError("database is locked")
 
     state = flows.checkin_call("zh", wang.id)
-    failing = VoiceCalls("twilio", record_outcome=broken, directory=KitDirectory())
+    failing = VoiceCalls("twilio", record_outcome=broken, directory=Register())
     with pytest.raises(RuntimeError):
         failing.gather(call_sid="CA6", peer=WANG, state=state, digits="1")
     assert rows_of_call("CA6") == []

@@ -1,5 +1,5 @@
 """The check-in call on the ladder, as people live it: a busy or unanswered call is placed once more, then the
-second contact, then the door-knock (design.md, "The check-in ladder", step 5)."""
+second contact, then the door-knock (README, "The daily loop")."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def voice(convo: Conversation) -> SimulatorVoiceGateway:
 
 
 def ask_of(phone: str) -> CheckinAsk:
-    return CheckinAsk.select().join(Resident).where(Resident.phone == phone).get()
+    ask: CheckinAsk = CheckinAsk.select().join(Resident).where(Resident.phone == phone).get()
+    return ask
 
 
 def calls_to(phone: str) -> list[tuple[str | None, str]]:

@@ -21,10 +21,12 @@ from kit.models import Message, Report, Resident, Task
 from linli.server import build_app
 from tests.ivr.conftest import STRANGER, WANG, Recorder, placed_call, rows_of_call
 
+Client = TestClient[web.Request, web.Application]
+
 PUBLIC = "https://linli.example.org"
 TOKEN = "voice-test-auth-token"
 OURS = "+15005550006"
-MakeClient = Callable[..., Awaitable[TestClient]]
+MakeClient = Callable[..., Awaitable[Client]]
 
 
 def twilio_settings(public_url: str = PUBLIC, auth_token: str = TOKEN) -> TwilioSettings:
@@ -32,7 +34,8 @@ def twilio_settings(public_url: str = PUBLIC, auth_token: str = TOKEN) -> Twilio
 
 
 def signature(path_qs: str, params: Mapping[str, str], *, base: str = PUBLIC, token: str = TOKEN) -> str:
-    return RequestValidator(token).compute_signature(base + path_qs, dict(params))
+    signed: str = RequestValidator(token).compute_signature(base + path_qs, dict(params))
+    return signed
 
 
 def call_params(sid: str = "CA1", *, outbound: bool = True, peer: str = WANG, **more: str) -> dict[str, str]:
@@ -44,7 +47,7 @@ def call_params(sid: str = "CA1", *, outbound: bool = True, peer: str = WANG, **
     return params | more
 
 
-async def post(client: TestClient, path_qs: str, params: Mapping[str, str], *, sign: bool = True) -> tuple[int, str]:
+async def post(client: Client, path_qs: str, params: Mapping[str, str], *, sign: bool = True) -> tuple[int, str]:
     headers = {"X-Twilio-Signature": signature(path_qs, params)} if sign else {}
     response = await client.post(path_qs, data=dict(params), headers=headers)
     return response.status, await response.text()
@@ -57,9 +60,9 @@ def gather_path(state: CallState) -> str:
 @pytest.fixture
 async def make_client(recorder: Recorder) -> AsyncIterator[MakeClient]:
     """Builds a fresh voice app (a new process, as far as the app can tell) each time it is called."""
-    clients: list[TestClient] = []
+    clients: list[Client] = []
 
-    async def make(settings: TwilioSettings | None = None) -> TestClient:
+    async def make(settings: TwilioSettings | None = None) -> Client:
         app = web.Application()
         add_voice_routes(app, settings or twilio_settings(), record_outcome=recorder)
         client = TestClient(TestServer(app))

@@ -63,3 +63,29 @@ def test_bad_corrections_are_refused_and_change_nothing(wang: int) -> None:
         correct_intent(999_999, {"intent": "well"}, actor="operator")
     assert Message.get_by_id(message.id).corrected_intent == ""
     assert Report.select().count() == 0
+
+
+def test_a_reply_goes_to_the_sender_ahead_of_check_ins_and_is_audited(wang: int) -> None:
+    from kit.inbox import reply_to
+    from kit.outbox import PRIORITY_REPLY
+
+    message = router.handle("simulator", "SIM-R1", "+8613800138000", "求助 买药")
+    reply = reply_to(message.id, "  志愿者马上到。 ", actor="operator:li")
+    stored = Message.get_by_id(reply.id)
+    assert (stored.direction, stored.peer, stored.body, stored.kind) == ("out", message.peer, "志愿者马上到。", "reply")
+    assert (stored.priority, stored.resident_id, stored.language) == (PRIORITY_REPLY, wang, message.language)
+    entry = AuditEntry.select().where(AuditEntry.action == "reply").get()
+    assert (entry.actor, entry.entity_id) == ("operator:li", reply.id)
+
+
+def test_an_empty_reply_or_a_reply_to_no_incoming_message_is_refused(wang: int) -> None:
+    from kit.inbox import reply_to
+
+    message = router.handle("simulator", "SIM-R2", "+8613800138000", "好")
+    outgoing = Message.select().where(Message.direction == "out").count()
+    with pytest.raises(ValidationError) as empty:
+        reply_to(message.id, "   ", actor="operator:li")
+    assert empty.value.field == "body"
+    with pytest.raises(NotFound):
+        reply_to(message.id + 1000, "在吗？", actor="operator:li")
+    assert Message.select().where(Message.direction == "out").count() == outgoing
