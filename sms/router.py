@@ -22,21 +22,24 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from datetime import datetime, time, timedelta
+import time
+from contextvars import ContextVar
+from datetime import datetime
 from typing import Any
 
-from kit import outbox
+from kit import outbox, replies
 from kit.alerts import raise_alert
 from kit.busy import is_busy
 from kit.clock import utcnow
 from kit.community import community_zone, get_community
 from kit.db import transaction
 from kit.errors import Conflict, InvalidPhone, LinliError, NotFound
-from kit.localtime import at_local, local_date
-from kit.models import Message, Resident, Task, Volunteer
+from kit.escalation import hand_on_unreached
+from kit.localtime import local_date
+from kit.models import Message, Resident, Volunteer
 from kit.phones import normalize_phone
 from kit.reports import record_report
-from kit.tasks import OPEN_STATES, complete_task, hand_on_unreached
+from kit.tasks import complete_task
 from kit.templates import render
 from sms.parser import Intent, parse_reply
 
@@ -44,7 +47,9 @@ log = logging.getLogger(__name__)
 
 BUSY = "busy"  # what `process` says when another writer held the lock: nothing done, try again later
 REPEATS = 3  # the same text from one number this often in a local day is answered no more
-FAMILY_WINDOW = timedelta(hours=24)  # a second contact's reply counts for the resident we asked about this long
+BATCH = 200  # messages acted on together, in one transaction, by `process_pending`
+BATCH_SECONDS = 0.05  # ... or fewer: a batch commits after this long, so the webhooks' writes wait no longer
+_REPEATS_KNOWN: ContextVar[dict[int, int] | None] = ContextVar("repeats_known", default=None)  # a batch's counts
 
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -74,29 +79,75 @@ def process_pending(limit: int | None = None) -> int:
     message, and it picks up what a crash or a locked database left 'received'. A message that fails is marked
     'error' (an operator is alerted) so it cannot block the ones behind it. A message that meets a lock held by
     another writer stays 'received' and the pass stops there: the next pass tries it again. Returns how many were
-    processed."""
-    query = (
-        Message.select(Message.id)
-        .where((Message.direction == "in") & (Message.status == "received") & (Message.channel == "sms"))
-        .order_by(Message.id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    done = 0
-    for (message_id,) in list(query.tuples()):
-        try:
-            outcome = process(message_id)
-        except Exception as error:  # one bad message must not stop the inbox; it is kept, marked and logged
-            if is_busy(error):
-                outcome = BUSY
-            else:
-                log.exception("inbound message %s could not be processed", message_id)
-                outcome = _mark_error(message_id, None, f"{type(error).__name__}: {error}")
-        if outcome == BUSY:
-            log.warning("inbound message %s waits: the database is busy; the next pass tries it again", message_id)
+    processed.
+
+    Decisions
+    - `BATCH` messages are acted on in one transaction, each in a savepoint of its own, after loading their senders
+      and repeat counts in a few queries (`kit.replies`): one commit and a handful of queries per batch instead of
+      a dozen per message, and each message ends exactly as `process` would have left it alone.
+    - A batch holds the write lock while it works, so it also ends after `BATCH_SECONDS`: the webhooks store new
+      messages between two batches, never waiting behind a long one."""
+    pending = replies.pending_inbound(limit)
+    done = position = 0
+    while position < len(pending):
+        taken, count, stopped = _process_batch(pending[position : position + BATCH])
+        done += count
+        position += taken
+        if stopped:
             break
-        done += 1
     return done
+
+
+def _process_batch(ids: list[int]) -> tuple[int, int, bool]:
+    """Act on the messages `ids` (or the first of them, when time is up) in one transaction. Returns how many of
+    `ids` it dealt with, how many it processed, and whether a lock stopped it."""
+    taken = done = 0
+    stopped = False
+    started = time.monotonic()
+    try:
+        with transaction():
+            messages = replies.still_received(ids)
+            senders = replies.senders(messages)
+            known = _REPEATS_KNOWN.set(replies.repeat_counts(messages))
+            try:
+                for message in messages:
+                    if done and time.monotonic() - started > BATCH_SECONDS:
+                        break
+                    if _process_in_batch(message, senders[message.id]) == BUSY:
+                        stopped = True
+                        break
+                    done += 1
+                    taken = ids.index(message.id) + 1
+            finally:
+                _REPEATS_KNOWN.reset(known)
+            if done == len(messages):
+                taken = len(ids)  # all of them: any not loaded were acted on by another process meanwhile
+    except Exception as error:
+        if not is_busy(error):
+            raise
+        taken, done, stopped = 0, 0, True  # the whole batch was rolled back: every message stays 'received'
+    if stopped:
+        log.warning("inbound messages wait: the database is busy; the next pass tries them again")
+    return taken, done, stopped
+
+
+def _process_in_batch(message: Message, sender: replies.Sender) -> str:
+    """`process` for a message loaded with its batch, in a savepoint: a failure undoes this message's work alone."""
+    intent: Intent | None = None
+    try:
+        intent = parse_reply(message.body, _language(sender))
+        with transaction():
+            outcome = _act(message, intent, sender.resident, sender.volunteer)
+            outbox.mark_handled(message.id, intent.as_dict())
+    except Exception as error:
+        if is_busy(error):
+            return BUSY
+        if isinstance(error, LinliError) and intent is not None:
+            log.warning("inbound message %s: %s", message.id, error)
+            return _mark_error(message.id, intent.as_dict(), str(error))
+        log.exception("inbound message %s could not be processed", message.id)
+        return _mark_error(message.id, None, f"{type(error).__name__}: {error}")
+    return outcome
 
 
 def process(message_id: int) -> str:
@@ -107,15 +158,13 @@ def process(message_id: int) -> str:
     message = Message.get_or_none(Message.id == message_id)
     if message is None or message.direction != "in" or message.status != "received":
         return "already"
-    resident = _resident_of(message)
-    volunteer = Volunteer.get_or_none(Volunteer.phone == message.peer)
-    language = resident.language if resident else volunteer.language if volunteer else get_community().language
-    intent = parse_reply(message.body, language)
+    sender = replies.sender_of(message)
+    intent = parse_reply(message.body, _language(sender))
     try:
         with transaction():
             if Message.get_by_id(message_id).status != "received":  # another worker got here first
                 return "already"
-            outcome = _act(message, intent, resident, volunteer)
+            outcome = _act(message, intent, sender.resident, sender.volunteer)
             outbox.mark_handled(message.id, intent.as_dict())
     except Exception as error:
         if is_busy(error):
@@ -138,10 +187,9 @@ def _mark_error(message_id: int, intent: dict[str, Any] | None, error: str) -> s
     return "error"
 
 
-def _resident_of(message: Message) -> Resident | None:
-    if message.resident_id is not None:
-        return Resident.get_or_none(Resident.id == message.resident_id)
-    return Resident.get_or_none(Resident.phone == message.peer)
+def _language(sender: replies.Sender) -> str:
+    known = sender.resident or sender.volunteer
+    return known.language if known is not None else get_community().language
 
 
 # --- acting ---------------------------------------------------------------------------------------------------
@@ -170,7 +218,7 @@ def _act(message: Message, intent: Intent, resident: Resident | None, volunteer:
         return _menu(message, "help_text", resident.language)
     if volunteer is not None:
         return _menu(message, "volunteer_help_text", volunteer.language)
-    family_of = _asked_about(message)
+    family_of = replies.asked_about(message.peer, message.created_at)
     if family_of is not None:
         return _family(message, intent, family_of)
     raise_alert(
@@ -216,23 +264,15 @@ def _reply(
 def _repeated(message: Message) -> bool:
     """Whether this exact text came from this number `REPEATS` times or more in its local day, this one included:
     an auto-responder or a stuck phone, not a person waiting for an answer."""
-    zone = community_zone()
-    since = at_local(local_date(message.created_at or utcnow(), zone), time(0), zone)
-    same = Message.select().where(
-        (Message.direction == "in")
-        & (Message.channel == "sms")
-        & (Message.peer == message.peer)
-        & (Message.body == message.body)
-        & (Message.created_at >= since)
-        & (Message.id <= message.id)
-    )
-    return int(same.count()) >= REPEATS
+    known = _REPEATS_KNOWN.get()
+    count = known.get(message.id) if known is not None else None
+    return (count if count is not None else replies.repeat_count(message)) >= REPEATS
 
 
 def _menu(message: Message, template: str, language: str) -> str:
     """The menu, once per number per local day: a second reply nobody understands gets nothing."""
     key = f"helptext:{message.peer}:{_today(message)}"
-    if Message.select().where(Message.key == key).exists():
+    if replies.sent_with_key(key):
         return "ignored"
     _reply(message, template, language, key=key)
     return "menu"
@@ -241,10 +281,7 @@ def _menu(message: Message, template: str, language: str) -> str:
 def _done(message: Message, intent: Intent, volunteer: Volunteer) -> str:
     number = intent.task_number
     if number is None:
-        mine = list(
-            Task.select(Task.id).where((Task.volunteer == volunteer.id) & Task.state.in_(OPEN_STATES)).limit(2).tuples()
-        )
-        number = mine[0][0] if len(mine) == 1 else None
+        number = replies.only_open_task(volunteer.id)
     if number is None:
         _reply(message, "task_not_found", volunteer.language, volunteer_id=volunteer.id, task="")
         return "not-found"
@@ -257,24 +294,6 @@ def _done(message: Message, intent: Intent, volunteer: Volunteer) -> str:
 
 
 # --- a resident's second contact -----------------------------------------------------------------------------
-
-
-def _asked_about(message: Message) -> Resident | None:
-    """The resident we last asked this number about as their second contact, within the last day."""
-    since = (message.created_at or utcnow()) - FAMILY_WINDOW
-    asked = (
-        Message.select(Message.resident)
-        .where(
-            (Message.direction == "out")
-            & (Message.kind == "second_contact")
-            & (Message.peer == message.peer)
-            & (Message.created_at >= since)
-            & Message.resident.is_null(False)
-        )
-        .order_by(Message.id.desc())
-        .scalar()
-    )
-    return Resident.get_or_none(Resident.id == asked) if asked is not None else None
 
 
 def _report(message: Message, intent: Intent, resident: Resident, *, channel: str, **options: Any) -> None:

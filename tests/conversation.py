@@ -28,15 +28,16 @@ from datetime import datetime, time, timedelta, timezone
 
 from peewee import fn
 
+from kit.assignment import OPEN_STATES
 from kit.checkin import ON_THE_LADDER, LadderReport, advance_ladder, start_round
 from kit.clock import FixedClock
 from kit.community import community_zone
 from kit.config import CheckinSettings, DispatchSettings
 from kit.dispatcher import Dispatcher, DispatchReport
+from kit.escalation import escalate_overdue
 from kit.gateway import Gateway
 from kit.localtime import at_local, parse_hhmm, to_local
 from kit.models import CheckinAsk, CheckinRound, Message, MessageEvent, Task
-from kit.tasks import OPEN_STATES, escalate_overdue
 from sms.router import handle, process_pending
 from sms.simulator import SimulatorGateway
 
