@@ -12,7 +12,8 @@ Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import peewee
@@ -67,13 +68,33 @@ def insert_rows(
     if convert:
         converted = [list(row) for row in rows]
         for index in convert:
-            db_value = fields[index].db_value
+            db_value = to_db(fields[index])
             for row in converted:
                 row[index] = db_value(row[index])
         prepared = converted
     cursor = database.cursor()
     cursor.executemany(sql, prepared)
     return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(prepared)
+
+
+def to_db(field: peewee.Field) -> Callable[[Any], Any]:
+    """`field.db_value`, remembered per value, with datetimes on SQLite as the text sqlite3 itself would store
+    (`isoformat(" ")`): a bulk write repeats a few distinct times thousands of times, and converting each again
+    costs more than writing it."""
+    known: dict[Any, Any] = {}
+    db_value, as_text = field.db_value, is_sqlite()
+
+    def convert(value: Any) -> Any:
+        try:
+            return known[value]
+        except KeyError:
+            stored = db_value(value)
+            if as_text and isinstance(stored, datetime):
+                stored = stored.isoformat(" ")
+            known[value] = stored
+            return stored
+
+    return convert
 
 
 def _with_defaults(

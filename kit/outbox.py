@@ -75,7 +75,7 @@ def opt_out_stops(channel: str, kind: str) -> bool:
 
 
 def is_opted_out(phone: str) -> bool:
-    return OptOut.select().where(OptOut.phone == phone).exists()
+    return bool(OptOut.select().where(OptOut.phone == phone).exists())
 
 
 def opted_out_among(phones: Iterable[str]) -> set[str]:
@@ -84,11 +84,13 @@ def opted_out_among(phones: Iterable[str]) -> set[str]:
         # For a broadcast it is cheaper to read the (short) opt-out list whole than to ask 500 numbers at a time.
         everyone = {phone for (phone,) in OptOut.select(OptOut.phone).tuples()}
         return everyone.intersection(wanted)
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        found.update(phone for (phone,) in OptOut.select(OptOut.phone).where(OptOut.phone.in_(chunk)).tuples())
-    return found
+    if not wanted:
+        return set()
+    # A fixed statement: building an IN of 500 numbers with peewee costs more than running it.
+    table = OptOut._meta.table_name.join(database.quote)
+    marks = ", ".join([database.param] * len(wanted))
+    cursor = database.execute_sql(f"SELECT phone FROM {table} WHERE phone IN ({marks})", wanted)
+    return {phone for (phone,) in cursor.fetchall()}
 
 
 def queue(draft: Draft) -> Message:
@@ -233,7 +235,7 @@ def record_status(
         query = Message.select().where((Message.direction == "out") & (Message.provider_id == provider_id))
         if gateway:
             query = query.where(Message.gateway == gateway)
-        message = query.first()
+        message: Message | None = query.first()
         if message is None:
             return None
         seen = MessageEvent.select().where((MessageEvent.message == message.id) & (MessageEvent.status == status))

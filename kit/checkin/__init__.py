@@ -1,4 +1,4 @@
-"""The daily check-in round and the ladder for residents who do not answer (design.md, "The check-in ladder").
+"""The daily check-in round and the ladder for residents who do not answer (README, "The daily loop").
 
 `start_round` (kit.checkin.rounds) asks everybody in the audience: one `CheckinAsk` each and the prompt queued in
 their language. `advance_ladder` (kit.checkin.ladder) moves every silent resident on, one step at a time:
@@ -27,6 +27,7 @@ Decisions
 
 from __future__ import annotations
 
+from kit.audience import monitored_condition
 from kit.checkin.answers import REACHABLE_CHANNELS, record_answer, todays_round_id
 from kit.checkin.doorknocks import DoorKnock, door_knock_list, door_knock_sheet
 from kit.checkin.ladder import ON_THE_LADDER, LadderReport, advance_ladder
@@ -36,7 +37,6 @@ from kit.checkin.rounds import (
     PRIORITY_FIRST,
     asked_first_condition,
     audience_condition,
-    monitored_condition,
     round_expiry,
     start_round,
 )

@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 
 import peewee
 
+from kit.assignment import OPEN_STATES
 from kit.checkin.ladder import ON_THE_LADDER
 from kit.clock import utcnow
 from kit.community import community_zone
 from kit.db import transaction
 from kit.localtime import local_date
 from kit.models import CheckinAsk, CheckinRound, Task
-from kit.tasks import OPEN_STATES, cancel_task
+from kit.tasks import cancel_task
 
 REACHABLE_CHANNELS = ("sms", "voice", "family")  # an answer by these makes a door-knock needless
 
@@ -32,13 +33,14 @@ def _answerable(resident_id: int, at: datetime) -> peewee.Expression:
 
 def todays_round_id(resident_id: int, at: datetime | None = None) -> int | None:
     """The latest round an answer from `resident_id` at `at` (default now) answers, if any."""
-    return (
+    round_id: int | None = (
         CheckinAsk.select(CheckinAsk.round)
         .join(CheckinRound)
         .where(_answerable(resident_id, at or utcnow()))
         .order_by(CheckinRound.started_at.desc(), CheckinRound.id.desc())
         .scalar()
     )
+    return round_id
 
 
 def record_answer(resident_id: int, outcome: str, *, at: datetime | None = None, channel: str = "sms") -> int:

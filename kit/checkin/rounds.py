@@ -11,65 +11,40 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import peewee
 
 from kit import audit
-from kit.bulk import CHUNK, insert_rows
+from kit.audience import Audience, monitored_condition, residents_in
+from kit.bulk import CHUNK as ROWS_PER_WRITE
 from kit.clock import utcnow
 from kit.community import community_zone
 from kit.config import CheckinSettings
 from kit.db import database, transaction
-from kit.errors import NotFound, ValidationError
 from kit.localtime import at_local, local_date, parse_hhmm
-from kit.models import CheckinAsk, CheckinRound, Grid, JobRun, OptOut, Resident, ResidentTag
-from kit.outbox import PRIORITY_CHECKIN, Draft, queue_many
+from kit.models import CheckinAsk, CheckinRound, JobRun, Message, OptOut, Resident, ResidentTag
+from kit.outbox import PRIORITY_CHECKIN
 from kit.people import NO_PHONE
 from kit.retention import still_here
+from kit.segments import analyze
 from kit.tasks import Visit, create_door_knocks
-from kit.templates import render
-from kit.vocabulary import parse_tags
+from kit.templates import languages, render
 
 LIVING_ALONE = "elderly-alone"  # the tag (data/vocabulary.toml) of residents asked first, with the monitored
 PRIORITY_FIRST = PRIORITY_CHECKIN - 1  # their prompts: the dispatcher sends them before the rest of the round
+
+# Residents asked per transaction. Their rows are written by the database itself (INSERT ... SELECT), several times
+# faster than rows built in Python, so a chunk of this size still holds the write lock for well under 100 ms.
+CHUNK = 4 * ROWS_PER_WRITE
 
 ROUND_ASKED = "checkin-round-asked"  # the JobRun (key: the round's id) that says every chunk of a start is written
 
 
 def audience_condition(audience: str, day: date) -> tuple[str, peewee.Expression | None]:
-    """The audience in its stored form and the condition on `Resident` that selects it."""
-    text = " ".join(audience.split())
-    kind, _, value = text.partition(":")
-    kind = kind.strip().lower()
-    value = value.strip()
-    if kind == "all" and not value:
-        return "all", None
-    if kind == "monitored" and not value:
-        return "monitored", monitored_condition(day)
-    if kind == "grid" and value:
-        grid = Grid.get_or_none(Grid.name == value)
-        if grid is None:
-            known = ", ".join(name for (name,) in Grid.select(Grid.name).order_by(Grid.name).tuples()) or "none yet"
-            raise NotFound(f"No grid '{value}'. Grids: {known}.")
-        return f"grid:{grid.name}", Resident.grid == grid.id
-    if kind == "tag" and value:
-        tags = parse_tags(value)
-        if not tags:
-            raise ValidationError(f"'{value}' is not a tag.", field="audience")
-        tagged = ResidentTag.select(ResidentTag.resident).where(ResidentTag.tag == tags[0])
-        return f"tag:{tags[0]}", Resident.id.in_(tagged)
-    raise ValidationError(
-        f"The audience '{audience}' should be all, monitored, grid:NAME or tag:NAME.", field="audience"
-    )
-
-
-def monitored_condition(day: date) -> peewee.Expression:
-    """The residents under monitoring on `day` (any category but none and recovered, not past its end)."""
-    return Resident.monitoring.not_in(["none", "recovered"]) & (
-        Resident.monitoring_until.is_null() | (Resident.monitoring_until >= day)
-    )
+    """The audience in its stored form and the condition on `Resident` that selects it (`kit.audience`)."""
+    parsed = Audience.parse(audience)
+    return parsed.as_text(), residents_in(parsed, day)
 
 
 def asked_first_condition(day: date) -> peewee.Expression:
@@ -124,11 +99,13 @@ def start_round(
     query = Resident.select(Resident.id).order_by(Resident.id)
     if condition is not None:
         query = query.where(condition)
-    ids = [rid for (rid,) in query.tuples()]
+    sql, params = query.sql()  # read raw: 100,000 ids through peewee's rows take longer than the whole chunk
+    ids = [rid for (rid,) in database.execute_sql(sql, params).fetchall()]
     expires = round_expiry(day, round_.started_at, settings, zone)
+    statements = [_asks_insert(round_, condition, settings), _prompts_insert(round_, expires)]
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        _ask_residents(round_, condition, chunk[0], chunk[-1], expires, settings=settings, actor=actor)
+        _ask_residents(statements, chunk[0], chunk[-1])
     _knock_on_doors(round_, actor)
     return _finish_start(round_, actor)
 
@@ -139,78 +116,94 @@ def _fully_started(round_: CheckinRound) -> bool:
     return bool(marked or round_.asked)
 
 
-def _ask_residents(
-    round_: CheckinRound,
-    condition: peewee.Expression | None,
-    first: int,
-    last: int,
-    expires: datetime,
-    *,
-    settings: CheckinSettings,
-    actor: str,
-) -> None:
+_FIRST, _LAST = -(2**31) + 1, -(2**31) + 2  # the bounds a chunk's statement is built with (`_between`)
+
+
+class _Chunked:
+    """A statement over the residents with ids from `_FIRST` to `_LAST`, built once and run for each chunk with
+    the chunk's own bounds: building it with peewee costs more than running it."""
+
+    def __init__(self, query: peewee.Query) -> None:
+        self.sql, self.params = query.sql()
+
+    def run(self, first: int, last: int) -> None:
+        bounds = {_FIRST: first, _LAST: last}
+        params = [bounds.get(p, p) if type(p) is int else p for p in self.params]
+        database.execute_sql(self.sql, params)
+
+
+def _ask_residents(statements: list[_Chunked], first: int, last: int) -> None:
     """Ask the residents of the audience with ids from `first` to `last` who have no ask in the round yet: their
-    asks, prompts and door-knocks in one transaction."""
-    now = utcnow()
+    asks and prompts in one transaction, each written by one INSERT ... SELECT (the rows follow from the register;
+    building them in Python costs several times what the database needs to write them)."""
     with transaction():
-        already = CheckinAsk.select(CheckinAsk.resident).where(
-            (CheckinAsk.round == round_.id) & CheckinAsk.resident.between(first, last)
-        )
-        query = Resident.select(Resident.id, Resident.phone, Resident.language, Resident.grid, Resident.opted_out)
-        query = query.where(Resident.id.between(first, last) & Resident.id.not_in(already))
-        if condition is not None:
-            query = query.where(condition)
-        residents = list(query.order_by(Resident.id).tuples())
-        tagged = ResidentTag.select(ResidentTag.resident).where(
-            (ResidentTag.tag == NO_PHONE) & ResidentTag.resident.between(first, last)
-        )
-        no_phone = {rid for (rid,) in tagged.tuples()}
-        in_chunk = Resident.id.between(first, last) & asked_first_condition(round_.local_date)
-        first_ones = {rid for (rid,) in Resident.select(Resident.id).where(in_chunk).tuples()}
-        stopped = {phone for (phone,) in OptOut.select(OptOut.phone).tuples()}
-        remind_at = now + hours(settings.reminder_after_hours)
-        deadline = now + hours(settings.door_knock_deadline_hours)
-        prompts: dict[str, str] = {}
-        asks: list[tuple[Any, ...]] = []
-        drafts: list[Draft] = []
-        visits: list[Visit] = []
-        for rid, phone, language, grid_id, opted_out in residents:
-            if phone is None or rid in no_phone or ((opted_out or phone in stopped) and not settings.call_opted_out):
-                visits.append(Visit(rid, grid_id))
-            elif opted_out or phone in stopped:  # no SMS: the ladder's next pass places the call
-                asks.append((round_.id, rid, "reminded", now, None, now))
-            else:
-                asks.append((round_.id, rid, "asked", remind_at, None, now))
-                if language not in prompts:
-                    prompts[language] = render("checkin", language)
-                drafts.append(_prompt(round_.id, rid, phone, language, prompts[language], rid in first_ones, expires))
-        # Their tasks are handed out after the last chunk (`_knock_on_doors`): one alert per grid nobody covers.
-        asks += [(round_.id, visit.resident_id, "door_knock", deadline, None, now) for visit in visits]
-        fields = [
-            CheckinAsk.round, CheckinAsk.resident, CheckinAsk.stage, CheckinAsk.next_step_at, CheckinAsk.task,
-            CheckinAsk.updated_at,
-        ]  # fmt: skip
-        insert_rows(CheckinAsk, fields, asks)
-        queue_many(drafts)
+        for statement in statements:
+            statement.run(first, last)
 
 
-def _prompt(round_id: int, rid: int, phone: str, language: str, body: str, first: bool, expires: datetime) -> Draft:
-    """The check-in prompt to one resident (`first`: one of those asked first)."""
-    return Draft(
-        peer=phone,
-        body=body,
-        kind="checkin",
-        key=f"checkin:{round_id}:{rid}",
-        language=language,
-        resident_id=rid,
-        round_id=round_id,
-        priority=PRIORITY_FIRST if first else PRIORITY_CHECKIN,
-        expires_at=expires,
+def _asks_insert(round_: CheckinRound, condition: peewee.Expression | None, settings: CheckinSettings) -> _Chunked:
+    """The asks of a chunk's residents not asked yet; the door-knocks last, as their tasks are handed out (after
+    the last chunk, `_knock_on_doors`: one alert per grid nobody covers). Those who opted out of SMS get no prompt:
+    the ladder's next pass places the call."""
+    now = utcnow()
+    already = CheckinAsk.select(CheckinAsk.resident).where(
+        (CheckinAsk.round == round_.id) & CheckinAsk.resident.between(_FIRST, _LAST)
     )
+    who = Resident.id.between(_FIRST, _LAST) & Resident.id.not_in(already)
+    if condition is not None:
+        who &= condition
+    stopped = (Resident.opted_out == True) | Resident.phone.in_(OptOut.select(OptOut.phone))  # noqa: E712
+    tagged = ResidentTag.select(ResidentTag.resident).where(ResidentTag.tag == NO_PHONE)
+    no_phone = Resident.phone.is_null() | Resident.id.in_(tagged)
+    at_door = no_phone if settings.call_opted_out else no_phone | stopped
+    stage = peewee.Case(None, [(at_door, "door_knock"), (stopped, "reminded")], "asked")
+    remind_at, deadline = now + hours(settings.reminder_after_hours), now + hours(settings.door_knock_deadline_hours)
+    next_step = peewee.Case(None, [(at_door, deadline), (stopped, now)], remind_at)
+    asks = (
+        Resident.select(peewee.Value(round_.id), Resident.id, stage, next_step, peewee.Value(""), peewee.Value(now))
+        .where(who)
+        .order_by(peewee.Case(None, [(at_door, 1)], 0), Resident.id)
+    )
+    fields = [
+        CheckinAsk.round, CheckinAsk.resident, CheckinAsk.stage, CheckinAsk.next_step_at, CheckinAsk.outcome,
+        CheckinAsk.updated_at,
+    ]  # fmt: skip
+    return _Chunked(CheckinAsk.insert_from(asks, fields))
+
+
+def _prompts_insert(round_: CheckinRound, expires: datetime) -> _Chunked:
+    """The check-in prompt to each resident of a chunk asked by SMS (stage "asked"), in their language (`render`'s
+    fallback for any other); those asked first (`asked_first_condition`) with `PRIORITY_FIRST`. A key already
+    queued is left alone."""
+    now = utcnow()
+    bodies = {language: render("checkin", language) for language in languages()}
+    other = render("checkin", "")
+    body = peewee.Case(Resident.language, list(bodies.items()), other)
+    segments = peewee.Case(
+        Resident.language, [(lang, analyze(text).segments) for lang, text in bodies.items()], analyze(other).segments
+    )
+    priority = peewee.Case(None, [(asked_first_condition(round_.local_date), PRIORITY_FIRST)], PRIORITY_CHECKIN)
+    key = peewee.Value(f"checkin:{round_.id}:").concat(Resident.id.cast("TEXT"))
+    values = {
+        Message.direction: "out", Message.channel: "sms", Message.peer: Resident.phone, Message.body: body,
+        Message.language: Resident.language, Message.kind: "checkin", Message.status: "queued", Message.gateway: "",
+        Message.key: key, Message.resident: Resident.id, Message.round: round_.id, Message.segments: segments,
+        Message.priority: priority, Message.attempts: 0, Message.not_before: now, Message.expires_at: expires,
+        Message.claimed_by: "", Message.created_at: now, Message.updated_at: now, Message.error_code: "",
+        Message.error: "", Message.intent: "", Message.corrected_intent: "",
+    }  # fmt: skip
+    asked = (CheckinAsk.round == round_.id) & CheckinAsk.resident.between(_FIRST, _LAST) & (CheckinAsk.stage == "asked")
+    prompts = (
+        Resident.select(*[v if isinstance(v, peewee.Node) else peewee.Value(v) for v in values.values()])
+        .join(CheckinAsk, on=(CheckinAsk.resident == Resident.id))
+        .where(asked)
+        .order_by(Resident.id)
+    )
+    return _Chunked(Message.insert_from(prompts, list(values)).on_conflict("nothing"))
 
 
 def _knock_on_doors(round_: CheckinRound, actor: str) -> None:
-    """Door-knock tasks for the round's asks that start at the door and have none yet, `CHUNK` at a time, each
+    """Door-knock tasks for the round's asks that start at the door and have none yet, `ROWS_PER_WRITE` at a time, each
     chunk's tasks and asks in one transaction: a start cut short hands each one out once."""
     table = "checkin_ask".join(database.quote)
     sql = f"UPDATE {table} SET task_id = {database.param} WHERE id = {database.param}"
@@ -222,7 +215,7 @@ def _knock_on_doors(round_: CheckinRound, actor: str) -> None:
                 .join(Resident, on=(CheckinAsk.resident == Resident.id))
                 .where(waiting)
                 .order_by(CheckinAsk.id)
-                .limit(CHUNK)
+                .limit(ROWS_PER_WRITE)
             )
             by_deadline: dict[datetime, list[tuple[int, Visit]]] = defaultdict(list)
             for ask_id, resident_id, grid_id, deadline in query.tuples():

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from kit.bulk import insert_rows
+from kit.bulk import to_db as bulk_to_db
 from kit.db import database
 from kit.models import Alert, CheckinAsk, Volunteer
 from kit.outbox import PRIORITY_CHECKIN, Draft
@@ -153,7 +154,7 @@ def apply_moves(moves: list[Move], now: datetime) -> None:
         f"UPDATE {table} SET stage = {mark}, next_step_at = {mark}, outcome = {mark}, task_id = {mark}, "
         f"answered_at = COALESCE({mark}, answered_at), updated_at = {mark} WHERE id = {mark}"
     )
-    to_db = CheckinAsk.next_step_at.db_value
+    to_db = bulk_to_db(CheckinAsk.next_step_at)
     rows = [
         (m.stage, to_db(m.next_step_at), m.outcome, m.task_id, to_db(m.answered_at), to_db(now), m.ask_id)
         for m in moves

@@ -24,7 +24,7 @@ from kit.importer import import_residents
 
 def make_csv(path: Path, rows: int) -> list[tuple[str, ...]]:
     header = ("姓名", "手机号码", "网格", "楼栋", "单元", "房号", "标签", "出生年份")
-    body = [
+    body: list[tuple[str, ...]] = [
         (
             f"居民{i}",
             f"138 {i // 10000:04d} {i % 10000:04d}",

@@ -21,7 +21,7 @@ from kit.checkin import (
 from kit.clock import FixedClock, utcnow
 from kit.config import CheckinSettings
 from kit.db import transaction
-from kit.errors import NotFound, ValidationError
+from kit.errors import ValidationError
 from kit.models import Alert, CheckinAsk, CheckinRound, Community, Grid, Message, OptOut, Resident, ResidentTag, Task
 from kit.outbox import opt_out
 from kit.residents import ResidentInput, add_resident, set_monitoring
@@ -34,7 +34,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def resident(name: str, phone: str | None, grid: str = "东区", **extra: object) -> Resident:
-    return add_resident(ResidentInput(name=name, phone=phone, grid=grid, room=name, **extra))  # type: ignore[arg-type]
+    return add_resident(ResidentInput(name=name, phone=phone, grid=grid, room=name, **extra))
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_audiences(street: Community, audience: str, stored: str, names: list[st
 
 
 def test_bad_audiences(street: Community) -> None:
-    with pytest.raises(NotFound, match=r"No grid '南区'\. Grids: 东区, 西区\."):
+    with pytest.raises(ValidationError, match=r"No grid named 南区; grids are: 东区, 西区\."):
         start_round(audience="grid:南区", settings=SETTINGS)
     with pytest.raises(ValidationError, match="should be all, monitored, grid:NAME or tag:NAME"):
         start_round(audience="everyone", settings=SETTINGS)

@@ -20,7 +20,7 @@ import pytest
 import kit.checkin.rounds
 import kit.notices.sending
 import sms.router
-from kit import db
+from kit import db, outbox
 from kit.checkin import start_round
 from kit.config import CheckinSettings, DispatchSettings, Settings
 from kit.dispatcher import Dispatcher
@@ -44,6 +44,7 @@ from kit.outbox import Draft, queue
 from kit.residents import ResidentInput, add_resident
 from kit.scheduling import run_due
 from kit.volunteers import add_volunteer
+from sms.parser import Intent, parse_reply
 from sms.router import process, process_pending, receive
 
 WANG = "+8613800000001"
@@ -121,10 +122,10 @@ def test_a_pass_stops_at_the_lock_and_the_next_takes_everything_in_order(wang: R
 
 def test_two_processes_sweeping_at_once_act_on_a_message_once(wang: Resident, monkeypatch: pytest.MonkeyPatch) -> None:
     message, _ = receive("twilio", "SM1", WANG, "3 买药")
-    real_parse = sms.router.parse_reply
+    real_parse = parse_reply
     outcomes: list[str] = []
 
-    def the_other_process_gets_there_first(text: str, language: str) -> Any:
+    def the_other_process_gets_there_first(text: str, language: str) -> Intent:
         if not outcomes:  # this process has read the message as 'received'; the other acts on it now
             outcomes.append("")
             outcomes.append(process_pending_elsewhere(message.id))
@@ -172,7 +173,7 @@ def test_a_message_that_cannot_be_acted_on_ends_in_error_with_one_alert(
     assert alert.text == (
         f"来自{WANG}的短信（编号{message.id}）未能处理：The need is too long to store.。请阅读原文并人工跟进：“3 买药”"
     )
-    sms.router.outbox.mark_handled(message.id, error="again")  # marking it again alerts nobody twice
+    outbox.mark_handled(message.id, error="again")  # marking it again alerts nobody twice
     assert Alert.select().count() == 1
 
 
@@ -249,7 +250,7 @@ def test_a_send_whose_write_meets_a_lock_is_written_after_a_short_pause(
     community: Community, other: OtherWriter
 ) -> None:
     ids = queue_three()
-    provider = Provider(on_send=lambda: other.hold() if not provider.taken[1:] else None)
+    provider: Provider = Provider(on_send=lambda: other.hold() if not provider.taken[1:] else None)
     sending = dispatcher(provider, sleep=other.release)
 
     report = sending.step()
