@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import sys
 from importlib import resources
-from importlib.resources.abc import Traversable
 from typing import Any
 
 if sys.version_info >= (3, 11):
+    from importlib.resources.abc import Traversable
+
     import tomllib
 else:  # pragma: no cover - Python 3.10
+    from importlib.abc import Traversable
+
     import tomli as tomllib
 
 
@@ -31,7 +34,8 @@ def read_text(*parts: str) -> str:
 
 def read_toml(*parts: str) -> dict[str, Any]:
     """A TOML data file, parsed."""
-    return tomllib.loads(read_text(*parts))
+    parsed: dict[str, Any] = tomllib.loads(read_text(*parts))
+    return parsed
 
 
 def names_in(*parts: str) -> list[str]:

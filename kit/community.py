@@ -45,7 +45,7 @@ def init_community(
 
 
 def get_community() -> Community:
-    community = Community.select().first()
+    community: Community | None = Community.select().first()
     if community is None:
         raise NotInitialized(
             "This database has no community yet. Run: linli init --name NAME --region CN --timezone Asia/Shanghai"

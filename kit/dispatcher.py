@@ -10,10 +10,8 @@ Decisions
 - A lock held by another writer is not a crash: what the provider accepted is written later, and the rows of its
   own left 'sending' are settled while the dispatcher runs (`kit.reconcile`).
 - A message that fails for good raises an operator's alert, once per message.
-- Replies cost what any SMS costs: they pass quiet hours (a person is waiting) but not the daily budget, and a
-  number gets at most `max_replies_per_number_per_day` of them in a local day; the rest are skipped with the
-  error "reply limit for today", so a hundred texts from one number (or an auto-responder) are never a hundred
-  paid replies.
+- Replies pass quiet hours (a person is waiting) but not the daily budget or the daily reply limit of a number
+  (`kit.spending`).
 """
 
 from __future__ import annotations
@@ -22,13 +20,10 @@ import logging
 import os
 import socket
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
-
-import peewee
 
 from kit import outbox
 from kit.alerts import alert_message_error, raise_alert
@@ -37,10 +32,11 @@ from kit.clock import utcnow
 from kit.config import DispatchSettings
 from kit.db import transaction
 from kit.gateway import Gateway, GatewayError, SendResult
-from kit.localtime import at_local, in_quiet_hours, local_date, parse_hhmm
+from kit.localtime import in_quiet_hours, local_date, parse_hhmm
 from kit.models import GatewayHealth, Message, MessageEvent
 from kit.pool import TEST_KIND, Member, Pool, single_members
 from kit.reconcile import COMMIT_PAUSES, Accepted, Reconciler, outgoing_of
+from kit.spending import REPLY_LIMIT, beyond_reply_limit, budget_left, within_budget
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +46,6 @@ FAILURES_BEFORE_ALERT = 5
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=30)
 IN_FLIGHT_VOICE = ("sent", "ringing", "in-progress")
-REPLY_LIMIT = "reply limit for today"  # the error of a reply skipped by `max_replies_per_number_per_day`
 
 
 @dataclass
@@ -188,7 +183,7 @@ class Dispatcher(Reconciler):
         if in_quiet_hours(now, self.zone, *self.quiet):
             due &= Message.priority == outbox.PRIORITY_REPLY
             report.held[channel] = "quiet hours"
-        left = self._budget_left(now) if channel == "sms" else float("inf")
+        left = budget_left(self.settings, now, self.zone) if channel == "sms" else float("inf")
         if left <= 0:
             report.held[channel] = "daily budget reached"  # replies cost the same: they wait too
             return []
@@ -206,8 +201,10 @@ class Dispatcher(Reconciler):
                 return []
             opted_out = outbox.opted_out_among(m.peer for m in rows)
             skipped = [m.id for m in rows if m.peer in opted_out and outbox.opt_out_stops(m.channel, m.kind)]
-            beyond = self._beyond_reply_limit([m for m in rows if m.id not in skipped], now)
-            claimed = self._within_budget([m for m in rows if m.id not in skipped and m.id not in beyond], left)
+            beyond = beyond_reply_limit(self.settings, [m for m in rows if m.id not in skipped], now, self.zone)
+            claimed = within_budget(
+                self.settings, [m for m in rows if m.id not in skipped and m.id not in beyond], left
+            )
             if len(claimed) < len(rows) - len(skipped) - len(beyond):
                 report.held[channel] = "daily budget reached"
             if skipped:
@@ -235,65 +232,6 @@ class Dispatcher(Reconciler):
             for _, message in plan:
                 message.status, message.claimed_at, message.attempts = "sending", now, message.attempts + 1
             return [(member.gateway, message) for member, message in plan]
-
-    def _day_start(self, now: datetime) -> datetime:
-        return at_local(local_date(now, self.zone), parse_hhmm("00:00"), self.zone)
-
-    def _spent_today(self, now: datetime) -> peewee.Expression:
-        """SMS that count against today: sent today, or being sent (claimed today, by any dispatcher)."""
-        day_start = self._day_start(now)
-        return (
-            (Message.direction == "out")
-            & (Message.channel == "sms")
-            & ((Message.sent_at >= day_start) | ((Message.status == "sending") & (Message.claimed_at >= day_start)))
-        )
-
-    def _budget_left(self, now: datetime) -> float:
-        """What is left of today's SMS budget (infinite with no budget); raises the alert once it is spent."""
-        if self.settings.daily_budget <= 0:
-            return float("inf")
-        segments = Message.select(peewee.fn.COALESCE(peewee.fn.SUM(Message.segments), 0)).where(self._spent_today(now))
-        left = self.settings.daily_budget - float(segments.scalar() or 0) * self.settings.sms_segment_price
-        if left <= 0:
-            raise_alert(
-                "budget",
-                f"Today's SMS budget ({self.settings.daily_budget:g} {self.settings.currency}) is spent; "
-                "messages and replies wait until tomorrow. Raise dispatch.daily_budget to send more.",
-                key=f"budget:{local_date(now, self.zone).isoformat()}",
-            )
-        return left
-
-    def _within_budget(self, rows: list[Message], left: float) -> list[Message]:
-        """The first of `rows` whose segments fit in what is `left` of the budget."""
-        price = self.settings.sms_segment_price
-        fits = 0
-        for message in rows:
-            left -= message.segments * price
-            if left < -1e-9:
-                break
-            fits += 1
-        return rows[:fits]
-
-    def _beyond_reply_limit(self, rows: list[Message], now: datetime) -> set[int]:
-        """The replies among `rows` (in sending order) that would give their number more than
-        `max_replies_per_number_per_day` replies this local day, counting those sent or being sent: they are
-        skipped, never sent, so a machine (or a person) texting a hundred times is answered a few times only."""
-        limit = self.settings.max_replies_per_number_per_day
-        replies = [m for m in rows if m.channel == "sms" and m.priority == outbox.PRIORITY_REPLY]
-        if limit <= 0 or not replies:
-            return set()
-        counted = Message.select(Message.peer, peewee.fn.COUNT(Message.id)).where(
-            self._spent_today(now)
-            & (Message.priority == outbox.PRIORITY_REPLY)
-            & Message.peer.in_(sorted({m.peer for m in replies}))
-        )
-        given = Counter({peer: int(count) for peer, count in counted.group_by(Message.peer).tuples()})
-        beyond = set()
-        for message in replies:
-            given[message.peer] += 1
-            if given[message.peer] > limit:
-                beyond.add(message.id)
-        return beyond
 
     def _calls_in_progress(self, now: datetime) -> int:
         recent = now - timedelta(minutes=15)

@@ -28,10 +28,11 @@ from kit import clock
 from kit.community import community_zone
 from kit.config import DistrictSettings
 from kit.db import transaction
+from kit.district_models import DistrictPush
 from kit.errors import ConfigError, LinliError
 from kit.figures import day_figures
 from kit.localtime import at_local, parse_hhmm, to_local
-from kit.models import DistrictPush, JobRun
+from kit.models import JobRun
 
 PUSH_JOB = "district-push"
 UNAUTHORIZED = 401

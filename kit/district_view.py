@@ -22,10 +22,11 @@ from typing import Any
 
 import peewee
 
+from kit.district_models import DistrictCommunity, DistrictGridFigures, DistrictReport
 from kit.errors import ValidationError
 from kit.exporter import export_to_path
 from kit.figures import FIGURES, figure_labels
-from kit.models import DistrictCommunity, DistrictGridFigures, DistrictReport
+from kit.jsonable import record_dict
 from kit.stats import natural_key
 
 TREND_FIGURES = ("asked", "answered", "fever", "unreachable")
@@ -46,14 +47,8 @@ class CommunityStatus:
     grids: list[dict[str, Any]] = field(default_factory=list)  # {"grid": label, figure: count, ...}
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "reported": self.reported,
-            "last_reported": self.last_reported.isoformat() if self.last_reported else None,
-            "received_at": self.received_at.replace(microsecond=0).isoformat() + "Z" if self.received_at else None,
-            "totals": self.totals,
-            "grids": self.grids,
-        }
+        received = self.received_at.replace(microsecond=0).isoformat() + "Z" if self.received_at else None
+        return {**record_dict(self), "received_at": received}  # UTC marked, to the second
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from kit import audit
 from kit.clock import utcnow
 from kit.db import transaction
 from kit.errors import Conflict, NotAllowed, NotFound, ValidationError
+from kit.jsonable import record_dict
 from kit.models import OPERATOR_ROLES, AuditEntry, Operator
 from kit.permissions import ADMIN
 
@@ -52,8 +53,7 @@ class OperatorView:
     created_at: datetime
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "name": self.name, "role": self.role, "active": self.active,
-                "created_at": self.created_at.isoformat()}  # fmt: skip
+        return record_dict(self)
 
 
 def view_of(operator: Operator) -> OperatorView:

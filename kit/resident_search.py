@@ -11,6 +11,7 @@ from typing import Any
 import peewee
 
 from kit.errors import InvalidPhone
+from kit.jsonable import record_dict
 from kit.models import Community, Grid, Household, Resident, ResidentTag, format_address
 from kit.phones import normalize_phone
 from kit.vocabulary import fold, normalize_monitoring, normalize_status, parse_tags
@@ -44,25 +45,7 @@ class ResidentView:
         return format_address(self.building, self.unit, self.room)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "phone": self.phone,
-            "second_phone": self.second_phone,
-            "grid": self.grid,
-            "building": self.building,
-            "unit": self.unit,
-            "room": self.room,
-            "address": self.address,
-            "language": self.language,
-            "tags": list(self.tags),
-            "birth_year": self.birth_year,
-            "status": self.status,
-            "monitoring": self.monitoring,
-            "monitoring_until": self.monitoring_until.isoformat() if self.monitoring_until else None,
-            "opted_out": self.opted_out,
-            "notes": self.notes,
-        }
+        return record_dict(self, skip=("updated_at", "extra"), after={"room": {"address": self.address}})
 
 
 @dataclass(frozen=True)

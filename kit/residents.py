@@ -191,7 +191,8 @@ def _phone_owner(phone: str, other_than: int | None = None) -> Resident | None:
     query = Resident.select().where(Resident.phone == phone)
     if other_than is not None:
         query = query.where(Resident.id != other_than)
-    return query.first()
+    owner: Resident | None = query.first()
+    return owner
 
 
 def add_resident(raw: ResidentInput, *, actor: str = "cli") -> Resident:

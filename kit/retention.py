@@ -20,7 +20,7 @@ Decisions:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from kit.community import community_zone
 from kit.config import RetentionSettings
 from kit.db import transaction
 from kit.errors import ConfigError, Conflict
+from kit.jsonable import record_dict
 from kit.localtime import at_local
 from kit.models import Alert, AuditEntry, Message, MessageEvent, Report, Resident, ResidentTag, Task
 
@@ -56,7 +57,7 @@ class PurgeReport:
         return self.reports + self.messages + self.audit_entries + self.anonymised
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return record_dict(self)
 
     def describe(self) -> str:
         """One line: 'purged 3 health reports, 120 messages (240 status events), 7 audit entries; anonymised 1

@@ -204,7 +204,7 @@ def _advance_ladder(settings: Settings) -> dict[str, Any]:
 
 
 def _escalate_overdue() -> int:
-    from kit.tasks import escalate_overdue
+    from kit.escalation import escalate_overdue
 
     return int(escalate_overdue())
 

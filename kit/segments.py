@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kit.jsonable import record_dict
+
 Encoding = Literal["GSM-7", "UCS-2"]
 
 # GSM 03.38 default alphabet, basic set, in code order (0x1B, the escape to the extension table, left out).
@@ -82,13 +84,7 @@ class SegmentInfo:
     """Distinct characters that forced UCS-2, in order of first appearance (empty when GSM-7)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "encoding": self.encoding,
-            "segments": self.segments,
-            "units": self.units,
-            "per_segment": self.per_segment,
-            "non_gsm": list(self.non_gsm),
-        }
+        return record_dict(self)
 
 
 def analyze(text: str) -> SegmentInfo:

@@ -10,6 +10,7 @@ import peewee
 
 from kit.assignment import OPEN_STATES
 from kit.errors import ValidationError
+from kit.jsonable import record_dict
 from kit.models import TASK_STATES, Grid, Household, Resident, Task, Volunteer, format_address
 
 
@@ -32,23 +33,7 @@ class TaskView:
     done_at: datetime | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "state": self.state,
-            "need": self.need,
-            "source": self.source,
-            "resident_id": self.resident_id,
-            "resident": self.resident,
-            "address": self.address,
-            "phone": self.phone,
-            "grid": self.grid,
-            "volunteer_id": self.volunteer_id,
-            "volunteer": self.volunteer,
-            "due_at": self.due_at.isoformat() if self.due_at else None,
-            "created_at": self.created_at.isoformat(),
-            "done_at": self.done_at.isoformat() if self.done_at else None,
-        }
+        return record_dict(self)
 
 
 def list_tasks(

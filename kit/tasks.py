@@ -8,10 +8,7 @@ Decisions
 - Who gets a task (the least-loaded eligible volunteer of the grid) is `kit.assignment`'s rule.
 - A task nobody covers stays open and raises a `task_unassigned` alert for an operator to assign it by hand (one
   per grid per local day, `kit.assignment.alert_nobody`).
-- A task whose assignment SMS the outbox skipped because the volunteer opted out (they texted STOP after it was
-  given) is handed on to the next eligible volunteer with a `task_reassigned` alert, or reopened under the grid's
-  one alert (`hand_on_unreached`; after a STOP and on every escalation pass).
-- Door-knocks created by the check-in ladder are escalated by the ladder (an `unreachable` alert), not here.
+- A task that runs late, or whose volunteer can no longer be reached, is `kit.escalation`'s business.
 - Completing a door-knock marks the check-in ask it came from answered with outcome "visited".
 """
 
@@ -20,14 +17,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from kit import audit
 from kit.alerts import raise_alert
 from kit.assignment import (
-    OPEN_STATES,
     Helper,
     alert_nobody,
     grid_name,
@@ -45,8 +41,6 @@ from kit.errors import Conflict, NotFound, ValidationError
 from kit.models import (
     TASK_KINDS,
     CheckinAsk,
-    Message,
-    OptOut,
     Resident,
     Task,
     Volunteer,
@@ -57,8 +51,6 @@ from kit.task_views import TaskView as TaskView  # re-exported: the UI reads tas
 from kit.task_views import list_tasks as list_tasks
 from kit.task_views import task_counts as task_counts
 from kit.templates import render, word
-
-HELP_DUE_HOURS = 4.0  # a help request not done within this is escalated to an operator
 
 
 @dataclass(frozen=True)
@@ -159,7 +151,7 @@ def create_task(
         audit.record(actor, "create", "task", task.id, kind=kind, resident=resident_id, need=task.need)
         volunteer = suggest_volunteer(grid)
         if volunteer is not None:
-            _give(task, volunteer, actor=actor)
+            give_task(task, volunteer, actor=actor)
         else:
             who = f" for {resident.name}" if resident is not None else ""
             alert_nobody(grid, f"Task {task.id} ({kind}{who}) has", task_id=task.id, resident_id=resident_id)
@@ -219,7 +211,8 @@ def create_door_knocks(
     return created
 
 
-def _give(task: Task, volunteer: Volunteer, *, actor: str) -> None:
+def give_task(task: Task, volunteer: Volunteer, *, actor: str) -> None:
+    """Give `task` to `volunteer` (audited) and queue the SMS that tells them; the caller holds the transaction."""
     previous = task.volunteer_id
     now = utcnow()
     task.volunteer = volunteer.id
@@ -259,7 +252,7 @@ def assign_task(task_id: int, volunteer_id: int | None = None, *, actor: str) ->
                 )
         if task.volunteer_id == volunteer.id and task.state != "open":
             return task
-        _give(task, volunteer, actor=actor)
+        give_task(task, volunteer, actor=actor)
     return Task.get_by_id(task_id)
 
 
@@ -347,93 +340,3 @@ def _tell(task: Task, person: Resident | Volunteer, text: str, *, key: str, prio
             priority=priority,
         )
     )
-
-
-def hand_on_unreached(*, actor: str = "escalation") -> int:
-    """Tasks whose assignment SMS the outbox skipped (or will skip) because the volunteer's number opted out: each
-    goes to the least-loaded other eligible volunteer of its grid, with a `task_reassigned` alert; with nobody left
-    it goes back to open under the grid's one `task_unassigned` alert. Returns how many were handed on or reopened."""
-    unreached = (
-        Task.select(Task.id)
-        .join(Message, on=((Message.task == Task.id) & (Message.volunteer == Task.volunteer)))
-        .where(
-            Task.state.in_(("assigned", "accepted"))
-            & (Message.kind == "task")
-            & Message.key.contains(":assign:")
-            & (  # skipped; or queued (the dispatcher will skip it) or failed to a number that opted out since
-                ((Message.status == "skipped") & (Message.error == "opted out"))
-                | (Message.status.in_(("queued", "failed")) & Message.peer.in_(OptOut.select(OptOut.phone)))
-            )
-        )
-        .distinct()
-        .tuples()
-    )
-    ids = sorted(task_id for (task_id,) in unreached)
-    if not ids:
-        return 0
-    with transaction():
-        helpers, by_grid = helpers_by_grid()
-        loads = task_loads()
-        for task in Task.select().where(Task.id.in_(ids)).order_by(Task.id):
-            before = Volunteer.get_by_id(task.volunteer_id)
-            what = f"Task {task.id} ({task.kind}) was given to {before.name} ({before.phone}), who opted out of SMS"
-            chosen = least_loaded([v for v in by_grid.get(task.grid_id, []) if v != before.id], loads)
-            if chosen is None:
-                Task.update(state="open", volunteer=None, assigned_at=None).where(Task.id == task.id).execute()
-                audit.record(actor, "unassign", "task", task.id, volunteer=before.id, reason="opted out")
-                alert_nobody(task.grid_id, f"{what}, and now has", task_id=task.id, resident_id=task.resident_id)
-                continue
-            loads[chosen] += 1
-            _give(task, Volunteer.get_by_id(chosen), actor=actor)
-            raise_alert(
-                "task_reassigned",
-                f"{what} and was never told; it now goes to {helpers[chosen].name} ({helpers[chosen].phone}).",
-                key=f"task_reassigned:{task.id}:{before.id}",
-                resident_id=task.resident_id,
-                task_id=task.id,
-            )
-    return len(ids)
-
-
-def escalate_overdue() -> int:
-    """Unfinished tasks past their due time, not yet escalated: an alert each (`task_overdue`), and an unassigned
-    help request is offered to a volunteer again. Ladder door-knocks are left to the ladder. Returns how many.
-    Tasks whose SMS never reached their volunteer are handed on first (`hand_on_unreached`)."""
-    hand_on_unreached()
-    now = utcnow()
-    zone = community_zone()
-    overdue = list(
-        Task.select()
-        .where(
-            Task.state.in_(OPEN_STATES)
-            & (Task.due_at <= now)
-            & Task.escalated_at.is_null()
-            & ~((Task.kind == "door_knock") & Task.round.is_null(False))
-        )
-        .order_by(Task.id)
-    )
-    for task in overdue:
-        with transaction():
-            if task.state == "open" and task.kind == "help":
-                volunteer = suggest_volunteer(task.grid_id)
-                if volunteer is not None:
-                    _give(task, volunteer, actor="escalation")
-            person = people([task.resident_id]).get(task.resident_id) if task.resident_id else None
-            who = f" for {person.name} {person.address}".rstrip() if person else ""
-            helper = Volunteer.get_or_none(Volunteer.id == task.volunteer_id) if task.volunteer_id else None
-            doer = f"Call {helper.name} ({helper.phone}) or reassign it." if helper else "Assign it to a volunteer."
-            raise_alert(
-                "task_overdue",
-                f"Task {task.id} ({task.kind}{who}) was due at {deadline_text(task.due_at, zone)} and is not done. "
-                + doer,
-                key=f"task_overdue:{task.id}",
-                resident_id=task.resident_id,
-                task_id=task.id,
-            )
-            Task.update(escalated_at=now).where(Task.id == task.id).execute()
-    return len(overdue)
-
-
-def help_due_at(at: datetime) -> datetime:
-    """When a help request made at `at` should be done by."""
-    return at + timedelta(hours=HELP_DUE_HOURS)

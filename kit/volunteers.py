@@ -13,6 +13,7 @@ from kit import audit
 from kit.community import get_community
 from kit.db import transaction
 from kit.errors import Conflict, NotFound, ValidationError
+from kit.jsonable import record_dict
 from kit.models import Grid, OptOut, Volunteer, VolunteerGrid
 from kit.phones import normalize_phone
 from kit.residents import grid_id_for
@@ -45,16 +46,7 @@ class VolunteerView:
     active: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "phone": self.phone,
-            "language": self.language,
-            "skills": list(self.skills),
-            "grids": list(self.grids),
-            "points": self.points,
-            "active": self.active,
-        }
+        return record_dict(self)
 
 
 def parse_skills(raw: str | Iterable[str] | None) -> list[str]:

@@ -157,7 +157,7 @@ class Runtime:
         named: dict[str, Any] = getattr(self.gateways, "named", dict)()
         gateway = next((g for g, spec in named.values() if spec.kind == "twilio"), self.gateways["sms"])
         try:
-            if poll_inbound(gateway, self.settings.twilio, router.receive):  # type: ignore[arg-type]
+            if poll_inbound(gateway, self.settings.twilio, router.receive):
                 self.sweep_inbox()
         except Exception as error:
             self._failed("polling for inbound SMS", error)

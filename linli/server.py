@@ -31,13 +31,13 @@ from kit.config import Settings
 from kit.errors import ConfigError
 from kit.migrations import current_version
 from kit.models import Message
+from kit.twilio_rules import TwilioSignature
 from sms.webhooks import (
     CONTEXT,
     Receive,
     RecordStatus,
     RunBlocking,
     SmsWebhooks,
-    TwilioSignature,
     WebhookContext,
 )
 

@@ -61,7 +61,7 @@ class _Shown(io.TextIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         self._target.write(self._show(text))
         return len(text)
 

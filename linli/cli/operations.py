@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,9 @@ from kit.permissions import WORK
 from kit.residents import parse_date
 from linli.cli.context import Kit, pass_kit
 from linli.cli.output import echo_json, echo_plain, json_escaped
+
+if TYPE_CHECKING:
+    from sms.parser import Intent
 
 
 def parse_at(text: str) -> datetime:
@@ -178,7 +181,7 @@ def _languages() -> list[str]:
     return known_languages()
 
 
-def describe_intent(intent: Any) -> str:
+def describe_intent(intent: Intent) -> str:
     """'unwell: 38.5 °C; fever, cough' — one human line for a parsed reply."""
     parts = []
     if intent.temperature_c is not None:

@@ -113,7 +113,7 @@ def residents() -> None:
 @residents.command("add")
 @resident_options(for_edit=False)
 @pass_kit
-def add(kit: Kit, tags: tuple[str, ...], **values: str | None) -> None:
+def add(kit: Kit, /, tags: tuple[str, ...], **values: str | None) -> None:
     """Register one resident. The phone is checked and stored in international form.
 
     \b
@@ -137,6 +137,7 @@ def add(kit: Kit, tags: tuple[str, ...], **values: str | None) -> None:
 @pass_kit
 def edit(
     kit: Kit,
+    /,
     resident_key: str,
     tags: tuple[str, ...],
     add_tags: tuple[str, ...],

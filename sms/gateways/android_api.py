@@ -70,7 +70,8 @@ class PhoneApi:
         answer = self._call("POST", "/message", json=request, sending=True)
         if answer.status_code == CONFLICT:
             return None
-        return _json(answer)
+        state: dict[str, Any] = _json(answer)
+        return state
 
     def message(self, key: str) -> dict[str, Any] | None:
         """The phone's record of message `key` (its state and each recipient's), or None when it has none."""

@@ -44,7 +44,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -333,7 +333,7 @@ class GammuGateway:
     def _sent_row(self, reference: int, number: str) -> Message | None:
         """The newest row this modem sent with `reference` among its parts to `number`."""
         tail = re.sub(r"\D", "", number)[-8:]
-        rows = (
+        rows: Iterable[Message] = (
             Message.select(Message.id, Message.peer, Message.provider_id)
             .where(
                 (Message.direction == "out")

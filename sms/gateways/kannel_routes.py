@@ -132,7 +132,7 @@ class KannelRoutes:
     async def _record(self, provider_id: str, record: Callable[[], Message | None]) -> Message | None:
         """Record the report; a report can beat the dispatcher's commit of the id, so look again for a moment, then
         take the row if it is still 'sending' (its dispatcher is gone: the report proves Kannel had it)."""
-        found = await self.context.run_blocking(record)
+        found: Message | None = await self.context.run_blocking(record)
         loop = asyncio.get_running_loop()
         deadline, delay = loop.time() + self.grace, 0.1
         while found is None and loop.time() < deadline:

@@ -222,7 +222,8 @@ def test_dispatch_once_sends_what_is_queued_through_the_simulators(
 
 
 def test_the_dispatch_line_says_why_each_skipped_row_was_skipped() -> None:
-    from kit.dispatcher import REPLY_LIMIT, DispatchReport
+    from kit.dispatcher import DispatchReport
+    from kit.spending import REPLY_LIMIT
     from linli.cli.operations import _dispatch_line
 
     report = DispatchReport(sent=2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,7 +72,7 @@ def test_the_first_admin_is_added_without_signing_in_and_then_listed(run: Run, c
     assert ADMIN_PIN not in listed.stdout
 
 
-def test_init_may_add_the_first_admin(run: Run, database: Any) -> None:
+def test_init_may_add_the_first_admin(run: Run, database: Path | str) -> None:
     init = ("init", "--name", "幸福里社区", "--region", "CN", "--timezone", "Asia/Shanghai")
     result = run(*init, "--admin", "王芳", "--pin-stdin", input=f"{ADMIN_PIN}\n")
     assert result.exit_code == 0, result.output
@@ -80,7 +81,7 @@ def test_init_may_add_the_first_admin(run: Run, database: Any) -> None:
     assert run("--operator", "王芳", "status", pin=ADMIN_PIN).exit_code == 0
 
 
-def test_init_with_a_short_admin_pin_makes_nothing(run: Run, database: Any) -> None:
+def test_init_with_a_short_admin_pin_makes_nothing(run: Run, database: Path | str) -> None:
     init = ("init", "--name", "幸福里社区", "--region", "CN", "--timezone", "Asia/Shanghai")
     assert "too short" in one_line_error(run(*init, "--admin", "王芳", "--pin-stdin", input="123\n"))
     reopen()
@@ -136,7 +137,9 @@ def test_once_operators_exist_a_script_must_say_who_it_is(run: Run, staffed: Com
     assert "No PIN for 王芳" in line
 
 
-def test_the_operator_may_come_from_the_environment(run: Run, staffed: Community, monkeypatch: Any) -> None:
+def test_the_operator_may_come_from_the_environment(
+    run: Run, staffed: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LINLI_OPERATOR", "anna")
     result = run("residents", "list", pin=VIEWER_PIN)
     assert result.exit_code == 0, result.output

@@ -69,7 +69,7 @@ def on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("linli.cli.exporting.stdout_is_terminal", lambda: True)
 
 
-def test_residents_list_show_and_search_show_names_as_symbols(run, hostile):
+def test_residents_list_show_and_search_show_names_as_symbols(run: Run, hostile: int) -> None:
     for args in (("residents", "list"), ("residents", "show", hostile), ("residents", "search", "王")):
         result = run(*args)
         assert result.exit_code == 0, result.output
@@ -78,7 +78,7 @@ def test_residents_list_show_and_search_show_names_as_symbols(run, hostile):
     assert SHOWN_NOTES in run("residents", "show", hostile).stdout
 
 
-def test_json_is_exact_and_inert(run, hostile):
+def test_json_is_exact_and_inert(run: Run, hostile: int) -> None:
     for args in (("residents", "list", "--json"), ("residents", "search", "王", "--json")):
         result = run(*args)
         assert_plain(result.stdout)
@@ -89,12 +89,12 @@ def test_json_is_exact_and_inert(run, hostile):
     assert json.loads(shown.stdout)["notes"] == NOTES
 
 
-def test_a_search_that_quotes_an_escape_sequence(run, hostile):
+def test_a_search_that_quotes_an_escape_sequence(run: Run, hostile: int) -> None:
     result = run("residents", "search", f"nobody{CLEAR}")
     assert result.stdout == "No resident matches 'nobody␛[2J'.\n"
 
 
-def test_sentences_that_quote_names(run, hostile):
+def test_sentences_that_quote_names(run: Run, hostile: int) -> None:
     added = run("residents", "add", "--name", f"赵{TITLE}", "--phone", "13800000002")
     assert_plain(added.stdout)
     assert "赵␛]0;pwned␇" in added.stdout
@@ -108,14 +108,14 @@ def test_sentences_that_quote_names(run, hostile):
     assert "李␛]52;c;ZWNobyBoYWNrZWQ=␇" in listed.stdout
 
 
-def test_an_error_that_quotes_a_value_is_one_plain_line(run, hostile):
+def test_an_error_that_quotes_a_value_is_one_plain_line(run: Run, hostile: int) -> None:
     result = run("residents", "show", f"{TITLE}123")
     assert result.exit_code == 2
     assert_plain(result.stderr)
     assert len(result.stderr.splitlines()) == 1
 
 
-def test_parse_shows_the_need_as_symbols(run):
+def test_parse_shows_the_need_as_symbols(run: Run) -> None:
     result = run("parse", f"3 买药{TITLE}")
     assert_plain(result.stdout)
     assert "买药␛]0;pwned" in result.stdout
@@ -124,7 +124,7 @@ def test_parse_shows_the_need_as_symbols(run):
     assert "\x1b]0;pwned" in json.loads(as_json.stdout)["text"]
 
 
-def test_status_shows_grid_names_as_symbols(run, hostile):
+def test_status_shows_grid_names_as_symbols(run: Run, hostile: int) -> None:
     result = run("status")
     assert result.exit_code == 0, result.output
     assert_plain(result.stdout)
@@ -134,13 +134,13 @@ def test_status_shows_grid_names_as_symbols(run, hostile):
 # --- export ----------------------------------------------------------------------------------------------------
 
 
-def test_csv_on_a_terminal_shows_symbols(run, hostile, on_a_terminal):
+def test_csv_on_a_terminal_shows_symbols(run: Run, hostile: int, on_a_terminal: None) -> None:
     result = run("export", "residents")
     assert_plain(result.stdout)
     assert SHOWN_NAME in result.stdout and SHOWN_NOTES in result.stdout
 
 
-def test_csv_into_a_pipe_or_a_file_is_exact(run, hostile, tmp_path: Path):
+def test_csv_into_a_pipe_or_a_file_is_exact(run: Run, hostile: int, tmp_path: Path) -> None:
     piped = run("export", "residents")
     (row,) = csv.DictReader(io.StringIO(piped.stdout))
     assert (row["name"], row["notes"]) == (NAME, NOTES)
@@ -151,7 +151,9 @@ def test_csv_into_a_pipe_or_a_file_is_exact(run, hostile, tmp_path: Path):
 
 
 @pytest.mark.parametrize("terminal", [True, False])
-def test_json_export_is_exact_and_inert_everywhere(run, hostile, monkeypatch, terminal):
+def test_json_export_is_exact_and_inert_everywhere(
+    run: Run, hostile: int, monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
     monkeypatch.setattr("linli.cli.exporting.stdout_is_terminal", lambda: terminal)
     result = run("export", "residents", "--format", "json")
     assert_plain(result.stdout)
@@ -159,7 +161,7 @@ def test_json_export_is_exact_and_inert_everywhere(run, hostile, monkeypatch, te
     assert (row["name"], row["notes"]) == (NAME, NOTES)
 
 
-def test_messages_export_on_a_terminal_shows_symbols(run, hostile, on_a_terminal):
+def test_messages_export_on_a_terminal_shows_symbols(run: Run, hostile: int, on_a_terminal: None) -> None:
     handle("simulator", "SM-1", "+8613800000001", f"3 买药{TITLE}")
     result = run("export", "messages", "--direction", "in")
     assert_plain(result.stdout)
@@ -168,7 +170,7 @@ def test_messages_export_on_a_terminal_shows_symbols(run, hostile, on_a_terminal
 
 # --- any text ---------------------------------------------------------------------------------------------------
 
-hostile_text = st.lists(
+hostile_text: st.SearchStrategy[str] = st.lists(
     st.one_of(
         st.sampled_from([TITLE, CLIPBOARD, CLEAR, "[/]", "[bold]", "\u202e", "\r\n", "\x9b", "\x7f", "\udcff"]),
         st.text(max_size=6),
@@ -178,7 +180,7 @@ hostile_text = st.lists(
 
 
 @given(cells=st.lists(hostile_text, min_size=1, max_size=4))
-def test_tables_and_cards_show_any_text_as_symbols(cells):
+def test_tables_and_cards_show_any_text_as_symbols(cells: list[str]) -> None:
     lines = format_table([f"H{i}" for i in range(len(cells))], [cells, [Coloured(c, "red") for c in cells]])
     assert_plain("\n".join(lines).replace("\x1b[31m", "").replace("\x1b[1m", "").replace("\x1b[0m", ""))
     for cell in cells:
@@ -197,7 +199,7 @@ def test_tables_and_cards_show_any_text_as_symbols(cells):
         max_leaves=6,
     )
 )
-def test_json_of_any_text_reads_back_exactly_and_is_inert(value):
+def test_json_of_any_text_reads_back_exactly_and_is_inert(value: object) -> None:
     text = json_text(value)
     assert_plain(text)
     assert json.loads(text) == value
@@ -210,7 +212,7 @@ def no_surrogates(text: str) -> str:
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=hostile_text.map(no_surrogates), notes=hostile_text.map(no_surrogates))
-def test_residents_show_prints_any_name_as_symbols(run, community, name, notes):
+def test_residents_show_prints_any_name_as_symbols(run: Run, community: Community, name: str, notes: str) -> None:
     if not " ".join(name.split()):
         return  # a name of blanks is refused
     result = run("residents", "add", "--name", name, "--notes", notes)
@@ -222,7 +224,7 @@ def test_residents_show_prints_any_name_as_symbols(run, community, name, notes):
     assert f"{visible(stored.name)}\n" in shown.stdout and visible(stored.notes) in shown.stdout
 
 
-def test_import_problems_quote_cells_as_symbols(run, community, tmp_path: Path):
+def test_import_problems_quote_cells_as_symbols(run: Run, community: Community, tmp_path: Path) -> None:
     register = tmp_path / "register.csv"
     register.write_text(f"姓名,手机号码\r\n王秀英,138{TITLE}\r\n李建国,13700137000\r\n", encoding="utf-8")
     skipped = run("import", "residents", register, "--skip-invalid")

@@ -18,6 +18,7 @@ from kit.reports import record_report
 from kit.residents import ResidentInput, add_resident
 from linli.cli.main import main
 from tests.cli.test_cli import one_line_error
+from tests.workbooks import active_sheet
 
 
 def run(*args: str) -> Result:
@@ -57,13 +58,13 @@ def test_the_shipped_examples_fill_in_with_one_command(today: Community, tmp_pat
     grid_form = tmp_path / "forms" / "街道日报-分网格.xlsx"
     result = run("report", "daily", "--template", str(grid_form), "-o", str(tmp_path / "1120.xlsx"))
     assert result.exit_code == 0, result.output
-    sheet = load_workbook(tmp_path / "1120.xlsx").active
+    sheet = active_sheet(load_workbook(tmp_path / "1120.xlsx"))
     assert sheet["B2"].value == "幸福里社区"
     assert [sheet[f"{column}4"].value for column in "ABCDEF"] == ["第1网格", 1, 1, 1, 0, 1]
     assert sheet["A6"].value == "合计"
     summary = tmp_path / "forms" / "街道日报-汇总.xlsx"
     assert run("report", "daily", "--template", str(summary), "-o", str(tmp_path / "s.xlsx")).exit_code == 0
-    assert load_workbook(tmp_path / "s.xlsx").active["B7"].value == 1  # fever
+    assert active_sheet(load_workbook(tmp_path / "s.xlsx"))["B7"].value == 1  # fever
 
 
 def test_a_map_naming_an_unknown_figure_is_one_line_listing_the_known_ones(today: Community, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 import kit.importer
 from kit import db
+from kit.bulk import reserve_ids
 from kit.importer import ImportResult, import_residents
 from kit.models import Community, Grid, Household, Resident, ResidentTag
 from kit.residents import ResidentInput, add_resident
@@ -48,7 +49,7 @@ def test_two_imports_at_once_get_different_ids(
     written = {**register(files["1"], 1_000, "1"), **register(files["2"], 2_000, "2")}
 
     both_reserved = threading.Barrier(2, timeout=10)
-    real_reserve = kit.importer.reserve_ids
+    real_reserve = reserve_ids
 
     def reserve_then_wait(model: type[peewee.Model], count: int) -> list[int]:
         ids = real_reserve(model, count)

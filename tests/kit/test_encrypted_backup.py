@@ -79,7 +79,7 @@ def test_without_serialize_the_copy_goes_through_a_private_temporary_file(
     real = tempfile.TemporaryDirectory
 
     def watched(*args: object, **kwargs: object) -> tempfile.TemporaryDirectory[str]:
-        folder = real(*args, **kwargs)  # type: ignore[call-overload]
+        folder: tempfile.TemporaryDirectory[str] = real(*args, **kwargs)  # type: ignore[call-overload]
         made.append(Path(folder.name))
         return folder
 

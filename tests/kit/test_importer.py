@@ -24,6 +24,7 @@ from kit.importer import import_residents, map_header
 from kit.models import AuditEntry, Community, Grid, Household, Resident, ResidentTag
 from kit.resident_search import find_residents
 from kit.residents import ResidentInput, add_resident
+from tests.workbooks import active_sheet
 
 pytestmark = pytest.mark.each_database  # storage code: runs on SQLite and PostgreSQL
 
@@ -317,7 +318,7 @@ def test_a_semicolon_file_whose_cells_hold_commas(community: Community, tmp_path
 
 def xlsx(path: Path, rows: Sequence[Sequence[object]]) -> Path:
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = active_sheet(workbook)
     for row in rows:
         sheet.append(list(row))
     workbook.save(path)
@@ -326,7 +327,7 @@ def xlsx(path: Path, rows: Sequence[Sequence[object]]) -> Path:
 
 def test_xlsx_with_numbers_for_phones(community: Community, tmp_path: Path) -> None:
     people = register(40, seed=7)
-    rows: list[list[object]] = [[TITLE], [], HEADER_ZH]
+    rows: list[list[object]] = [[TITLE], [], [*HEADER_ZH]]
     for index, person in enumerate(people):
         mobile = int(person.phone.removeprefix("+86"))
         cells: list[object] = list(person.cells)
@@ -532,7 +533,7 @@ def test_quoted_fields_with_newlines_keep_later_line_numbers_right(community: Co
 
 def test_a_year_and_month_of_birth_column(community: Community, tmp_path: Path) -> None:
     """出生年月 maps to birth_year; Excel keeps it as a date or as text such as 1945年3月."""
-    rows = [
+    rows: list[list[object]] = [
         ["姓名", "手机", "出生年月"],
         ["王秀英", 13800138000, datetime(1945, 3, 1)],
         ["李建国", 13900139000, "1950年5月"],

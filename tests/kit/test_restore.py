@@ -6,6 +6,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from kit.restore import restore_database
 KEPT = "linli.sqlite3.before-restore-20261120-010000"  # the fixed clock: 2026-11-20 01:00 UTC
 
 
-def read(file: Path, sql: str) -> list[tuple[object, ...]]:
+def read(file: Path, sql: str) -> list[tuple[Any, ...]]:  # a cell is whatever SQLite stored there
     connection = sqlite3.connect(file)
     try:
         return connection.execute(sql).fetchall()

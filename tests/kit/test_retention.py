@@ -13,6 +13,7 @@ import pytest
 from kit import audit, retention
 from kit.clock import utcnow
 from kit.config import RetentionSettings, Settings
+from kit.db import transaction
 from kit.errors import ConfigError, Conflict
 from kit.models import Alert, AuditEntry, Community, Message, MessageEvent, Report, Resident, ResidentTag, Task
 from kit.residents import ResidentInput, add_resident, edit_resident
@@ -109,7 +110,7 @@ def test_rows_go_in_chunks_each_in_its_own_transaction(wang: Resident, monkeypat
     for _ in range(5):
         report(wang, 100 * DAY)
     commits: list[int] = []
-    real = retention.transaction
+    real = transaction
 
     @contextmanager
     def counted() -> Iterator[None]:

@@ -6,14 +6,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kit.assignment import suggest_volunteer
 from kit.config import DispatchSettings
 from kit.dispatcher import Dispatcher
 from kit.errors import ValidationError
+from kit.escalation import escalate_overdue, hand_on_unreached
 from kit.gateway import GatewayError, Outgoing, SendResult
 from kit.models import Alert, Community, Message, Resident, Task, Volunteer
 from kit.outbox import opt_in
 from kit.residents import ResidentInput, add_resident
-from kit.tasks import assign_task, create_task, escalate_overdue, hand_on_unreached, suggest_volunteer
+from kit.tasks import assign_task, create_task
 from kit.volunteers import add_volunteer, volunteers_for_grid
 from sms.router import handle
 from sms.simulator import SimulatorGateway

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from kit.assignment import suggest_volunteer
 from kit.clock import FixedClock, utcnow
 from kit.errors import Conflict, NotFound, ValidationError
+from kit.escalation import escalate_overdue
 from kit.models import Alert, CheckinRound, Community, Grid, Message, Resident, Task, Volunteer
 from kit.residents import ResidentInput, add_resident
 from kit.tasks import (
@@ -17,9 +19,7 @@ from kit.tasks import (
     complete_task,
     create_door_knocks,
     create_task,
-    escalate_overdue,
     list_tasks,
-    suggest_volunteer,
     task_counts,
 )
 from kit.volunteers import add_volunteer

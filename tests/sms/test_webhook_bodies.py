@@ -20,6 +20,8 @@ from kit.models import Community, Message, MessageEvent
 from linli.server import build_app
 from sms.webhooks import run_inline
 
+Client = TestClient[web.Request, web.Application]
+
 PUBLIC = "https://linli.example.org"
 FORM = "application/x-www-form-urlencoded"
 ROUTES = ["/twilio/sms", "/twilio/sms/status", "/twilio/voice", "/twilio/voice/gather", "/twilio/voice/status"]
@@ -30,7 +32,7 @@ def _nothing_pending(limit: int | None = None) -> int:
 
 
 @pytest.fixture
-async def client(community: Community) -> AsyncIterator[TestClient]:
+async def client(community: Community) -> AsyncIterator[Client]:
     settings = Settings()
     settings.twilio.public_url = PUBLIC
     settings.twilio.auth_token = "bodies-test-token"
@@ -65,7 +67,7 @@ async def client(community: Community) -> AsyncIterator[TestClient]:
     ids=["latin bytes", "cut in the middle of a character", "gbk undeclared", "percent-encoded", "unknown charset"],
 )
 async def test_a_body_that_is_not_utf8_is_a_400_and_nothing_is_stored(
-    client: TestClient, path: str, body: bytes, content_type: str
+    client: Client, path: str, body: bytes, content_type: str
 ) -> None:
     response = await client.post(
         path, data=body, headers={"Content-Type": content_type, "X-Twilio-Signature": "c2lnbmF0dXJl"}

@@ -7,6 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from textual.app import App
+from textual.pilot import Pilot
 
 from kit.config import Settings
 from kit.demo import DemoSummary, generate_demo
@@ -14,6 +16,8 @@ from kit.models import Community
 from tui.app import LinliApp
 
 SIZE = (80, 24)
+
+MakeApp = Callable[..., LinliApp]
 
 
 @pytest.fixture
@@ -23,7 +27,7 @@ def town(community: Community) -> DemoSummary:
 
 
 @pytest.fixture
-def make_app() -> Callable[..., LinliApp]:
+def make_app() -> MakeApp:
     """A LinliApp that polls and ticks quickly enough for tests but never on its own clock."""
 
     def make(language: str = "en", **options: Any) -> LinliApp:
@@ -37,7 +41,7 @@ def make_app() -> Callable[..., LinliApp]:
     return make
 
 
-async def settle(pilot: Any, rounds: int = 4) -> None:
+async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
     """Let timers fire and workers finish (and the workers they start), without sleeping."""
     for _ in range(rounds):
         await pilot.pause()
@@ -45,7 +49,7 @@ async def settle(pilot: Any, rounds: int = 4) -> None:
     await pilot.pause()
 
 
-def screen_text(app: Any) -> str:
+def screen_text(app: App[None]) -> str:
     """What the terminal shows now, as plain text (one line per row)."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)

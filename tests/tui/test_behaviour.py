@@ -3,13 +3,16 @@ the command palette, colour never the only carrier of meaning, and 80x24."""
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import pytest
 from textual.widgets import Footer
 
+from kit.demo import DemoSummary
 from kit.errors import NotFound
 from kit.resident_search import find_residents
 from kit.residents import set_status
-from tests.tui.conftest import screen_text, settle
+from tests.tui.conftest import MakeApp, screen_text, settle
 from tui import i18n
 from tui.dialogs.message import MessageDialog
 from tui.screens.residents import ResidentsScreen
@@ -18,8 +21,10 @@ from tui.widgets.badges import status_text
 SCREENS = ("today", "residents", "inbox", "tasks", "notices", "simulator")
 
 
-async def test_a_kit_error_in_a_worker_is_a_dialog(town, make_app, monkeypatch):
-    def missing(*args, **kwargs):
+async def test_a_kit_error_in_a_worker_is_a_dialog(
+    town: DemoSummary, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing(*args: object, **kwargs: object) -> NoReturn:
         raise NotFound("No resident 404.")
 
     monkeypatch.setattr("tui.screens.residents.resident_history", missing)
@@ -36,8 +41,10 @@ async def test_a_kit_error_in_a_worker_is_a_dialog(town, make_app, monkeypatch):
         assert app.is_running
 
 
-async def test_an_unexpected_failure_is_explained_without_a_traceback(town, make_app, monkeypatch):
-    def broken(*args, **kwargs):
+async def test_an_unexpected_failure_is_explained_without_a_traceback(
+    town: DemoSummary, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> NoReturn:
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr("tui.screens.residents.resident_history", broken)
@@ -52,7 +59,7 @@ async def test_an_unexpected_failure_is_explained_without_a_traceback(town, make
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
-async def test_every_screen_fits_80x24_in_both_languages(town, make_app, language):
+async def test_every_screen_fits_80x24_in_both_languages(town: DemoSummary, make_app: MakeApp, language: str) -> None:
     app = make_app(language)
     async with app.run_test(size=(80, 24)) as pilot:
         for name in SCREENS:
@@ -66,7 +73,7 @@ async def test_every_screen_fits_80x24_in_both_languages(town, make_app, languag
             assert footer.region.bottom == 24 and footer.region.width == 80
 
 
-async def test_the_interface_follows_the_community_language(town, make_app):
+async def test_the_interface_follows_the_community_language(town: DemoSummary, make_app: MakeApp) -> None:
     app = make_app("zh")
     async with app.run_test(size=(80, 24)) as pilot:
         await app.switch_mode("residents")
@@ -78,14 +85,14 @@ async def test_the_interface_follows_the_community_language(town, make_app):
         assert "新增" in screen_text(app)  # the footer's key descriptions too
 
 
-def test_status_is_a_word_not_only_a_colour():
+def test_status_is_a_word_not_only_a_colour() -> None:
     i18n.set_language("en")
     assert [str(status_text(s)) for s in ("green", "yellow", "red")] == ["GREEN", "YELLOW", "RED"]
     i18n.set_language("zh")
     assert [str(status_text(s)) for s in ("green", "yellow", "red")] == ["绿", "黄", "红"]
 
 
-async def test_red_residents_say_red(town, make_app):
+async def test_red_residents_say_red(town: DemoSummary, make_app: MakeApp) -> None:
     first = find_residents(limit=1)[0]
     set_status(first.id, "red", actor="test")
     app = make_app("en")
@@ -96,7 +103,7 @@ async def test_red_residents_say_red(town, make_app):
         assert "RED" in row
 
 
-async def test_the_palette_offers_the_screens_and_the_keys(town, make_app):
+async def test_the_palette_offers_the_screens_and_the_keys(town: DemoSummary, make_app: MakeApp) -> None:
     app = make_app("en")
     async with app.run_test(size=(80, 24)) as pilot:
         await app.switch_mode("tasks")
@@ -110,13 +117,13 @@ async def test_the_palette_offers_the_screens_and_the_keys(town, make_app):
         assert app.current_mode == "notices"
 
 
-def test_unknown_keys_show_themselves():
+def test_unknown_keys_show_themselves() -> None:
     assert i18n.t("no.such.key") == "no.such.key"
     i18n.set_language("fr")
     assert i18n.language() == "zh"
 
 
-def test_every_text_has_both_languages_with_the_same_placeholders():
+def test_every_text_has_both_languages_with_the_same_placeholders() -> None:
     import string
 
     def fields(text: str) -> set[str]:

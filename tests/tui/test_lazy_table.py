@@ -23,7 +23,7 @@ def rows(offset: int, count: int) -> list[Row]:
     return [Row(i, (f"row {i}",)) for i in range(offset, offset + count)]
 
 
-async def test_pages_are_asked_for_as_they_scroll_into_view():
+async def test_pages_are_asked_for_as_they_scroll_into_view() -> None:
     app = Host()
     async with app.run_test(size=(40, 12)) as pilot:
         table = app.query_one(LazyTable)
@@ -43,7 +43,7 @@ async def test_pages_are_asked_for_as_they_scroll_into_view():
         assert len(table.loaded_rows()) <= 3 * 10 + 10  # a few pages, never the table
 
 
-async def test_a_page_for_an_old_search_is_dropped():
+async def test_a_page_for_an_old_search_is_dropped() -> None:
     app = Host()
     async with app.run_test(size=(40, 12)) as pilot:
         table = app.query_one(LazyTable)
@@ -55,7 +55,7 @@ async def test_a_page_for_an_old_search_is_dropped():
         assert [row.key for row in table.loaded_rows()] == [100, 101, 102, 103, 104]
 
 
-async def test_the_cursor_row_is_marked_not_only_highlighted():
+async def test_the_cursor_row_is_marked_not_only_highlighted() -> None:
     app = Host()
     async with app.run_test(size=(40, 12)) as pilot:
         table = app.query_one(LazyTable)

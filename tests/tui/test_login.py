@@ -3,14 +3,18 @@ and a viewer refused at the keys that change things."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from kit import audit, clock
 from kit.alerts import raise_alert
+from kit.models import Community
 from kit.operators import add_operator
 from kit.shifts import current_shift
-from tests.tui.conftest import screen_text, settle
+from tests.tui.conftest import MakeApp, screen_text, settle
 from tui.dialogs.handover import HandoverDialog
 from tui.dialogs.resident_form import ResidentForm
 from tui.dialogs.task_dialogs import PrintDialog
@@ -23,14 +27,14 @@ PINS = {"王芳": "246810", "李明": "135790", "anna": "864200"}
 
 
 @pytest.fixture
-def staffed(community):
+def staffed(community: Community) -> Community:
     add_operator("王芳", PINS["王芳"], role="admin", actor="test")
     add_operator("李明", PINS["李明"], role="operator", actor="test")
     add_operator("anna", PINS["anna"], role="viewer", actor="test")
     return community
 
 
-async def sign_in(pilot, name: str, pin: str) -> None:
+async def sign_in(pilot: Pilot[None], name: str, pin: str) -> None:
     screen = pilot.app.screen
     assert isinstance(screen, LoginScreen)
     screen.query_one("#who", Select).value = name
@@ -39,7 +43,7 @@ async def sign_in(pilot, name: str, pin: str) -> None:
     await settle(pilot)
 
 
-async def test_without_operators_nobody_is_asked(community, make_app):
+async def test_without_operators_nobody_is_asked(community: Community, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -47,7 +51,7 @@ async def test_without_operators_nobody_is_asked(community, make_app):
         assert app.actor == "test-operator" and app.on_duty is None
 
 
-async def test_once_operators_exist_the_app_asks_who_is_on_duty(staffed, make_app):
+async def test_once_operators_exist_the_app_asks_who_is_on_duty(staffed: Community, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -65,7 +69,7 @@ async def test_once_operators_exist_the_app_asks_who_is_on_duty(staffed, make_ap
         assert shift is not None and shift.operator == "王芳"
 
 
-async def test_a_wrong_pin_is_refused_and_the_sign_in_stays(staffed, make_app):
+async def test_a_wrong_pin_is_refused_and_the_sign_in_stays(staffed: Community, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -78,7 +82,9 @@ async def test_a_wrong_pin_is_refused_and_the_sign_in_stays(staffed, make_app):
         assert [e.action for e in audit.entries(actor="李明")] == ["wrong-pin"]
 
 
-async def test_hand_over_shows_the_shift_summary_and_changes_the_actor(staffed, make_app, fixed_clock):
+async def test_hand_over_shows_the_shift_summary_and_changes_the_actor(
+    staffed: Community, make_app: MakeApp, fixed_clock: clock.FixedClock
+) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -98,10 +104,11 @@ async def test_hand_over_shows_the_shift_summary_and_changes_the_actor(staffed, 
         assert app.actor == "李明" and app.on_duty is not None and app.on_duty.role == "operator"
         [handover] = [e for e in audit.entries(actor="李明") if e.action == "shift-start"]
         assert audit.detail_of(handover)["from"] == "王芳"
-        assert current_shift().started_at == clock.utcnow()
+        shift = current_shift()
+        assert shift is not None and shift.started_at == clock.utcnow()
 
 
-async def test_escape_keeps_the_operator_on_duty(staffed, make_app):
+async def test_escape_keeps_the_operator_on_duty(staffed: Community, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -113,7 +120,7 @@ async def test_escape_keeps_the_operator_on_duty(staffed, make_app):
         assert isinstance(app.screen, TodayScreen) and app.actor == "王芳"
 
 
-async def test_hand_over_is_in_the_command_palette(staffed, make_app):
+async def test_hand_over_is_in_the_command_palette(staffed: Community, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -122,7 +129,7 @@ async def test_hand_over_is_in_the_command_palette(staffed, make_app):
         assert "Hand over" in titles
 
 
-async def test_a_viewer_sees_screens_but_changes_nothing(staffed, make_app):
+async def test_a_viewer_sees_screens_but_changes_nothing(staffed: Community, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -143,7 +150,9 @@ async def test_a_viewer_sees_screens_but_changes_nothing(staffed, make_app):
         assert "anna (viewer) may not send notices." in messages
 
 
-async def test_a_printed_door_knock_list_is_in_the_trail_with_the_operators_name(staffed, make_app, tmp_path):
+async def test_a_printed_door_knock_list_is_in_the_trail_with_the_operators_name(
+    staffed: Community, make_app: MakeApp, tmp_path: Path
+) -> None:
     target = tmp_path / "knock.txt"
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -164,7 +173,7 @@ async def test_a_printed_door_knock_list_is_in_the_trail_with_the_operators_name
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
-async def test_the_hand_over_fits_80x24_in_both_languages(staffed, make_app, language):
+async def test_the_hand_over_fits_80x24_in_both_languages(staffed: Community, make_app: MakeApp, language: str) -> None:
     app = make_app(language)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -5,26 +5,27 @@ from __future__ import annotations
 
 import json
 
-from textual.widgets import Input, Select
+from textual.widgets import DataTable, Input, Select
 
 from kit.checkin import start_round
 from kit.config import CheckinSettings
+from kit.demo import DemoSummary
 from kit.models import Alert, Message, Report
 from kit.outbox import PRIORITY_REPLY
-from kit.resident_search import find_residents
+from kit.resident_search import ResidentView, find_residents
 from sms.router import handle
-from tests.tui.conftest import screen_text, settle
+from tests.tui.conftest import MakeApp, screen_text, settle
 from tui.dialogs.inbox_dialogs import CorrectDialog, ReplyDialog
 from tui.screens.inbox import InboxScreen
 from tui.screens.simulator import SimulatorScreen
 from tui.screens.today import TodayScreen
 
 
-def first_with_phone():
+def first_with_phone() -> ResidentView:
     return next(view for view in find_residents(limit=50) if view.phone and not view.opted_out)
 
 
-async def test_answer_in_the_simulator_and_today_changes(town, make_app):
+async def test_answer_in_the_simulator_and_today_changes(town: DemoSummary, make_app: MakeApp) -> None:
     start_round(settings=CheckinSettings())
     resident = first_with_phone()
     app = make_app()
@@ -53,14 +54,16 @@ async def test_answer_in_the_simulator_and_today_changes(town, make_app):
         await pilot.press("f1")
         await settle(pilot)
         assert app.screen is today
+        assert isinstance(today, TodayScreen) and today.figures is not None  # (`is` narrows to Screen[object])
         assert today.figures.total["answered"] == before + 1
         assert {alert.kind for alert in today.figures.alerts} == {"fever", "red"}
         text = screen_text(app)
         assert "URGENT" in text and "fever" in text
 
 
-async def test_inbox_shows_the_parsed_reply_and_the_operator_answers(town, make_app):
+async def test_inbox_shows_the_parsed_reply_and_the_operator_answers(town: DemoSummary, make_app: MakeApp) -> None:
     resident = first_with_phone()
+    assert resident.phone is not None
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await app.switch_mode("inbox")
@@ -70,7 +73,7 @@ async def test_inbox_shows_the_parsed_reply_and_the_operator_answers(town, make_
         handle("simulator", "SIM-TEST-1", resident.phone, "求助 买药")  # arrives while the operator watches
         await inbox.run_action("reload")
         await settle(pilot)
-        table = inbox.query_one("#inbox")
+        table: DataTable[object] = inbox.query_one("#inbox", DataTable)
         assert table.row_count == 1
         row = table.get_row_at(0)
         assert str(row[1]) == resident.name and str(row[2]) == "求助 买药"  # plain Text: never read as markup
@@ -81,7 +84,7 @@ async def test_inbox_shows_the_parsed_reply_and_the_operator_answers(town, make_
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, ReplyDialog)
-        dialog.query_one("#reply-body").value = "志愿者马上到。"
+        dialog.query_one("#reply-body", Input).value = "志愿者马上到。"
         await pilot.press("enter")
         await settle(pilot)
     reply = Message.select().where((Message.direction == "out") & (Message.body == "志愿者马上到。")).get()
@@ -93,9 +96,10 @@ async def test_inbox_shows_the_parsed_reply_and_the_operator_answers(town, make_
     )
 
 
-async def test_correcting_a_misread_reply_records_it_and_acts(town, make_app):
+async def test_correcting_a_misread_reply_records_it_and_acts(town: DemoSummary, make_app: MakeApp) -> None:
     """An operator says what "还行吧" with a hot forehead really meant: unwell, 38.6; the kit acts on it."""
     resident = first_with_phone()
+    assert resident.phone is not None
     handle("simulator", "SIM-TEST-2", resident.phone, "还行吧")
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -118,7 +122,7 @@ async def test_correcting_a_misread_reply_records_it_and_acts(town, make_app):
     assert Alert.select().where(Alert.kind == "fever").count() == 1
 
 
-async def test_keypad_in_the_simulator_reports_through_the_voice_menus(town, make_app):
+async def test_keypad_in_the_simulator_reports_through_the_voice_menus(town: DemoSummary, make_app: MakeApp) -> None:
     start_round(settings=CheckinSettings())
     resident = first_with_phone()
     app = make_app()

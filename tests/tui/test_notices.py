@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, TextArea
+
+from kit.demo import DemoSummary
 from kit.models import Message, Notice, Resident
-from tests.tui.conftest import settle
+from tests.tui.conftest import MakeApp, settle
+from tui.app import LinliApp
 from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.notices import NoticesScreen
 
 BODY = "明天上午9点在小区门口免费测体温，请戴口罩。"
 
 
-async def compose(app, pilot, grid: str = "") -> NoticesScreen:
+async def compose(app: LinliApp, pilot: Pilot[None], grid: str = "") -> NoticesScreen:
     await app.switch_mode("notices")
     await settle(pilot)
     screen = app.screen
     assert isinstance(screen, NoticesScreen)
-    screen.query_one("#notice-body").text = BODY
-    screen.query_one("#grids").value = grid
+    screen.query_one("#notice-body", TextArea).text = BODY
+    screen.query_one("#grids", Input).value = grid
     await settle(pilot)
     return screen
 
 
 def notice_messages() -> int:
-    return Message.select().where(Message.notice_id.is_null(False)).count()
+    count: int = Message.select().where(Message.notice_id.is_null(False)).count()
+    return count
 
 
-async def test_preview_then_cancel_sends_nothing(town, make_app):
+async def test_preview_then_cancel_sends_nothing(town: DemoSummary, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await compose(app, pilot, grid="第1网格")
@@ -44,7 +50,7 @@ async def test_preview_then_cancel_sends_nothing(town, make_app):
     assert notice_messages() == 0
 
 
-async def test_confirm_queues_and_the_history_follows_delivery(town, make_app):
+async def test_confirm_queues_and_the_history_follows_delivery(town: DemoSummary, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await compose(app, pilot)
@@ -57,12 +63,12 @@ async def test_confirm_queues_and_the_history_follows_delivery(town, make_app):
         assert notice.body == BODY and notice.created_by == "test-operator"
         queued = notice_messages()
         assert queued >= notice.recipients > 0  # one SMS each; those who cannot read get a call instead
-        history = screen.query_one("#history")
+        history: DataTable[object] = screen.query_one("#history", DataTable)
         assert history.row_count == 1
         assert history.get_row_at(0)[4] == f"{queued:,}"  # all still waiting to go out
 
 
-async def test_a_grid_that_does_not_exist_is_explained_in_the_preview(town, make_app):
+async def test_a_grid_that_does_not_exist_is_explained_in_the_preview(town: DemoSummary, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await compose(app, pilot, grid="第99网格")

@@ -21,11 +21,13 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
+from textual.app import App
 from textual.widgets import DataTable, Input, Select
 
 from kit.alerts import raise_alert
 from kit.checkin import start_round
 from kit.config import Settings
+from kit.gateway import Gateway, Outgoing, SendResult
 from kit.models import Community, Message
 from kit.notices import Audience, send_notice
 from kit.outbox import Draft, queue
@@ -39,11 +41,12 @@ from linli.gateways import build_gateways
 from linli.runtime import Runtime
 from sms.router import handle
 from tests.kit.test_plaintext import acts_on_a_terminal
-from tests.tui.conftest import screen_text, settle
+from tests.tui.conftest import MakeApp, screen_text, settle
 from tui.dialogs.inbox_dialogs import ReplyDialog
 from tui.dialogs.message import MessageDialog
 from tui.dialogs.resident_form import ResidentForm
 from tui.dialogs.task_dialogs import AssignDialog
+from tui.screens.inbox import InboxScreen
 from tui.screens.simulator import SimulatorScreen
 from tui.screens.today import TodayScreen
 from tui.widgets.lazy_table import Column, LazyTable, plain_strip
@@ -98,13 +101,13 @@ def assert_plain(text: str) -> None:
     assert controls == [], controls
 
 
-def on_screen(app: Any) -> str:
+def on_screen(app: App[None]) -> str:
     text = screen_text(app)
     assert_plain(text)
     return text
 
 
-async def test_today_shows_alerts_and_grids_as_typed(hostile, make_app):
+async def test_today_shows_alerts_and_grids_as_typed(hostile: Hostile, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -118,7 +121,7 @@ async def test_today_shows_alerts_and_grids_as_typed(hostile, make_app):
         assert "[/] provider said ␛]0;pwned␇␛[2J" in on_screen(app)
 
 
-async def test_residents_table_card_and_forms_show_names_as_typed(hostile, make_app):
+async def test_residents_table_card_and_forms_show_names_as_typed(hostile: Hostile, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await app.switch_mode("residents")
@@ -160,7 +163,7 @@ async def test_residents_table_card_and_forms_show_names_as_typed(hostile, make_
         assert app.screen.query_one(LazyTable).total == 3
 
 
-async def test_an_untouched_odd_value_is_saved_as_it_was(hostile, make_app):
+async def test_an_untouched_odd_value_is_saved_as_it_was(hostile: Hostile, make_app: MakeApp) -> None:
     from kit.resident_search import ResidentFilter, find_residents
 
     app = make_app()
@@ -181,7 +184,7 @@ async def test_an_untouched_odd_value_is_saved_as_it_was(hostile, make_app):
     assert (view.unit, view.room, view.notes) == ("2", f"101{CLIPBOARD}", f"[/]{CLEAR}")
 
 
-async def test_inbox_shows_replies_as_sent(hostile, make_app):
+async def test_inbox_shows_replies_as_sent(hostile: Hostile, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await app.switch_mode("inbox")
@@ -194,7 +197,9 @@ async def test_inbox_shows_replies_as_sent(hostile, make_app):
             seen.append(on_screen(app))
         assert any("3 买药␛]0;pwned␇[/]␛[2J" in text for text in seen)  # the detail pane
         assert any("␛]52;c;ZWNobyBoYWNrZWQ=␇[bold]2 发烧38.5" in text for text in seen)
-        table.move_cursor(row=[m.body for m in app.screen.messages].index("[/]"))
+        inbox = app.screen
+        assert isinstance(inbox, InboxScreen)
+        table.move_cursor(row=[m.body for m in inbox.messages].index("[/]"))
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
@@ -203,7 +208,7 @@ async def test_inbox_shows_replies_as_sent(hostile, make_app):
         assert "[/] 张" in text and "← [/]" in text
 
 
-async def test_tasks_show_needs_and_volunteers_as_typed(hostile, make_app):
+async def test_tasks_show_needs_and_volunteers_as_typed(hostile: Hostile, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await app.switch_mode("tasks")
@@ -217,7 +222,7 @@ async def test_tasks_show_needs_and_volunteers_as_typed(hostile, make_app):
         assert "[/]志愿者" in on_screen(app)
 
 
-async def test_notices_show_the_history_as_sent(hostile, make_app):
+async def test_notices_show_the_history_as_sent(hostile: Hostile, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await app.switch_mode("notices")
@@ -226,7 +231,7 @@ async def test_notices_show_the_history_as_sent(hostile, make_app):
         assert "停水通知 [/] ␛[2J" in text and "grid [red]" in text
 
 
-async def test_the_simulator_shows_the_conversation_and_the_toast_as_typed(hostile, make_app):
+async def test_the_simulator_shows_the_conversation_and_the_toast_as_typed(hostile: Hostile, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await app.switch_mode("simulator")
@@ -246,7 +251,7 @@ async def test_the_simulator_shows_the_conversation_and_the_toast_as_typed(hosti
         assert (notification.message, notification.markup) == ("Received: [/]␛]0;pwned␇", False)
 
 
-async def test_the_command_palette_takes_markup_as_a_search(hostile, make_app):
+async def test_the_command_palette_takes_markup_as_a_search(hostile: Hostile, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("ctrl+p")
@@ -263,12 +268,12 @@ async def test_the_command_palette_takes_markup_as_a_search(hostile, make_app):
 class Watched:
     """The simulator SMS gateway, telling the test each time the dispatcher hands it a message."""
 
-    def __init__(self, gateway: Any) -> None:
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.name, self.channel = gateway.name, gateway.channel
         self.sent = threading.Event()
 
-    def send(self, message: Any) -> Any:
+    def send(self, message: Outgoing) -> SendResult:
         result = self.gateway.send(message)
         self.sent.set()
         return result
@@ -277,11 +282,13 @@ class Watched:
         return getattr(self.gateway, name)
 
 
-def broken(screen: Any) -> None:
+def broken(screen: TodayScreen) -> None:
     raise RuntimeError("a screen that cannot draw")
 
 
-def test_the_dispatcher_still_sends_after_a_screen_raised(community, make_app, monkeypatch):
+def test_the_dispatcher_still_sends_after_a_screen_raised(
+    community: Community, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = Settings()
     gateways = build_gateways(config)
     sms = gateways["sms"] = Watched(gateways["sms"])
@@ -312,7 +319,7 @@ def test_the_dispatcher_still_sends_after_a_screen_raised(community, make_app, m
     assert Message.get(Message.body == "还在发送 [/]").status in ("sent", "delivered")  # ... and it went on
 
 
-def test_enter_opens_the_ui_again_after_it_failed(community):
+def test_enter_opens_the_ui_again_after_it_failed(community: Community) -> None:
     results = iter([1, 0])  # a crash, then a quit
     opened: list[int] = []
 
@@ -324,18 +331,23 @@ def test_enter_opens_the_ui_again_after_it_failed(community):
     assert len(opened) == 2
 
 
-def test_a_ui_that_fails_to_start_is_a_crash_not_the_end(community):
+def test_a_ui_that_fails_to_start_is_a_crash_not_the_end(community: Community) -> None:
     def open_ui() -> int:
         raise OSError("no terminal")
 
     asked: list[str] = []
-    keep_serving(open_ui, lambda question: asked.append(question) or "q")
+
+    def ask(question: str) -> str:
+        asked.append(question)
+        return "q"
+
+    keep_serving(open_ui, ask)
     assert asked == [UI_STOPPED["zh"]]
 
 
 # --- the renderers, on any text ---------------------------------------------------------------------------------
 
-hostile_text = st.lists(
+hostile_text: st.SearchStrategy[str] = st.lists(
     st.one_of(
         st.sampled_from([TITLE, CLIPBOARD, CLEAR, "[/]", "[bold]", "[/bold]", "\u202e", "\r\n", "\x9b", "\udcff"]),
         st.text(max_size=6),
@@ -359,7 +371,7 @@ def without_styles(output: str) -> str:
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(name=hostile_text, notes=hostile_text, body=hostile_text, need=hostile_text)
-def test_the_resident_card_shows_any_text_as_typed(name, notes, body, need):
+def test_the_resident_card_shows_any_text_as_typed(name: str, notes: str, body: str, need: str) -> None:
     view = ResidentView(
         1, name, "+8613800000001", None, name, "1", "2", body, "zh", (need,), 1950, "red", "none", None, False, notes
     )
@@ -377,7 +389,7 @@ def test_the_resident_card_shows_any_text_as_typed(name, notes, body, need):
 
 @settings(max_examples=60)
 @given(cells=st.lists(hostile_text, min_size=3, max_size=3))
-def test_a_table_line_shows_any_cell_as_typed_within_its_width(cells):
+def test_a_table_line_shows_any_cell_as_typed_within_its_width(cells: list[str]) -> None:
     table = LazyTable([Column("A", 10), Column("B", 10), Column("C", 10, grow=1)])
     line = table._line(cells, [10, 10, 10], "  ")
     strip = plain_strip(line, Console(width=40), 40, Style())

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from kit.demo import DemoSummary
 from kit.models import Resident
 from kit.resident_search import ResidentFilter, count_residents, find_residents
 from kit.residents import set_status
-from tests.tui.conftest import settle
+from tests.tui.conftest import MakeApp, settle
+from tui.app import LinliApp
 from tui.dialogs.resident_form import ResidentForm
 from tui.dialogs.resident_state import MonitoringDialog
 from tui.screens.residents import PAGE, ResidentsScreen
+from tui.widgets.form_field import FormField
 from tui.widgets.lazy_table import LazyTable
 
 
-async def open_residents(app, pilot) -> ResidentsScreen:
+async def open_residents(app: LinliApp, pilot: Pilot[None]) -> ResidentsScreen:
     await app.switch_mode("residents")
     await settle(pilot)
     assert isinstance(app.screen, ResidentsScreen)
@@ -24,7 +30,7 @@ def names_shown(screen: ResidentsScreen) -> list[str]:
     return [str(row.cells[0]) for row in table.loaded_rows()][: table.total]
 
 
-async def test_first_page_and_count(town, make_app):
+async def test_first_page_and_count(town: DemoSummary, make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_residents(app, pilot)
@@ -34,7 +40,7 @@ async def test_first_page_and_count(town, make_app):
         assert f"{town.residents} of {town.residents} residents" in str(screen.query_one("#count").render())
 
 
-async def test_search_as_you_type(town, make_app):
+async def test_search_as_you_type(town: DemoSummary, make_app: MakeApp) -> None:
     target = find_residents(limit=1, offset=40)[0]
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -47,8 +53,9 @@ async def test_search_as_you_type(town, make_app):
         assert screen.query_one(LazyTable).total == count_residents(ResidentFilter(query=target.name))
 
 
-async def test_search_by_phone_as_people_write_it(town, make_app):
+async def test_search_by_phone_as_people_write_it(town: DemoSummary, make_app: MakeApp) -> None:
     target = next(view for view in find_residents(limit=50) if view.phone)
+    assert target.phone is not None
     national = target.phone.removeprefix("+86")
     spaced = f"{national[:3]} {national[3:7]} {national[7:]}"
     app = make_app()
@@ -59,14 +66,14 @@ async def test_search_by_phone_as_people_write_it(town, make_app):
         assert names_shown(screen) == [target.name]
 
 
-async def test_status_filter(town, make_app):
+async def test_status_filter(town: DemoSummary, make_app: MakeApp) -> None:
     ids = [view.id for view in find_residents(limit=3)]
     for resident_id in ids:
         set_status(resident_id, "red", actor="test")
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_residents(app, pilot)
-        screen.query_one("#status").value = "red"
+        screen.query_one("#status", Select).value = "red"
         await settle(pilot)
         table = screen.query_one(LazyTable)
         assert [row.key for row in table.loaded_rows()] == ids
@@ -74,7 +81,7 @@ async def test_status_filter(town, make_app):
         assert {str(row.cells[4]) for row in table.loaded_rows()} == {"RED"}
 
 
-async def test_detail_pane_shows_history(town, make_app):
+async def test_detail_pane_shows_history(town: DemoSummary, make_app: MakeApp) -> None:
     first = find_residents(limit=1)[0]
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -85,7 +92,7 @@ async def test_detail_pane_shows_history(town, make_app):
         assert first.name in body and "Reports" in body and "Messages" in body and "Tasks" in body
 
 
-async def test_add_with_a_bad_phone_says_why_and_saves_nothing(town, make_app):
+async def test_add_with_a_bad_phone_says_why_and_saves_nothing(town: DemoSummary, make_app: MakeApp) -> None:
     before = Resident.select().count()
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -95,17 +102,18 @@ async def test_add_with_a_bad_phone_says_why_and_saves_nothing(town, make_app):
         await pilot.pause()
         form = app.screen
         assert isinstance(form, ResidentForm)
-        form.query_one("#input-name").value = "王秀英"
-        form.query_one("#input-phone").value = "12345"
+        form.query_one("#input-name", Input).value = "王秀英"
+        form.query_one("#input-phone", Input).value = "12345"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form  # still open, nothing saved
+        assert isinstance(form, ResidentForm)  # (`is` narrows `form` to app.screen's Screen[object] for mypy)
         message = form.field_error("phone")
         assert message and "12345" in message
         assert form.query_one("#field-phone").has_class("-invalid")
         assert Resident.select().count() == before
         # fixing the number saves
-        form.query_one("#input-phone").value = "138 0013 8000"
+        form.query_one("#input-phone", Input).value = "138 0013 8000"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(app.screen, ResidentForm)
@@ -113,7 +121,7 @@ async def test_add_with_a_bad_phone_says_why_and_saves_nothing(town, make_app):
         assert Resident.get(Resident.phone == "+8613800138000").name == "王秀英"
 
 
-async def test_edit_changes_only_what_was_typed(town, make_app):
+async def test_edit_changes_only_what_was_typed(town: DemoSummary, make_app: MakeApp) -> None:
     first = find_residents(limit=1)[0]
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -123,7 +131,7 @@ async def test_edit_changes_only_what_was_typed(town, make_app):
         await pilot.pause()
         form = app.screen
         assert isinstance(form, ResidentForm)
-        form.query_one("#input-notes").value = "腿脚不便"
+        form.query_one("#input-notes", Input).value = "腿脚不便"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(app.screen, ResidentForm)
@@ -132,7 +140,7 @@ async def test_edit_changes_only_what_was_typed(town, make_app):
     assert after.phone == first.phone and after.tags == first.tags
 
 
-async def test_monitoring_needs_an_end_date(town, make_app):
+async def test_monitoring_needs_an_end_date(town: DemoSummary, make_app: MakeApp) -> None:
     first = find_residents(limit=1)[0]
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -142,13 +150,13 @@ async def test_monitoring_needs_an_end_date(town, make_app):
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, MonitoringDialog)
-        dialog.query_one("#category").value = "home_quarantine"
+        dialog.query_one("#category", Select).value = "home_quarantine"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is dialog
-        assert "date monitoring ends" in dialog.query_one("#field-monitoring_until").error
+        assert "date monitoring ends" in dialog.query_one("#field-monitoring_until", FormField).error
         assert Resident.get_by_id(first.id).monitoring == "none"
-        dialog.query_one("#until").value = "2026-12-04"
+        dialog.query_one("#until", Input).value = "2026-12-04"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is not dialog

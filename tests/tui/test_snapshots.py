@@ -6,29 +6,33 @@ the SVGs before committing.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from kit.checkin import start_round
 from kit.config import CheckinSettings
+from kit.demo import DemoSummary
 from kit.resident_search import find_residents
 from sms.router import handle
-from tests.tui.conftest import settle
+from tests.tui.conftest import MakeApp, settle
 
 SIZE = (80, 24)
+
+SnapCompare = Callable[..., bool]  # pytest-textual-snapshot's fixture (its own annotation names only `app`)
 
 
 def busy_morning() -> None:
     """Today's round started; one resident reports a fever, one asks for help, one is well."""
     start_round(settings=CheckinSettings())
-    people = [view for view in find_residents(limit=20) if view.phone][:3]
-    for number, (view, body) in enumerate(zip(people, ("2 38.9", "3 买药", "1"))):
-        handle("simulator", f"SNAP-{number}", view.phone, body)
+    phones = [view.phone for view in find_residents(limit=20) if view.phone][:3]
+    for number, (phone, body) in enumerate(zip(phones, ("2 38.9", "3 买药", "1"))):
+        handle("simulator", f"SNAP-{number}", phone, body)
 
 
-def go(screen: str, *keys: str) -> Any:
-    async def run_before(pilot: Any) -> None:
+def go(screen: str, *keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[None]) -> None:
         await pilot.app.switch_mode(screen)
         await settle(pilot)
         if keys:
@@ -42,26 +46,26 @@ def go(screen: str, *keys: str) -> Any:
     return run_before
 
 
-def test_today_zh(town, make_app, snap_compare):
+def test_today_zh(town: DemoSummary, make_app: MakeApp, snap_compare: SnapCompare) -> None:
     busy_morning()
     assert snap_compare(make_app("zh"), terminal_size=SIZE, run_before=go("today"))
 
 
-def test_today_en(town, make_app, snap_compare):
+def test_today_en(town: DemoSummary, make_app: MakeApp, snap_compare: SnapCompare) -> None:
     busy_morning()
     assert snap_compare(make_app("en"), terminal_size=SIZE, run_before=go("today"))
 
 
-def test_residents_zh(town, make_app, snap_compare):
+def test_residents_zh(town: DemoSummary, make_app: MakeApp, snap_compare: SnapCompare) -> None:
     busy_morning()
     assert snap_compare(make_app("zh"), terminal_size=SIZE, run_before=go("residents", "enter"))
 
 
-def test_tasks_en(town, make_app, snap_compare):
+def test_tasks_en(town: DemoSummary, make_app: MakeApp, snap_compare: SnapCompare) -> None:
     busy_morning()
     assert snap_compare(make_app("en"), terminal_size=SIZE, run_before=go("tasks"))
 
 
-def test_inbox_en(town, make_app, snap_compare):
+def test_inbox_en(town: DemoSummary, make_app: MakeApp, snap_compare: SnapCompare) -> None:
     busy_morning()
     assert snap_compare(make_app("en"), terminal_size=SIZE, run_before=go("inbox"))

@@ -4,13 +4,21 @@ words, and the door-knock list printed to a file."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from kit import clock
+from kit.assignment import suggest_volunteer
 from kit.checkin import start_round
 from kit.config import CheckinSettings
+from kit.demo import DemoSummary
 from kit.models import Grid, Task, Volunteer, VolunteerGrid
 from kit.resident_search import find_residents
-from kit.tasks import create_task, suggest_volunteer
-from tests.tui.conftest import screen_text, settle
+from kit.tasks import create_task
+from tests.tui.conftest import MakeApp, screen_text, settle
+from tui.app import LinliApp
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.task_dialogs import AssignDialog, PrintDialog
 from tui.screens.tasks import TasksScreen
@@ -23,30 +31,32 @@ def open_task_nobody_covers() -> Task:
     return create_task("errand", resident_id=resident.id, need="买药", grid_id=lonely.id, actor="test")
 
 
-async def open_tasks(app, pilot) -> TasksScreen:
+async def open_tasks(app: LinliApp, pilot: Pilot[None]) -> TasksScreen:
     await app.switch_mode("tasks")
     await settle(pilot)
     assert isinstance(app.screen, TasksScreen)
     return app.screen
 
 
-async def test_assign_then_close_a_task(town, make_app, fixed_clock):
+async def test_assign_then_close_a_task(town: DemoSummary, make_app: MakeApp, fixed_clock: clock.FixedClock) -> None:
     task = open_task_nobody_covers()
     assert task.state == "open"
     grid_of_resident = find_residents(limit=1)[0].grid
     helper = Volunteer.select().join(VolunteerGrid).join(Grid).where(Grid.name == grid_of_resident).first()
     VolunteerGrid.create(volunteer=helper.id, grid=task.grid_id)  # now somebody covers the grid
     expected = suggest_volunteer(task.grid_id)
+    assert expected is not None
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_tasks(app, pilot)
-        assert screen.current() is not None and screen.current().id == task.id
+        current = screen.current()
+        assert current is not None and current.id == task.id
         screen.query_one("#tasks").focus()
         await pilot.press("a")
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, AssignDialog)
-        assert dialog.query_one("#volunteer").value == expected.id  # the least loaded is suggested
+        assert dialog.query_one("#volunteer", Select).value == expected.id  # the least loaded is suggested
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert Task.get_by_id(task.id).state == "assigned"
@@ -67,7 +77,7 @@ async def test_assign_then_close_a_task(town, make_app, fixed_clock):
         assert task.id not in [t.id for t in screen.tasks]  # gone from the unfinished column
 
 
-async def test_overdue_tasks_say_so(town, make_app, fixed_clock):
+async def test_overdue_tasks_say_so(town: DemoSummary, make_app: MakeApp, fixed_clock: clock.FixedClock) -> None:
     resident = find_residents(limit=1)[0]
     task = create_task(
         "errand",
@@ -84,7 +94,7 @@ async def test_overdue_tasks_say_so(town, make_app, fixed_clock):
         assert "!OVERDUE" in row
 
 
-async def test_print_the_door_knock_list(town, make_app, tmp_path):
+async def test_print_the_door_knock_list(town: DemoSummary, make_app: MakeApp, tmp_path: Path) -> None:
     start_round(settings=CheckinSettings())
     target = tmp_path / "knock.html"
     app = make_app()
@@ -95,7 +105,7 @@ async def test_print_the_door_knock_list(town, make_app, tmp_path):
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, PrintDialog)
-        dialog.query_one("#path").value = str(target)
+        dialog.query_one("#path", Input).value = str(target)
         await pilot.press("ctrl+s")
         await settle(pilot)
     page = target.read_text(encoding="utf-8")

@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static, Tab, Tabs
 
+from kit.assignment import OPEN_STATES
 from kit.clock import utcnow
 from kit.models import TASK_STATES
 from kit.plaintext import visible
-from kit.tasks import OPEN_STATES, TaskView, cancel_task, complete_task, list_tasks, task_counts
+from kit.tasks import TaskView, cancel_task, complete_task, list_tasks, task_counts
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.task_dialogs import AssignDialog, NewTaskDialog, PrintDialog
 from tui.i18n import t, word

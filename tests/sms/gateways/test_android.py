@@ -21,10 +21,11 @@ from kit.errors import ConfigError
 from kit.gateway import GatewayError, Outgoing
 from kit.models import GatewayHealth, Message, MessageEvent
 from linli.cli.gateways_android import register_command
-from linli.server import CONTEXT, WebhookServer
+from linli.server import WebhookServer
 from sms.gateways import android
 from sms.gateways.android_api import message_key
 from sms.gateways.android_events import signature_for
+from sms.webhooks import CONTEXT
 from tests.fakes.android_app import PASSWORD, SIGNING_KEY, USERNAME, FakeAndroidApp
 
 RESIDENT = "+8613800000001"

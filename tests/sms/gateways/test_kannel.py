@@ -138,7 +138,8 @@ def test_round_goes_out_replies_come_back_and_reports_mark_delivered(loop: Loop)
 
 
 def _acted_on() -> int:
-    return Message.select().where((Message.direction == "in") & (Message.status != "received")).count()
+    count: int = Message.select().where((Message.direction == "in") & (Message.status != "received")).count()
+    return count
 
 
 def test_a_retried_reply_is_stored_once(loop: Loop) -> None:
