@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The Debian packages the tests need: a real PostgreSQL server (tests/postgres.py starts one per test worker)
-# and poppler-utils (pdftotext reads the printed PDFs back). Run as root, or as a user who may sudo.
+# The Debian packages the tests need, to test real components rather than stand-ins. Run as root, or as a user who
+# may sudo.
 # A second run, with everything installed, returns at once without touching apt.
 set -euo pipefail
 
+# postgresql: a real PostgreSQL server (tests/postgres.py starts one per test worker).
 # gammu, libgammu-dev, pkg-config: python-gammu (the modem tests) builds against libGammu where no wheel fits.
 # kannel, kannel-extras: bearerbox, smsbox and fakesmsc for the Kannel gateway tests (tests/sms/gateways/).
-packages=(postgresql poppler-utils gammu libgammu-dev pkg-config kannel kannel-extras)
+packages=(postgresql gammu libgammu-dev pkg-config kannel kannel-extras)
 
 missing=()
 for package in "${packages[@]}"; do
