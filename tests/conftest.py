@@ -16,6 +16,7 @@ from hypothesis import settings
 from kit import clock, db
 from kit.community import init_community
 from kit.models import Community
+from tests.cli_run import Run, linli_runner
 from tests.postgres import migrated_postgres_url, postgres_server, postgres_url
 
 __all__ = ["migrated_postgres_url", "postgres_server", "postgres_url"]  # fixtures, shared from tests/postgres.py
@@ -78,3 +79,9 @@ def database(
 def community(database: Path) -> Community:
     """A database with the community set up: region CN, Asia/Shanghai, Chinese then English."""
     return init_community("幸福里社区", "CN", "Asia/Shanghai", ["zh", "en"], actor="test")
+
+
+@pytest.fixture
+def run() -> Run:
+    """`linli ...` as the console script runs it (a test module may give its own)."""
+    return linli_runner()

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from kit.models import Community
 from kit.residents import ResidentInput, add_resident
 from linli.cli.main import main
-from tests.cli.test_cli import one_line_error
+from tests.cli_run import one_line_error
 
 CONFIG = """
 [gateway]

@@ -7,12 +7,11 @@ import csv
 import io
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
 from kit import db
@@ -20,9 +19,7 @@ from kit.models import Community, Resident, Volunteer
 from kit.outbox import opt_out
 from kit.resident_search import ResidentFilter, count_residents, find_residents, view_of
 from kit.residents import get_resident
-from linli.cli.main import main
-
-Run = Callable[..., Result]
+from tests.cli_run import Run, one_line_error
 
 REGISTER = [
     ("姓名", "手机号码", "网格", "楼栋", "单元", "房号", "标签", "出生年份", "紧急联系人"),
@@ -32,30 +29,11 @@ REGISTER = [
 ]
 
 
-@pytest.fixture
-def run() -> Run:
-    runner = CliRunner()
-
-    def invoke(*args: Any) -> Result:
-        return runner.invoke(main, [str(arg) for arg in args], catch_exceptions=False)
-
-    return invoke
-
-
 def write_register(path: Path, rows: Sequence[Sequence[str]], encoding: str = "utf-8") -> Path:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     path.write_bytes(buffer.getvalue().encode(encoding))
     return path
-
-
-def one_line_error(result: Result) -> str:
-    """The error of a failed command: exit status 2 and exactly one line on stderr, nothing on stdout."""
-    assert result.exit_code == 2, result.output
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def resident_dicts() -> list[dict[str, Any]]:

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from kit.config import load_settings
 from kit.errors import ConfigError
 from kit.models import Community, GatewayHealth, Message
-from linli.cli.main import main
 from linli.gateways import Pollers, build_gateways, provider_routes
 from sms.simulator import SimulatorGateway
-
-Run = Callable[..., Result]
+from tests.cli_run import Run, one_line_error
 
 TWO = """
 [dispatch]
@@ -38,28 +34,11 @@ rate_per_minute = 0
 
 
 @pytest.fixture
-def run() -> Run:
-    runner = CliRunner()
-
-    def invoke(*args: Any) -> Result:
-        return runner.invoke(main, [str(arg) for arg in args], catch_exceptions=False)
-
-    return invoke
-
-
-@pytest.fixture
 def two(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "linli.toml"
     path.write_text(TWO, encoding="utf-8")
     monkeypatch.setenv("LINLI_CONFIG", str(path))
     return path
-
-
-def one_line_error(result: Result) -> str:
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_gateways_lists_each_with_kind_health_counts_and_last_error(community: Community, two: Path, run: Run) -> None:

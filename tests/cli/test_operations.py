@@ -4,13 +4,10 @@ reports/messages/tasks exports, and the gateways picked from the configuration."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner, Result
 
 from ivr.simulator import SimulatorVoiceGateway
 from kit import outbox
@@ -26,8 +23,7 @@ from linli.cli.records import export_messages, export_reports, export_tasks
 from linli.gateways import build_gateways
 from sms.simulator import SimulatorGateway
 from tests.cli.test_help import command_paths, example_problem
-
-Run = Callable[..., Result]
+from tests.cli_run import Run, one_line_error
 
 COMMANDS: dict[str, click.Command] = {
     "notice": notice_group,
@@ -38,17 +34,6 @@ COMMANDS: dict[str, click.Command] = {
 }
 EXPORTS: dict[str, click.Command] = {"reports": export_reports, "messages": export_messages, "tasks": export_tasks}
 BODY = "Masks at the north gate tomorrow 9:00-11:00. Bring your ID card."
-
-
-@pytest.fixture
-def run() -> Run:
-    """`linli ...` as the console script runs it."""
-    runner = CliRunner()
-
-    def invoke(*args: Any, input: str | None = None) -> Result:
-        return runner.invoke(main, [str(arg) for arg in args], input=input, catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.fixture
@@ -70,14 +55,6 @@ def unpaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.write_text("[dispatch]\nrate_per_second = 0.0\n", encoding="utf-8")
     monkeypatch.setenv("LINLI_CONFIG", str(path))
     return path
-
-
-def one_line_error(result: Result) -> str:
-    assert result.exit_code == 2, result.output
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 # --- help -------------------------------------------------------------------------------------------------------

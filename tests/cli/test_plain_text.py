@@ -9,12 +9,9 @@ import csv
 import io
 import json
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,12 +19,10 @@ from kit.models import Community
 from kit.plaintext import visible
 from kit.residents import ResidentInput, add_resident, get_resident
 from kit.volunteers import add_volunteer
-from linli.cli.main import main
 from linli.cli.output import Coloured, echo_card, format_table, json_text
 from sms.router import handle
+from tests.cli_run import Run
 from tests.kit.test_plaintext import acts_on_a_terminal
-
-Run = Callable[..., Result]
 
 TITLE = "\x1b]0;pwned\x07"
 CLIPBOARD = "\x1b]52;c;ZWNobyBoYWNrZWQ=\x07"
@@ -42,16 +37,6 @@ def assert_plain(output: str) -> None:
     """Nothing in `output` acts on a terminal: no control character but the line feed, no bidi override."""
     controls = [c for c in output if acts_on_a_terminal(c, multiline=True)]
     assert controls == [], controls
-
-
-@pytest.fixture
-def run() -> Run:
-    runner = CliRunner()
-
-    def invoke(*args: Any) -> Result:
-        return runner.invoke(main, [str(arg) for arg in args], catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from kit.models import Community
 from kit.reports import record_report
 from kit.residents import ResidentInput, add_resident
 from linli.cli.main import main
-from tests.cli.test_cli import one_line_error
+from tests.cli_run import one_line_error
 from tests.workbooks import active_sheet
 
 

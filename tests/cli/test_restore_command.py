@@ -4,38 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from kit import db
 from kit.backup import backup_database
 from kit.models import AuditEntry, Community, Resident
 from kit.residents import ResidentInput, add_resident
-from linli.cli.main import main
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run() -> Run:
-    runner = CliRunner()
-
-    def invoke(*args: Any) -> Result:
-        return runner.invoke(main, [str(arg) for arg in args], catch_exceptions=False)
-
-    return invoke
-
-
-def one_line(result: Result) -> str:
-    assert result.exit_code == 2, result.output
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
+from tests.cli_run import Run
+from tests.cli_run import one_line_error as one_line
 
 
 @pytest.fixture

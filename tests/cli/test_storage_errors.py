@@ -11,12 +11,10 @@ import csv
 import errno
 import io
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 import kit.exporter
 import kit.importer
@@ -24,28 +22,8 @@ from kit import db
 from kit.errors import StorageError
 from kit.models import Community, Resident
 from kit.storage import storage_error
-from linli.cli.main import main
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run() -> Run:
-    runner = CliRunner()
-
-    def invoke(*args: Any) -> Result:
-        return runner.invoke(main, [str(arg) for arg in args], catch_exceptions=False)
-
-    return invoke
-
-
-def one_line(result: Result) -> str:
-    """Exit status 2, exactly one line on stderr and nothing on stdout; returns the line."""
-    assert result.exit_code == 2, result.output
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
+from tests.cli_run import Run
+from tests.cli_run import one_line_error as one_line
 
 
 def register(path: Path, count: int) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +15,8 @@ from kit.district_models import DistrictPush
 from kit.errors import ConfigError
 from linli.cli.main import main
 from linli.district.server import DistrictServer
+from tests.cli_run import Run
 from tests.district.conftest import GRIDS, TODAY
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run() -> Run:
-    runner = CliRunner()
-
-    def invoke(*args: Any) -> Result:
-        return runner.invoke(main, [str(arg) for arg in args], catch_exceptions=False)
-
-    return invoke
 
 
 def config(tmp_path: Path, **district: Any) -> Path:
