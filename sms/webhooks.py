@@ -182,3 +182,37 @@ class SmsWebhooks:
         if found is None:
             log.info("status %s for %s: no such message in the outbox", status, sid)
         return web.Response(status=204)
+
+
+class ProviderContext(Protocol):
+    """What a provider's routes (Kannel, the Android phone, ...) need from the server: the loop hooks of
+    WebhookContext and the two recorders."""
+
+    @property
+    def run_blocking(self) -> RunBlocking[Any]: ...
+    @property
+    def wake(self) -> Callable[[], None]: ...
+    @property
+    def receive(self) -> Receive: ...
+    @property
+    def record_status(self) -> RecordStatus: ...
+
+
+@dataclass(frozen=True)
+class _SmsHandlers:
+    run_blocking: RunBlocking[Any]
+    wake: Callable[[], None]
+    receive: Receive
+    record_status: RecordStatus
+
+
+def with_sms_handlers(context: Any) -> ProviderContext:
+    """`context` itself when it carries `receive` and `record_status`, else its loop hooks with the production ones
+    (sms.router.receive and kit.outbox.record_status, what the server's Twilio routes use)."""
+    if hasattr(context, "receive") and hasattr(context, "record_status"):
+        found: ProviderContext = context
+        return found
+    from kit.outbox import record_status
+    from sms.router import receive
+
+    return _SmsHandlers(context.run_blocking, context.wake, receive, record_status)

@@ -40,8 +40,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -62,10 +61,9 @@ from kit.localtime import local_date
 from kit.models import Community, GatewayHealth, Message, MessageEvent
 from kit.pool import health_name
 from kit.templates import FALLBACK, render
-from sms import router
 from sms.gateways.android_api import STATES_IN_FLIGHT, PhoneApi, message_key
 from sms.gateways.android_events import SENT_BY_PHONE, PhoneEvents, path_for
-from sms.webhooks import Receive, RecordStatus, RunBlocking
+from sms.webhooks import with_sms_handlers
 
 log = logging.getLogger(__name__)
 
@@ -216,18 +214,9 @@ def default_callback_url(phone_url: str, port: int) -> str:
 def mount(app: web.Application, gateway: AndroidGateway, context: Any) -> None:
     """Add POST /android/<name>/events, the phone's signed webhooks, to Linli's server. `context` is the server's
     sms.webhooks.WebhookContext; without its own `receive` and `record_status` the production ones are used."""
-    if not (hasattr(context, "receive") and hasattr(context, "record_status")):
-        context = _Recorders(context.run_blocking, context.wake)
+    context = with_sms_handlers(context)
     on_limit = partial(_alert_phone, gateway, "alert_android_limit", 1)
     PhoneEvents(gateway.name, gateway.webhook_secret, context, on_limit).add_to(app)
-
-
-@dataclass(frozen=True)
-class _Recorders:
-    run_blocking: RunBlocking[Any]
-    wake: Callable[[], None]
-    receive: Receive = field(default=router.receive)
-    record_status: RecordStatus = field(default=outbox.record_status)
 
 
 def register_webhooks(gateway: AndroidGateway) -> list[tuple[str, str]]:

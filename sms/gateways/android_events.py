@@ -26,14 +26,14 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
 from kit.clock import utcnow
 from kit.models import Message
 from sms.gateways.android_api import outbox_id
-from sms.webhooks import Receive, RecordStatus, RunBlocking
+from sms.webhooks import ProviderContext
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +41,6 @@ MAX_SKEW_SECONDS = 300
 SENT_BY_PHONE = "sent_by_phone"
 STATUSES = {"sms:sent": SENT_BY_PHONE, "sms:delivered": "delivered", "sms:failed": "failed"}
 LIMIT_WORDS = ("LIMIT_EXCEEDED", "limit exceeded")  # Android's per-app SMS limit, as the app reports it
-
-
-class EventContext(Protocol):
-    """What the routes need from the server: sms.webhooks.WebhookContext with the two recorders."""
-
-    @property
-    def run_blocking(self) -> RunBlocking[Any]: ...
-    @property
-    def wake(self) -> Callable[[], None]: ...
-    @property
-    def receive(self) -> Receive: ...
-    @property
-    def record_status(self) -> RecordStatus: ...
 
 
 def path_for(name: str) -> str:
@@ -78,7 +65,7 @@ class PhoneEvents:
     """The events route of one phone. `on_limit(reason)` is called (off the loop) when the phone says Android's
     SMS limit stopped a message."""
 
-    def __init__(self, name: str, secret: str, context: EventContext, on_limit: Callable[[str], object]) -> None:
+    def __init__(self, name: str, secret: str, context: ProviderContext, on_limit: Callable[[str], object]) -> None:
         self.name = name
         self.secret = secret
         self.context = context

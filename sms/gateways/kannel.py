@@ -53,8 +53,7 @@ from kit.segments import analyze
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from sms.gateways.kannel_routes import KannelContext
-    from sms.webhooks import WebhookContext
+    from sms.webhooks import ProviderContext, WebhookContext
 
 log = logging.getLogger(__name__)
 
@@ -285,9 +284,10 @@ def dlr_status(value: str) -> str | None:
     return DLR_STATUS.get(int(value)) if value.strip().isdigit() else None
 
 
-def mount(app: web.Application, gateway: KannelGateway, context: KannelContext | WebhookContext) -> None:
+def mount(app: web.Application, gateway: KannelGateway, context: ProviderContext | WebhookContext) -> None:
     """Adds the gateway's sms-service and delivery-report routes to Linli's aiohttp app. `context` is the server's
     sms.webhooks.WebhookContext; without its own `receive` and `record_status` the production ones are used."""
-    from sms.gateways.kannel_routes import KannelRoutes, with_sms_handlers  # they import this module
+    from sms.gateways.kannel_routes import KannelRoutes  # it imports this module
+    from sms.webhooks import with_sms_handlers
 
     KannelRoutes(gateway, with_sms_handlers(context)).add_to(app)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -21,48 +19,17 @@ from aiohttp import web
 from kit.clock import utcnow
 from kit.models import Message
 from sms.gateways.kannel import KannelGateway, dlr_status, inbound_key, token_matches
-from sms.webhooks import STATUS_GRACE_SECONDS, Receive, RecordStatus, RunBlocking
+from sms.webhooks import STATUS_GRACE_SECONDS, ProviderContext
 
 log = logging.getLogger(__name__)
 
 UTF16_NAMES = {"utf-16be", "utf-16", "ucs-2", "ucs2", "utf16be"}  # how Kannel may name the charset of UCS-2 text
 
 
-class KannelContext(Protocol):
-    """What the routes need from the server (sms.webhooks.WebhookContext, with the SMS handlers)."""
-
-    @property
-    def run_blocking(self) -> RunBlocking[Any]: ...
-    @property
-    def wake(self) -> Callable[[], None]: ...
-    @property
-    def receive(self) -> Receive: ...
-    @property
-    def record_status(self) -> RecordStatus: ...
-
-
-@dataclass(frozen=True)
-class _SmsHandlers:
-    run_blocking: RunBlocking[Any]
-    wake: Callable[[], None]
-    receive: Receive
-    record_status: RecordStatus
-
-
-def with_sms_handlers(context: Any) -> KannelContext:
-    """`context` itself when it carries `receive` and `record_status`, else its loop hooks with the production ones
-    (sms.router.receive and kit.outbox.record_status, what the server's Twilio routes use)."""
-    if hasattr(context, "receive") and hasattr(context, "record_status"):
-        found: KannelContext = context
-        return found
-    from kit.outbox import record_status
-    from sms.router import receive
-
-    return _SmsHandlers(context.run_blocking, context.wake, receive, record_status)
-
-
 class KannelRoutes:
-    def __init__(self, gateway: KannelGateway, context: KannelContext, *, grace: float = STATUS_GRACE_SECONDS) -> None:
+    def __init__(
+        self, gateway: KannelGateway, context: ProviderContext, *, grace: float = STATUS_GRACE_SECONDS
+    ) -> None:
         self.gateway = gateway
         self.context = context
         self.grace = grace
