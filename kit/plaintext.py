@@ -81,3 +81,20 @@ def visible(text: str | None, *, multiline: bool = False) -> str:
 def is_plain(text: str) -> bool:
     """True when `text` shows as it is on one line (nothing for `visible` to change)."""
     return UNSAFE.search(text) is None
+
+
+# A terminal escape sequence as a whole: CSI (ESC [ ... final byte), OSC/DCS/APC/PM/SOS strings up to BEL or ST,
+# or ESC and one character. Each alternative scans forward only, so removing them stays linear in the text.
+_ESCAPE_SEQUENCE: Final = re.compile(
+    "\x1b\\[[0-?]*[ -/]*[@-~]?|\x1b[\\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\\\)?|\x1b[\\s\\S]?|\x9b[0-?]*[ -/]*[@-~]?"
+)
+_OTHER_CONTROLS: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def without_controls(text: str) -> str:
+    """`text` with whole terminal escape sequences and other control characters taken out (line breaks and tabs
+    stay): for reading what a message says, e.g. the need a volunteer is sent. What is shown still goes through
+    `visible`; what is stored keeps every character."""
+    if "\x1b" not in text and "\x9b" not in text and _OTHER_CONTROLS.search(text) is None:
+        return text
+    return _OTHER_CONTROLS.sub("", _ESCAPE_SEQUENCE.sub("", text))

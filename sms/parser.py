@@ -33,6 +33,7 @@ from typing import Any, Literal, NamedTuple
 from data import names_in, read_toml
 from kit.health import CELSIUS_RANGE, FAHRENHEIT_RANGE, FEVER_C, SYMPTOMS
 from kit.jsonable import record_dict
+from kit.plaintext import without_controls
 
 IntentKind = Literal["well", "unwell", "help", "stop", "start", "done", "auto_reply", "unknown"]
 
@@ -237,7 +238,7 @@ _MENU = re.compile(r"^\W*(?:([123])(?![0-9]|[.,。/\-][0-9])|([一二两三])(?!
 
 
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = unicodedata.normalize("NFKC", without_controls(text)).translate(_QUOTES)
     text = "".join(char for char in text if unicodedata.category(char) != "Cf")
     return " ".join(text.split())
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kit.plaintext import LINE_BREAK, SUBSTITUTE, is_plain, visible
+from kit.plaintext import LINE_BREAK, SUBSTITUTE, is_plain, visible, without_controls
 
 # What an attacker, a careless spreadsheet or a broken provider sends.
 SEQUENCES = [
@@ -101,3 +101,17 @@ def test_one_line(text: str | None, shown: str) -> None:
 
 def test_several_lines_keep_their_breaks_and_a_lone_carriage_return_cannot_overwrite() -> None:
     assert visible("一\r\n二\n三\r四\x1b[2J", multiline=True) == "一\n二\n三\n四␛[2J"
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("\x1b]0;title\x07名字", "名字"),
+        ("a\x1b[2Jb\x1b]52;c;aGk=\x1b\\c", "abc"),
+        ("x\x9b31my\x00z\x7f", "xyz"),
+        ("两行\n\t文字", "两行\n\t文字"),
+        ("\x1b", ""),
+    ],
+)
+def test_without_controls_takes_whole_escape_sequences_out(text: str, read: str) -> None:
+    assert without_controls(text) == read

@@ -620,3 +620,16 @@ def test_a_menu_digit_with_a_polite_word(digit: str, polite: str) -> None:
 @given(st.integers(min_value=0, max_value=999_999), st.sampled_from(["DONE {}", "done #{}", "完成{}号", "{} done"]))
 def test_every_task_number(number: int, form: str) -> None:
     assert parse_reply(form.format(number)) == Intent("done", task_number=number)
+
+
+@pytest.mark.parametrize(
+    ("text", "need"),
+    [
+        ("\x1b]0;pwned\x07\x1b[2J 3 买药", "买药"),
+        ("3 买药\x1b]52;c;aGk=\x07", "买药"),
+        ("求助\x00 买\x1b[31m菜\x1b[0m", "买菜"),
+    ],
+)
+def test_a_need_is_read_without_the_terminal_escapes_around_it(text: str, need: str) -> None:
+    intent = parse_reply(text, "zh")
+    assert (intent.kind, intent.text) == ("help", need)
