@@ -100,13 +100,13 @@ def test_an_error_that_quotes_a_value_is_one_plain_line(run: Run, hostile: int) 
     assert len(result.stderr.splitlines()) == 1
 
 
-def test_parse_shows_the_need_as_symbols(run: Run) -> None:
+def test_parse_reads_the_need_without_the_escapes_and_shows_the_rest_as_symbols(run: Run) -> None:
     result = run("parse", f"3 买药{TITLE}")
     assert_plain(result.stdout)
-    assert "买药␛]0;pwned" in result.stdout
-    as_json = run("parse", f"3 买药{TITLE}\u202e", "--json")
+    assert "needs: 买药\n" in result.stdout
+    as_json = run("parse", f"3 买药{TITLE}\u202e 送到门口", "--json")
     assert_plain(as_json.stdout)
-    assert "\x1b]0;pwned" in json.loads(as_json.stdout)["text"]
+    assert json.loads(as_json.stdout)["text"] == "买药 送到门口"
 
 
 def test_status_shows_grid_names_as_symbols(run: Run, hostile: int) -> None:

@@ -214,7 +214,8 @@ async def test_tasks_show_needs_and_volunteers_as_typed(hostile: Hostile, make_a
         await app.switch_mode("tasks")
         await settle(pilot)
         text = on_screen(app)
-        assert "买药␛]0;pwned␇[/]␛[2J" in text and "[bold]x[/bold]" in text
+        assert "买药" in text and "pwned" not in text  # the need is read without the escapes around it
+        assert "[bold]x[/bold]" in text
         assert "[/]志愿者␛]52;c;ZWNobyBoYWNrZWQ=␇" in text
         await pilot.press("a")
         await settle(pilot)
