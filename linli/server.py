@@ -21,17 +21,16 @@ import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
 from kit import db
 from kit.config import Settings
-from kit.errors import ConfigError
 from kit.migrations import current_version
 from kit.models import Message
 from kit.twilio_rules import TwilioSignature
+from linli.app_thread import AppThread
 from sms.webhooks import (
     CONTEXT,
     Receive,
@@ -276,8 +275,12 @@ def sms_handlers() -> dict[str, Any]:
     return {"receive": router.receive, "process_pending": router.process_pending, "record_status": record_status}
 
 
-class WebhookServer:
+class WebhookServer(AppThread):
     """The webhook app on its own thread and event loop. `port=0` picks a free port; `url` says where it is."""
+
+    what = "webhook server"
+    thread_name = "linli-webhooks"
+    advice = "Change server.port (or stop whatever uses it)."
 
     def __init__(
         self,
@@ -291,9 +294,10 @@ class WebhookServer:
         port: int | None = None,
         **app_options: Any,
     ) -> None:
+        super().__init__(
+            host if host is not None else settings.server.host, port if port is not None else settings.server.port
+        )
         self.settings = settings
-        self.host = host if host is not None else settings.server.host
-        self.port = port if port is not None else settings.server.port
         self._app_arguments: dict[str, Any] = {
             "receive": receive,
             "process_pending": process_pending,
@@ -301,43 +305,9 @@ class WebhookServer:
             "extra_routes": extra_routes,
             **app_options,
         }
-        self.app: web.Application | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> WebhookServer:
-        if self._thread is not None:
-            return self
-        self._thread = threading.Thread(target=self._serve, name="linli-webhooks", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._error is not None:
-            self._thread.join()
-            self._thread = None
-            error = self._error
-            if isinstance(error, OSError):
-                raise ConfigError(
-                    f"The webhook server cannot listen on {self.host}:{self.port}: {error.strerror or error}. "
-                    "Change server.port (or stop whatever uses it).",
-                    title="Webhook server did not start",
-                ) from error
-            raise error
-        log.info("webhook server listening at %s", self.url)
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self._thread is None or self._loop is None or self._stop is None:
-            return
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout)
-        self._thread = None
+    def build(self) -> web.Application:
+        return build_app(self.settings, **self._app_arguments)
 
     def wake(self) -> None:
         """Ask the inbound worker for a pass (e.g. after polling stored new messages). Safe from any thread."""
@@ -348,36 +318,3 @@ class WebhookServer:
     def worker(self) -> InboundWorker:
         assert self.app is not None, "start() the server first"
         return self.app[WORKER]
-
-    def __enter__(self) -> WebhookServer:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
-
-    def _serve(self) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        self._loop = loop
-        runner: web.AppRunner | None = None
-        try:
-            self._stop = asyncio.Event()
-            self.app = build_app(self.settings, **self._app_arguments)
-            runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, self.host, self.port)
-            loop.run_until_complete(site.start())
-            self.port = int(runner.addresses[0][1])
-        except BaseException as error:
-            self._error = error
-            if runner is not None:
-                loop.run_until_complete(runner.cleanup())
-            loop.close()
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            loop.run_until_complete(self._stop.wait())
-        finally:
-            loop.run_until_complete(runner.cleanup())
-            loop.close()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,7 +24,7 @@ from aiohttp import web
 from kit import db
 from kit.config import DistrictSettings
 from kit.district import PushRefused, TokenRefused, receive_push
-from kit.errors import ConfigError
+from linli.app_thread import AppThread
 
 MAX_BODY = 256 * 1024
 ENDPOINT = "/api/v1/figures"
@@ -80,67 +79,16 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-class DistrictServer:
+class DistrictServer(AppThread):
     """The district's app on its own thread and event loop. `port=0` picks a free port; `url` says where it is."""
 
+    what = "district server"
+    thread_name = "linli-district"
+    advice = "Choose another --port (or stop whatever uses it)."
+
     def __init__(self, settings: DistrictSettings, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port)
         self.settings = settings
-        self.host = host
-        self.port = port
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> DistrictServer:
-        self._thread = threading.Thread(target=self._serve, name="linli-district", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._error is not None:
-            self._thread.join()
-            self._thread = None
-            raise ConfigError(
-                f"The district server cannot listen on {self.host}:{self.port}: {self._error}. "
-                "Choose another --port (or stop whatever uses it).",
-                title="District server did not start",
-            )
-        return self
-
-    def stop(self) -> None:
-        if self._thread is None or self._loop is None or self._stop is None:
-            return
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join()
-        self._thread = None
-
-    def __enter__(self) -> DistrictServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _serve(self) -> None:
-        asyncio.run(self._main())
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        runner = web.AppRunner(build_district_app(self.settings), handle_signals=False)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.host, self.port)
-            await site.start()
-            self.port = int(runner.addresses[0][1])
-        except OSError as error:
-            self._error = error
-            self._ready.set()
-            await runner.cleanup()
-            return
-        self._ready.set()
-        await self._stop.wait()
-        await runner.cleanup()
+    def build(self) -> web.Application:
+        return build_district_app(self.settings)
