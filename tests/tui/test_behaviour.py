@@ -123,12 +123,20 @@ def test_unknown_keys_show_themselves() -> None:
     assert i18n.language() == "zh"
 
 
-def test_every_text_has_both_languages_with_the_same_placeholders() -> None:
+def test_every_language_has_the_same_keys_and_placeholders() -> None:
     import string
+
+    from kit import ui_words
 
     def fields(text: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
-    for key, (zh, en) in i18n.TEXT.items():
-        assert zh.strip() and en.strip(), key
-        assert fields(zh) == fields(en), key
+    languages = ui_words.languages()
+    assert {"zh", "en"} <= set(languages)
+    chinese = ui_words.table("zh")
+    for language in languages:
+        words = ui_words.table(language)
+        assert words.keys() == chinese.keys(), (language, words.keys() ^ chinese.keys())
+        for key, text in words.items():
+            assert text.strip(), (language, key)
+            assert fields(text) == fields(chinese[key]), (language, key)
