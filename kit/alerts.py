@@ -32,6 +32,13 @@ def raise_alert(
         )
 
 
+def alert_text(key: str, **values: object) -> str:
+    """The alert text `key` (data/templates, `alert_*`) in the community's first language: alerts are read by the
+    community's operators, whatever language the resident they are about speaks."""
+    community = Community.select().first()
+    return render(key, community.language if community is not None else FALLBACK, **values)
+
+
 def alert_message_error(
     message_id: int, *, direction: str, peer: str, error: str, body: str = "", resident_id: int | None = None
 ) -> Alert:
@@ -39,12 +46,10 @@ def alert_message_error(
     be a call for help nobody will see otherwise) or an outbound one that failed for good. Once per message, in the
     community's first language (the texts are in data/templates, `alert_*`)."""
     inbound = direction == "in"
-    community = Community.select().first()
-    language = community.language if community is not None else FALLBACK
     values = {"id": message_id, "peer": peer, "error": error[:300], "body": body[:200]}
     return raise_alert(
         "inbound_error" if inbound else "send_failed",
-        render("alert_inbound_error" if inbound else "alert_send_failed", language, **values),
+        alert_text("alert_inbound_error" if inbound else "alert_send_failed", **values),
         key=f"message_error:{message_id}",
         severity="urgent" if inbound else "warning",
         resident_id=resident_id,

@@ -62,7 +62,7 @@ class DispatchSettings:
     max_attempts: int = setting(5, "Sends tried for one message before it is marked failed.")
     sms_segment_price: float = setting(0.05, "Price of one SMS segment, for cost previews.")
     call_minute_price: float = setting(0.10, "Price of one minute of voice call, for cost previews.")
-    currency: str = setting("CNY", "Currency the prices are in.")
+    currency: str = setting("", 'Currency the prices are in ("GBP"); empty: the one of the community\'s region.')
     daily_budget: float = setting(0.0, "Most to spend on messages in one local day; 0 means no limit.")
     failover_after_failures: int = setting(
         3, "Failures in a row after which a gateway is taken out of its pool (its messages go through the others)."

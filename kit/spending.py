@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from kit import outbox
-from kit.alerts import raise_alert
+from kit.alerts import alert_text, raise_alert
 from kit.config import DispatchSettings
 from kit.localtime import at_local, local_date, parse_hhmm
 from kit.models import Message
+from kit.money import community_money
 
 REPLY_LIMIT = "reply limit for today"  # the error of a reply skipped by `max_replies_per_number_per_day`
 
@@ -48,8 +49,7 @@ def budget_left(settings: DispatchSettings, now: datetime, zone: ZoneInfo) -> fl
     if left <= 0:
         raise_alert(
             "budget",
-            f"Today's SMS budget ({settings.daily_budget:g} {settings.currency}) is spent; "
-            "messages and replies wait until tomorrow. Raise dispatch.daily_budget to send more.",
+            alert_text("alert_budget_spent", budget=community_money(settings)(settings.daily_budget)),
             key=f"budget:{local_date(now, zone).isoformat()}",
         )
     return left

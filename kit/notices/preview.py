@@ -13,6 +13,7 @@ from kit.audience import Audience
 from kit.capacity_today import NoticeTiming, notice_out_at
 from kit.config import DispatchSettings, Settings
 from kit.errors import ValidationError
+from kit.money import Money, community_money
 from kit.notices.history import NoticeSummary, already_sent_text, fingerprint_of, sent_before
 from kit.notices.recipients import Recipients, count_recipients
 from kit.segments import SegmentInfo, analyze, gsm_suggestions
@@ -53,6 +54,10 @@ class BodyVersion:
 class NoticePreview:
     """What sending a notice would do and cost."""
 
+    def money(self, amount: float) -> str:
+        """An amount as the community writes it (¥12.50, £12.50)."""
+        return Money(self.currency, self.locale)(amount)
+
     body: str
     audience: Audience
     channel: str
@@ -79,6 +84,7 @@ class NoticePreview:
     warnings: tuple[str, ...]
     already_sent: NoticeSummary | None = None
     last_out: NoticeTiming | None = None  # when the last recipient gets it (kit.capacity_today), when known
+    locale: str = "zh"  # how the community writes money (kit.money)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -154,6 +160,7 @@ def preview_of(
         versions.append(BodyVersion(language, text, by_language.get(language, 0), analyze(text), gsm_suggestions(text)))
     total_segments = sum(version.info.segments * version.sms_recipients for version in versions)
     minutes = sum(count * _call_minutes(bodies.get(language, body)) for language, count in found.voice.items())
+    money = community_money(prices)
     sms_cost = round(total_segments * prices.sms_segment_price, 2)
     voice_cost = round(minutes * prices.call_minute_price, 2)
     warnings = [warning for version in versions if channel != "voice" for warning in _encoding_warnings(version)]
@@ -188,7 +195,8 @@ def preview_of(
         minute_price=prices.call_minute_price,
         voice_cost=voice_cost,
         cost=round(sms_cost + voice_cost, 2),
-        currency=prices.currency,
+        currency=money.currency,
+        locale=money.locale,
         non_gsm=main.non_gsm,
         suggestions=versions[0].suggestions,
         versions=tuple(versions),

@@ -6,6 +6,7 @@ import click
 
 from kit.capacity_today import notice_timing_text
 from kit.community import community_zone
+from kit.money import community_money
 from kit.notices import (
     CHANNELS,
     Audience,
@@ -38,10 +39,6 @@ def _is_chinese(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
 
-def _money(amount: float, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
-
-
 def echo_preview(preview: NoticePreview) -> None:
     reached = [f"{counted(preview.sms_recipients, 'by SMS', 'by SMS')}"] if preview.channel != "voice" else []
     if preview.voice_recipients:
@@ -55,12 +52,12 @@ def echo_preview(preview: NoticePreview) -> None:
         shown = " ".join(ch if ch.isprintable() and not ch.isspace() else repr(ch)[1:-1] for ch in preview.non_gsm[:8])
         encoding += f" (because of {shown}{' ...' if len(preview.non_gsm) > 8 else ''})"
     cost = (
-        f"{_money(preview.sms_cost, preview.currency)} for SMS ({preview.total_segments:,} x {preview.segment_price:g})"
+        f"{preview.money(preview.sms_cost)} for SMS ({preview.total_segments:,} x {preview.segment_price:g})"
     )
     if preview.voice_recipients:
         cost += (
-            f" + {_money(preview.voice_cost, preview.currency)} for about {preview.call_minutes:,} call minutes"
-            f" = {_money(preview.cost, preview.currency)}"
+            f" + {preview.money(preview.voice_cost)} for about {preview.call_minutes:,} call minutes"
+            f" = {preview.money(preview.cost)}"
         )
     pairs = [
         ("Audience", f"{preview.audience.describe()}: {counted(preview.in_audience, 'resident')}"),
@@ -212,7 +209,7 @@ def show(kit: Kit, notice_id: int, as_json: bool) -> None:
         ("Channel", summary.channel),
         ("Recipients", counted(summary.recipients, "person", "people")),
         ("Segments", f"{summary.segments:,}"),
-        ("Cost", _money(summary.cost, kit.settings.dispatch.currency)),
+        ("Cost", community_money(kit.settings.dispatch)(summary.cost)),
         ("Text", summary.body),
     ]
     for channel, counts in (("SMS", sms), ("Voice", voice)):

@@ -115,7 +115,7 @@ def test_notice_send_without_yes_previews_and_sends_nothing(run: Run, neighbours
     assert "Recipients  4 people: 3 by SMS, 1 by voice call (cannot read)" in out
     assert "Left out    1 without a phone, 0 opted out" in out
     assert "Segments    1 per message, 3 in all" in out
-    assert "Cost        0.15 CNY for SMS (3 x 0.05) + 0.10 CNY for about 1 call minutes = 0.25 CNY" in out
+    assert "Cost        ¥0.15 for SMS (3 x 0.05) + ¥0.10 for about 1 call minutes = ¥0.25" in out
     assert out.splitlines()[-1] == "Nothing was sent. To send it, run the same command with --yes."
     assert Notice.select().count() == 0 and Message.select().count() == 0
 

@@ -10,7 +10,7 @@ from kit.clock import FixedClock
 from kit.config import DispatchSettings
 from kit.db import transaction
 from kit.dispatcher import Dispatcher, DispatchReport
-from kit.models import Community, Message, Report, Resident
+from kit.models import Alert, Community, Message, Report, Resident
 from kit.outbox import PRIORITY_NOTICE, Draft, queue_many
 from kit.residents import ResidentInput, add_resident
 from kit.spending import REPLY_LIMIT
@@ -70,6 +70,8 @@ def test_during_a_budget_hold_a_hundred_texts_get_no_reply_beyond_the_budget(
     report = dispatch(**budget)
     assert len(to_wang("sent")) == 2  # at most the limit, and none once the budget is reached
     assert report.held == {"sms": "daily budget reached"}
+    (alert,) = Alert.select().where(Alert.kind == "budget")
+    assert alert.text.startswith("今天的短信预算（¥") and "dispatch.daily_budget" in alert.text
     a_hundred_texts(first=100)
     assert dispatch(**budget).sent == 0
     assert len(to_wang("sent")) == 2

@@ -37,7 +37,7 @@ async def test_preview_then_cancel_sends_nothing(town: DemoSummary, make_app: Ma
         screen = await compose(app, pilot, grid="第1网格")
         in_grid = Resident.select().join(Resident.grid.rel_model).where(Resident.grid.rel_model.name == "第1网格")
         preview = str(screen.query_one("#preview").render())
-        assert "UCS-2" in preview and "recipients" in preview and "CNY" in preview
+        assert "UCS-2" in preview and "recipients" in preview and "¥" in preview
         reachable = sum(1 for r in in_grid if r.phone)
         assert f"{reachable:,} recipients" in preview
         await pilot.press("ctrl+s")

@@ -46,10 +46,6 @@ def split(text: str) -> list[str]:
     return [part.strip() for part in text.replace("，", ",").replace("、", ",").split(",") if part.strip()]
 
 
-def money(amount: float, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
-
-
 def preview_text(preview: NoticePreview, zone: ZoneInfo | None = None) -> Text:
     text = Text()
     text.append(
@@ -58,7 +54,7 @@ def preview_text(preview: NoticePreview, zone: ZoneInfo | None = None) -> Text:
             recipients=f"{preview.recipients:,}",
             encoding=preview.encoding,
             segments=preview.segments_per_message,
-            cost=money(preview.cost, preview.currency),
+            cost=preview.money(preview.cost),
         ),
         style="bold",
     )
@@ -186,7 +182,7 @@ class NoticesScreen(LinliScreen):
             "notices.confirm_body",
             recipients=f"{preview.recipients:,}",
             segments=preview.segments_per_message,
-            cost=money(preview.cost, preview.currency),
+            cost=preview.money(preview.cost),
         )
         if preview.voice_recipients:
             body += "\n" + t("notices.by_voice", count=f"{preview.voice_recipients:,}")
