@@ -27,6 +27,7 @@ from textual.worker import Worker
 from kit import clock
 from kit.config import Settings
 from kit.localtime import to_local
+from tui.dialogs.keys_help import KeysHelp, screen_keys
 from tui.dialogs.message import MessageDialog
 from tui.duty import DutyApp
 from tui.i18n import set_language, t, translate_bindings
@@ -64,6 +65,7 @@ class LinliApp(DutyApp):
             for number, name in enumerate(SCREENS, start=1)
         ),
         Binding("ctrl+q", "quit", "key.quit", priority=True),
+        Binding("question_mark", "keys_help", "key.help"),
         Binding("ctrl+o", "hand_over", "duty.hand_over", show=False),  # tui.duty: in the palette, not the footer
     ]
 
@@ -174,7 +176,17 @@ class LinliApp(DutyApp):
             seen.add(binding.description)
             key = binding.key_display or self.get_key_display(binding)
             yield SystemCommand(binding.description, key, partial(self.run_action, binding.action, active.node))
-        yield from super().get_system_commands(screen)
+        yield from super().get_system_commands(screen)  # the hand-over (tui.duty)
+        yield SystemCommand(t("key.quit"), "ctrl+q", self.action_quit)  # instead of Textual's, which are in English
+
+    def action_keys_help(self) -> None:
+        """`?`: the keys of the screen in front, in the community's language."""
+        if not isinstance(self.screen, KeysHelp):
+            self.push_screen(KeysHelp(screen_keys(self.screen)))
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C does not quit (it copies in a text field): say how to, in the community's language."""
+        self.notify(t("quit.how"), title=t("quit.title"), markup=False)
 
 
 GIL_SWITCH_SECONDS = 0.001

@@ -124,9 +124,9 @@ class DutyApp(App[None]):
         self.push_screen(HandoverDialog(self.on_duty), self._signed_in)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The hand-over in the command palette (its key, Ctrl+O, is kept out of the crowded footer)."""
+        """The hand-over in the command palette (its key, Ctrl+O, is kept out of the crowded footer). Textual's own
+        commands are in English and not offered: the app offers its own Quit."""
         yield SystemCommand(t("duty.hand_over"), t("duty.hand_over_help") + " (ctrl+o)", self.action_hand_over)
-        yield from super().get_system_commands(screen)
 
     async def run_action(
         self,

@@ -20,7 +20,11 @@ class ConfirmDialog(LinliDialog[bool]):
     Cancel has the focus at first, so an Enter pressed by habit does not send anything. The title and body are plain
     text (a notice's body is quoted in them)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "answer(False)", "cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "answer(False)", "cancel"),
+        Binding("y", "answer(True)", "confirm.yes"),
+        Binding("n", "answer(False)", "cancel"),
+    ]
 
     def __init__(self, title: str, body: str, *, confirm: str | None = None) -> None:
         super().__init__()
@@ -35,9 +39,17 @@ class ConfirmDialog(LinliDialog[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("cancel"), id="cancel")
                 yield Button(self.confirm_label, variant="warning", id="confirm")
+            yield Label("", id="focused", classes="hint")
+            yield Label(t("confirm.keys"), classes="hint")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
+
+    def on_descendant_focus(self) -> None:
+        """Say which button Enter presses: the focus is not always visible on a plain terminal."""
+        focused = self.focused
+        if isinstance(focused, Button):
+            self.query_one("#focused", Label).update(t("confirm.focused", button=str(focused.label)))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "confirm")

@@ -24,6 +24,7 @@ from kit.figures import figure_labels
 from tui.i18n import language, t, translate_bindings
 from tui.plain import plain
 from tui.screens.base import _Forwarding
+from tui.widgets.row_table import RowTable
 from tui.workers import deliver
 
 REFRESH_SECONDS = 30.0
@@ -58,7 +59,7 @@ class DistrictScreen(_Forwarding, Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="district-body"):
             yield Label(t("district.title", date=self.day.isoformat()), id="district-title", classes="section-title")
-            yield DataTable(id="district-table", cursor_type="row", zebra_stripes=True)
+            yield RowTable(id="district-table", cursor_type="row", zebra_stripes=True)
             yield Static(t("loading"), id="district-missing")
             yield Label(t("district.trend", days=TREND_DAYS), classes="section-title")
             yield Static(t("loading"), id="district-trend")

@@ -22,6 +22,7 @@ from tui.dialogs.inbox_dialogs import CorrectDialog, ReplyDialog
 from tui.i18n import t, word
 from tui.plain import plain, plain_lines
 from tui.screens.base import LinliScreen
+from tui.widgets.row_table import RowTable
 from tui.workers import deliver
 
 SHOWN = 200  # the newest messages in the table; older ones are in `linli export messages`
@@ -75,7 +76,7 @@ class InboxScreen(LinliScreen):
 
     def compose(self) -> ComposeResult:
         yield self.navbar()
-        table: DataTable[Any] = DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Any] = RowTable(id="inbox", cursor_type="row", zebra_stripes=True)
         table.add_column(t("inbox.col.time"), key="time", width=11)
         table.add_column(t("inbox.col.from"), key="from", width=14)
         table.add_column(t("inbox.col.body"), key="body", width=28)

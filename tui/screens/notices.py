@@ -35,6 +35,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.i18n import language, t, word
 from tui.plain import plain
 from tui.screens.base import LinliScreen
+from tui.widgets.row_table import RowTable
 from tui.workers import deliver
 
 PREVIEW_PAUSE = 0.3
@@ -93,7 +94,7 @@ class NoticesScreen(LinliScreen):
             )
         yield Static(t("notices.empty_body"), id="preview")
         yield Label(t("notices.history"), classes="section-title")
-        history: DataTable[Any] = DataTable(id="history", cursor_type="row")
+        history: DataTable[Any] = RowTable(id="history", cursor_type="row")
         history.add_column("#", key="id", width=4)
         history.add_column(t("inbox.col.time"), key="when", width=11)
         history.add_column(t("notices.body"), key="body", width=22)

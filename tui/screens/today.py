@@ -297,10 +297,11 @@ class TodayScreen(LinliScreen):
     # --- acting -----------------------------------------------------------------------------------------------
 
     def action_acknowledge(self) -> None:
+        """`k`: acknowledge the highlighted alert, or the first one when none is highlighted."""
         alerts = self.query_one("#alerts", OptionList)
-        if alerts.highlighted is None:
+        if alerts.option_count == 0:
             return
-        option = alerts.get_option_at_index(alerts.highlighted)
+        option = alerts.get_option_at_index(alerts.highlighted if alerts.highlighted is not None else 0)
         if option.id is not None:
             self.acknowledge(int(option.id))
 

@@ -32,6 +32,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kit.plaintext import visible
+from tui.i18n import translate_bindings
 
 MARKER = "▶ "
 SEPARATOR = " "
@@ -104,13 +105,13 @@ class LazyTable(ScrollView, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "select", "Select", show=False),
+        Binding("up", "cursor(-1)", "table.up", show=False),
+        Binding("down", "cursor(1)", "table.down", show=False),
+        Binding("pageup", "page(-1)", "table.page_up", show=False),
+        Binding("pagedown", "page(1)", "table.page_down", show=False),
+        Binding("home", "jump(0)", "table.first", show=False),
+        Binding("end", "jump(-1)", "table.last", show=False),
+        Binding("enter", "select", "table.select", show=False),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True)
@@ -154,6 +155,7 @@ class LazyTable(ScrollView, can_focus=True):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        translate_bindings(self)
         self.columns = list(columns)
         self.page_size = page_size
         self.max_pages = max_pages
