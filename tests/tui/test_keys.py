@@ -4,7 +4,7 @@ how to quit, and the palette has no English command in a Chinese community."""
 
 from __future__ import annotations
 
-from textual.widgets import Button, DataTable, Label
+from textual.widgets import Button, DataTable, Label, OptionList
 
 from kit.alerts import raise_alert
 from kit.demo import DemoSummary
@@ -63,7 +63,7 @@ async def test_k_on_today_acknowledges_the_first_alert_when_none_is_highlighted(
     app = make_app("zh")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.screen.query_one("#alerts").highlighted = None
+        app.screen.query_one("#alerts", OptionList).highlighted = None
         await pilot.press("k")
         await settle(pilot)
     acknowledged = [alert.id for alert in Alert.select().where(Alert.acknowledged_at.is_null(False))]

@@ -42,8 +42,8 @@ from linli.runtime import Runtime
 from sms.router import handle
 from tests.kit.test_plaintext import acts_on_a_terminal
 from tests.tui.conftest import MakeApp, screen_text, settle
+from tui.dialogs.alert_dialog import AlertDialog
 from tui.dialogs.inbox_dialogs import ReplyDialog
-from tui.dialogs.message import MessageDialog
 from tui.dialogs.resident_form import ResidentForm
 from tui.dialogs.task_dialogs import AssignDialog
 from tui.screens.inbox import InboxScreen
@@ -117,7 +117,7 @@ async def test_today_shows_alerts_and_grids_as_typed(hostile: Hostile, make_app:
         app.screen.query_one("#alerts").focus()
         await pilot.press("home", "enter")
         await settle(pilot)
-        assert isinstance(app.screen, MessageDialog)
+        assert isinstance(app.screen, AlertDialog)
         assert "[/] provider said ␛]0;pwned␇␛[2J" in on_screen(app)
 
 

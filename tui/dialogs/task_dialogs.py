@@ -27,11 +27,17 @@ from tui.workers import deliver
 class NewTaskDialog(FormDialog[bool]):
     """A task for a resident (by number or phone); the kit gives it to the least-loaded volunteer of their grid."""
 
+    def __init__(self, resident: str = "") -> None:
+        super().__init__()
+        self.resident = resident  # filled in when opened from a resident or an alert
+
     def compose(self) -> ComposeResult:
         kinds = [(word("task_kind", kind), kind) for kind in TASK_KINDS]
         with Vertical(classes="dialog wide"):
             yield Label(t("tasks.create_title"), classes="dialog-title")
-            yield FormField("resident", t("tasks.resident"), Input(id="resident", compact=True), label_width=18)
+            yield FormField(
+                "resident", t("tasks.resident"), Input(self.resident, id="resident", compact=True), label_width=18
+            )
             yield FormField(
                 "kind",
                 t("tasks.kind"),
@@ -43,7 +49,7 @@ class NewTaskDialog(FormDialog[bool]):
             yield from self.buttons()
 
     def on_mount(self) -> None:
-        self.query_one("#resident", Input).focus()
+        self.query_one("#need" if self.resident else "#resident", Input).focus()
 
     def action_save(self) -> None:
         hours_text = self.query_one("#due", Input).value.strip()

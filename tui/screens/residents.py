@@ -7,6 +7,7 @@ Typing is debounced, and a newer search cancels the older one's worker so a slow
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets.select import InvalidSelectValueError
 
 from kit.clock import utcnow
 from kit.localtime import local_date
@@ -248,6 +250,7 @@ class ResidentsScreen(LinliScreen):
     def _choices(self, grids: list[str], tags: list[str]) -> None:
         self.query_one("#grid", Select).set_options([(plain(grid), grid) for grid in grids])
         self.query_one("#tag", Select).set_options([(plain(word("tag", tag)), tag) for tag in tags])
+        self._show_chosen_grid()  # a drill-down may have chosen one before the choices arrived
 
     # --- the detail pane --------------------------------------------------------------------------------------
 
@@ -284,6 +287,24 @@ class ResidentsScreen(LinliScreen):
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
+
+    def show_only(self, flt: ResidentFilter) -> None:
+        """Show the residents `flt` picks (Today's drill-down: a grid's silent residents, an alert's resident): the
+        filters show it as if the operator had chosen it, and the list gets the focus."""
+        self.filter = flt
+        self.query_one("#search", Input).value = flt.query
+        self.query_one("#silent", Checkbox).value = flt.silent_on is not None
+        self._show_chosen_grid()
+        self.run_search()
+        self.query_one(LazyTable).focus()
+
+    def _show_chosen_grid(self) -> None:
+        select: Select[str] = self.query_one("#grid", Select)
+        if not self.filter.grid:
+            select.clear()
+            return
+        with contextlib.suppress(InvalidSelectValueError):  # the grid choices are not there yet
+            select.value = self.filter.grid
 
     def _current(self) -> ResidentView | None:
         table = self.query_one(LazyTable)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import on, work
@@ -27,16 +28,20 @@ from kit.checkin import round_summary
 from kit.clock import utcnow
 from kit.config import Settings
 from kit.errors import LinliError
+from kit.localtime import local_date
 from kit.models import TASK_STATES
 from kit.outbox import counts_by_status
 from kit.plaintext import visible
+from kit.resident_search import ResidentFilter, ResidentView, find_residents
 from kit.scheduling import next_round_at
 from kit.stats import natural_key
 from kit.tasks import task_counts
 from kit.views import GatewayLine, gateway_health, overdue_task_count
-from tui.dialogs.message import MessageDialog
+from tui.dialogs.alert_dialog import AlertDialog
+from tui.dialogs.task_dialogs import NewTaskDialog
 from tui.i18n import language, t, word
 from tui.screens.base import LinliScreen
+from tui.screens.residents import ResidentsScreen
 from tui.widgets.badges import severity_text
 from tui.widgets.round_bars import BarRow, RoundBars
 from tui.workers import deliver
@@ -51,6 +56,7 @@ class AlertLine:
     severity: str
     text: str
     created_at: datetime
+    resident_id: int | None = None
 
 
 @dataclass
@@ -95,7 +101,9 @@ def gather(settings: Settings, scheduler: Any) -> TodayFigures:
     """Every figure of the Today screen (runs in a worker)."""
     summary = round_summary()
     figures = TodayFigures(day=summary["date"], rounds=summary["rounds"], total=summary["total"])
-    figures.alerts = [AlertLine(a.id, a.kind, a.severity, a.text, a.created_at) for a in open_alerts(limit=50)]
+    figures.alerts = [
+        AlertLine(a.id, a.kind, a.severity, a.text, a.created_at, a.resident_id) for a in open_alerts(limit=50)
+    ]
     figures.tasks = task_counts()
     figures.overdue = overdue_task_count(utcnow())
     figures.gateways = gateway_health()
@@ -223,7 +231,12 @@ class TodayScreen(LinliScreen):
             for grid in sorted(round_["grids"], key=lambda g: natural_key(g["grid"] or "")):
                 rows.append(
                     BarRow(
-                        visible(grid["grid"]) or "-", grid["asked"], grid["answered"], grid["silent"], grid["escalated"]
+                        visible(grid["grid"]) or "-",
+                        grid["asked"],
+                        grid["answered"],
+                        grid["silent"],
+                        grid["escalated"],
+                        grid=grid["grid"] or "",
                     )
                 )
         bars.show(rows, self._bar_words())
@@ -309,8 +322,39 @@ class TodayScreen(LinliScreen):
     def _read_alert(self, event: OptionList.OptionSelected) -> None:
         alert = next((a for a in self.figures.alerts if str(a.id) == event.option.id), None) if self.figures else None
         if alert is not None:
-            title = f"{word('severity', alert.severity)} {word('alert', alert.kind)} #{alert.id}"
-            self.app.push_screen(MessageDialog(title, alert.text, error=alert.severity == "urgent"))
+            self.open_alert(alert)
+
+    @work(thread=True, group="today-alert", exit_on_error=False, name="open the alert")
+    def open_alert(self, alert: AlertLine) -> None:
+        """The alert whole, with its resident (read here, off the UI's thread) and what to do about it."""
+        found = find_residents(ResidentFilter(ids=[alert.resident_id]), limit=1) if alert.resident_id else []
+        resident = found[0] if found else None
+        title = f"{word('severity', alert.severity)} {word('alert', alert.kind)} #{alert.id}"
+        dialog = AlertDialog(title, alert.text, resident, urgent=alert.severity == "urgent")
+        deliver(self, self.app.push_screen, dialog, lambda choice: self._alert_chosen(alert, resident, choice))
+
+    def _alert_chosen(self, alert: AlertLine, resident: ResidentView | None, choice: str | None) -> None:
+        if choice == "acknowledge":
+            self.acknowledge(alert.id)
+        elif choice == "task" and resident is not None:
+            self.app.push_screen(NewTaskDialog(resident=str(resident.id)), lambda _: self.reload())
+        elif choice == "resident" and resident is not None:
+            self.open_residents(ResidentFilter(ids=[resident.id]))
+
+    @on(RoundBars.GridChosen)
+    def _grid_chosen(self, event: RoundBars.GridChosen) -> None:
+        """Enter on a grid's bar: that grid's residents still silent today."""
+        today = local_date(utcnow(), self.linli.zone or ZoneInfo("UTC"))
+        self.open_residents(ResidentFilter(grid=event.grid or None, silent_on=today))
+
+    def open_residents(self, flt: ResidentFilter) -> None:
+        async def switch() -> None:
+            await self.app.switch_mode("residents")
+            screen = self.app.screen
+            if isinstance(screen, ResidentsScreen):
+                screen.show_only(flt)
+
+        self.call_later(switch)
 
     @work(thread=True, group="today-ack", exit_on_error=False, name="acknowledge the alert")
     def acknowledge(self, alert_id: int) -> None:

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
-from textual.geometry import Size
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.i18n import translate_bindings
 from tui.widgets.lazy_table import plain_strip
 
 ANSWERED, ESCALATED, SILENT = "█", "▒", "░"
@@ -29,6 +33,7 @@ class BarRow:
     answered: int
     silent: int
     escalated: int
+    grid: str = ""  # the grid's name as stored (the label is what is shown)
 
 
 def bar(row: BarRow, width: int) -> Text:
@@ -48,8 +53,22 @@ def bar(row: BarRow, width: int) -> Text:
     return text
 
 
-class RoundBars(Widget):
-    """Renders `rows` (set with `show`) as labelled bars with their figures, and a legend line under them."""
+class RoundBars(Widget, can_focus=True):
+    """Renders `rows` (set with `show`) as labelled bars with their figures, and a legend line under them.
+
+    Focused, up/down move a highlight over the grids and Enter posts `GridChosen` (Today opens that grid's silent
+    residents)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", "table.up", show=False),
+        Binding("down", "move(1)", "table.down", show=False),
+        Binding("enter", "choose", "today.open_grid"),
+    ]
+
+    class GridChosen(Message):
+        def __init__(self, grid: str) -> None:
+            super().__init__()
+            self.grid = grid
 
     DEFAULT_CSS = """
     RoundBars {
@@ -59,6 +78,8 @@ class RoundBars(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        translate_bindings(self)
+        self.cursor = 0
         self.rows: list[BarRow] = []
         self.words: tuple[str, str, str] = ("answered", "silent", "escalated")
         self._figures: list[str] = []
@@ -78,8 +99,28 @@ class RoundBars(Widget):
         ]
         self._label_width = min(max((Text(row.label).cell_len for row in rows), default=4), 12)
         self._figure_width = max((Text(figure).cell_len for figure in self._figures), default=0)
+        self.cursor = min(self.cursor, max(len(rows) - 1, 0))
         self._drawn.clear()
         self.refresh(layout=resized)
+
+    def action_move(self, step: int) -> None:
+        if self.rows:
+            self.cursor = max(0, min(len(self.rows) - 1, self.cursor + step))
+            self._drawn.clear()
+            self.refresh()
+            self.scroll_to_region(Region(0, self.cursor, self.size.width, 1))
+
+    def action_choose(self) -> None:
+        if self.rows:
+            self.post_message(self.GridChosen(self.rows[self.cursor].grid))
+
+    def on_focus(self) -> None:
+        self._drawn.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._drawn.clear()
+        self.refresh()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.rows) + 1 if self.rows else 0
@@ -107,4 +148,6 @@ class RoundBars(Widget):
             label.truncate(self._label_width, overflow="ellipsis", pad=True)
             bar_width = max(width - self._label_width - self._figure_width - 2, 4)
             line = Text.assemble(label, " ", bar(row, bar_width), self._figures[y])
+            if self.has_focus and y == self.cursor:
+                line.stylize("reverse", 0, self._label_width)  # the grid Enter opens
         return plain_strip(line, self.app.console, width, style)  # a grid's name is outside text
