@@ -51,3 +51,11 @@ def quiet_ends(at_utc: datetime, zone: ZoneInfo, start: time, end: time) -> date
     local = to_local(at_utc, zone)
     day = local.date() if local.time() < end else local.date() + timedelta(days=1)
     return at_local(day, end, zone)
+
+
+def sending_held_until(at_utc: datetime, zone: ZoneInfo, quiet_start: str, quiet_end: str) -> datetime | None:
+    """Naive UTC when sending resumes, while quiet hours hold it at `at_utc`; None outside quiet hours."""
+    start, end = parse_hhmm(quiet_start, "quiet_start"), parse_hhmm(quiet_end, "quiet_end")
+    if not in_quiet_hours(at_utc, zone, start, end):
+        return None
+    return quiet_ends(at_utc, zone, start, end)

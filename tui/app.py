@@ -26,7 +26,9 @@ from textual.worker import Worker
 
 from kit import clock
 from kit.config import Settings
-from kit.localtime import to_local
+from kit.localtime import sending_held_until, to_local
+from kit.outbox import counts_by_status
+from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.keys_help import KeysHelp, screen_keys
 from tui.dialogs.message import MessageDialog
 from tui.duty import DutyApp
@@ -135,6 +137,15 @@ class LinliApp(DutyApp):
         for bar in self.screen.query(NavBar):
             bar.community = self.community_name
             bar.clock = self.clock_text
+            bar.held_until = self.held_until_text()
+
+    def held_until_text(self) -> str:
+        """The local time sending resumes ("07:00") while quiet hours hold it, else "" (the bar says so)."""
+        if self.zone is None:
+            return ""
+        dispatch = self.settings.dispatch
+        until = sending_held_until(clock.now(), self.zone, dispatch.quiet_start, dispatch.quiet_end)
+        return self.local_time(until) if until is not None else ""
 
     def local_time(self, at_utc: Any, fmt: str = "%H:%M") -> str:
         """A stored (naive UTC) time in the community's zone, for display."""
@@ -183,6 +194,23 @@ class LinliApp(DutyApp):
         """`?`: the keys of the screen in front, in the community's language."""
         if not isinstance(self.screen, KeysHelp):
             self.push_screen(KeysHelp(screen_keys(self.screen)))
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: quit, after saying so when messages still wait to go out (the dispatcher stops with the UI)."""
+        self.count_waiting()
+
+    @work(thread=True, exclusive=True, group="quit", exit_on_error=False, name="count the messages waiting")
+    def count_waiting(self) -> None:
+        deliver(self, self._confirm_quit, counts_by_status("out").get("queued", 0))
+
+    def _confirm_quit(self, waiting: int) -> None:
+        if not waiting:
+            self.exit()
+            return
+        if isinstance(self.screen, ConfirmDialog):
+            return
+        dialog = ConfirmDialog(t("quit.title"), t("quit.waiting", count=f"{waiting:,}"), confirm=t("key.quit"))
+        self.push_screen(dialog, lambda quit_now: self.exit() if quit_now else None)
 
     def action_help_quit(self) -> None:
         """Ctrl+C does not quit (it copies in a text field): say how to, in the community's language."""

@@ -81,6 +81,7 @@ class LinliScreen(_Forwarding, Screen[None]):
         for bar in self.query(NavBar):
             bar.community = self.linli.community_name
             bar.clock = self.linli.clock_text
+            bar.held_until = self.linli.held_until_text()
         self.reload()
 
     def reload(self) -> None:

@@ -21,7 +21,7 @@ class NavBar(Widget):
 
     DEFAULT_CSS = """
     NavBar {
-        height: 1;
+        height: auto;
         width: 1fr;
         background: $panel;
         color: $foreground;
@@ -30,6 +30,7 @@ class NavBar(Widget):
 
     community: reactive[str] = reactive("")
     clock: reactive[str] = reactive("")
+    held_until: reactive[str] = reactive("", layout=True)  # "07:00" while quiet hours hold sending: a second line
 
     def __init__(self, active: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -53,4 +54,8 @@ class NavBar(Widget):
             tail.append_text(name)
         tail.append(" " * max(spare - tail.cell_len - len(clock), 0))
         tail.append(clock)
-        return Text.assemble(tabs, tail, no_wrap=True, end="")
+        bar = Text.assemble(tabs, tail, no_wrap=True, end="")
+        if self.held_until:
+            bar.append("\n")
+            bar.append(t("nav.quiet", until=self.held_until), style="bold black on yellow")
+        return bar
