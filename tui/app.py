@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.worker import Worker
 
@@ -63,9 +64,11 @@ class LinliApp(DutyApp):
     DEFAULT_MODE = "today"
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
-            Binding(f"f{number}", f"switch_mode('{name}')", f"nav.{name}", show=False)
+            # priority: a text field's own F6/F7 (select line, select all) must not take them from the operator
+            Binding(f"f{number}", f"switch_mode('{name}')", f"nav.{name}", show=False, priority=True)
             for number, name in enumerate(SCREENS, start=1)
         ),
+        Binding("ctrl+p", "command_palette", "key.palette", show=False, priority=True),
         Binding("ctrl+q", "quit", "key.quit", priority=True),
         Binding("question_mark", "keys_help", "key.help"),
         Binding("ctrl+o", "hand_over", "duty.hand_over", show=False),  # tui.duty: in the palette, not the footer
@@ -211,6 +214,11 @@ class LinliApp(DutyApp):
             return
         dialog = ConfirmDialog(t("quit.title"), t("quit.waiting", count=f"{waiting:,}"), confirm=t("key.quit"))
         self.push_screen(dialog, lambda quit_now: self.exit() if quit_now else None)
+
+    def action_command_palette(self) -> None:
+        """Ctrl+P: Textual's command palette, with Linli's words in its search field."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(CommandPalette(placeholder=t("palette.placeholder"), id="--command-palette"))
 
     def action_help_quit(self) -> None:
         """Ctrl+C does not quit (it copies in a text field): say how to, in the community's language."""

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from kit.config import Settings
 from kit.demo import DemoSummary, generate_demo
@@ -45,7 +46,10 @@ async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
     """Let timers fire and workers finish (and the workers they start), without sleeping."""
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # a newer search or detail replaced one being waited for: wait for the rest
+            await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 

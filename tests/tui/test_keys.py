@@ -106,3 +106,19 @@ async def test_the_palette_has_no_english_command_in_a_chinese_community(town: D
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "退出" in titles
         assert not [title for title in titles if title.isascii()], titles
+
+
+async def test_the_command_palette_is_in_chinese_from_the_footer_to_its_search_field(
+    town: DemoSummary, make_app: MakeApp
+) -> None:
+    from textual.command import CommandPalette
+    from textual.widgets import Input
+
+    app = make_app("zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "palette" not in screen_text(app) and "命令" in screen_text(app).splitlines()[-1]
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        assert app.screen.query_one(Input).placeholder == "搜索命令…"

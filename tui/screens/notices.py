@@ -73,6 +73,7 @@ class NoticesScreen(LinliScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "notices.send"),
+        Binding("ctrl+n", "discard", "notices.discard"),
         Binding("ctrl+r", "reload", "key.refresh", show=False),
     ]
 
@@ -209,6 +210,20 @@ class NoticesScreen(LinliScreen):
             confirm=True,
         )
         deliver(self, self._sent, int(notice.id))
+
+    def action_discard(self) -> None:
+        """Ctrl+N: throw the draft away (after asking); a draft is otherwise kept, across screens, until sent."""
+        if not self.body():
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.query_one("#notice-body", TextArea).clear()
+                self.query_one("#notice-body", TextArea).focus()
+
+        self.app.push_screen(
+            ConfirmDialog(t("notices.discard_title"), self.body(), confirm=t("notices.discard")), answered
+        )
 
     def _sent(self, notice_id: int) -> None:
         self.notify(t("notices.sent", id=notice_id))
