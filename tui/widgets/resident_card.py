@@ -59,7 +59,8 @@ def describe_resident(history: ResidentHistory, when: TimeFormat) -> Text:
     text.append(t("detail.messages") + "\n", style="bold underline")
     for message in history.messages:
         arrow = "→" if message.direction == "out" else "←"
-        text.append(f"  {when(message.at, '%m-%d %H:%M')} {arrow} {visible(message.body)}  ({message.status})\n")
+        status = word("message_status", message.status)
+        text.append(f"  {when(message.at, '%m-%d %H:%M')} {arrow} {visible(message.body)}  ({status})\n")
     if not history.messages:
         text.append(f"  {t('detail.nothing')}\n")
     text.append(t("detail.tasks") + "\n", style="bold underline")
