@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO, cast
 
 from kit.errors import ValidationError
+from kit.export_words import RESIDENT_VALUES, Readable, readable
 from kit.private_files import open_private
 from kit.resident_search import ResidentFilter, iter_residents
 from kit.spreadsheets import defuse_formula
@@ -69,10 +70,13 @@ def csv_cell(value: Any) -> Any:
     return defuse_formula(value)
 
 
-def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: TextIO) -> int:
-    """A header row, then one line per row; returns the number of rows written. Open `out` with newline=''."""
+def write_csv(
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: TextIO, *, header: Sequence[str] | None = None
+) -> int:
+    """A header row (`header`, else the column names), then one line per row; returns the number of rows written.
+    Open `out` with newline=''."""
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
+    writer.writerow(header or columns)
     count = 0
     for row in rows:
         writer.writerow([csv_cell(row.get(column)) for column in columns])
@@ -102,7 +106,12 @@ def _json_value(value: Any) -> Any:
 
 
 def write_xlsx(
-    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: BinaryIO | str | Path, *, title: str = "Export"
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[str],
+    out: BinaryIO | str | Path,
+    *,
+    title: str = "Export",
+    header: Sequence[str] | None = None,
 ) -> int:
     """One sheet: a bold header row, then the rows; openpyxl's write-only mode keeps memory flat."""
     from openpyxl import Workbook
@@ -125,12 +134,12 @@ def write_xlsx(
             return text
         return value
 
-    header = []
-    for column in columns:
+    titles = []
+    for column in header or columns:
         title_cell = WriteOnlyCell(sheet, value=column)
         title_cell.font = Font(bold=True)
-        header.append(title_cell)
-    sheet.append(header)
+        titles.append(title_cell)
+    sheet.append(titles)
     count = 0
     for row in rows:
         sheet.append([cell(row.get(column)) for column in columns])
@@ -139,14 +148,23 @@ def write_xlsx(
     return count
 
 
-def write(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], fmt: str, out: IO[Any]) -> int:
-    """Write `rows` in `fmt` to `out` (a text stream for csv/json, a binary one for xlsx); returns the row count."""
+def write(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    out: IO[Any],
+    readable: Readable | None = None,
+) -> int:
+    """Write `rows` in `fmt` to `out` (a text stream for csv/json, a binary one for xlsx); returns the row count.
+    With `readable`, CSV and XLSX have their header and vocabulary values in the community's language."""
     fmt = check_format(fmt)
-    if fmt == "csv":
-        return write_csv(rows, columns, cast(TextIO, out))
     if fmt == "json":
         return write_json(rows, columns, cast(TextIO, out))
-    return write_xlsx(rows, columns, cast(BinaryIO, out))
+    header = readable.header(columns) if readable else None
+    shown = readable.rows(rows) if readable else rows
+    if fmt == "csv":
+        return write_csv(shown, columns, cast(TextIO, out), header=header)
+    return write_xlsx(shown, columns, cast(BinaryIO, out), header=header)
 
 
 def default_encoding(fmt: str, *, to_file: bool) -> str:
@@ -161,6 +179,7 @@ def export_to_path(
     path: str | os.PathLike[str],
     *,
     encoding: str | None = None,
+    readable: Readable | None = None,
 ) -> int:
     """Write the export to `path`, through a temporary file beside it, so a failure leaves no half-written file
     and an old export is only replaced by a complete new one."""
@@ -170,11 +189,11 @@ def export_to_path(
     try:
         if is_binary(fmt):
             with open_private(partial, "wb") as binary:
-                count = write(rows, columns, fmt, binary)
+                count = write(rows, columns, fmt, binary, readable)
         else:
             chosen = check_encoding(encoding or default_encoding(fmt, to_file=True))
             with open_private(partial, "w", encoding=chosen, newline="") as text:
-                count = write(rows, columns, fmt, text)
+                count = write(rows, columns, fmt, text, readable)
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -188,12 +207,19 @@ def resident_rows(flt: ResidentFilter | None = None) -> Iterator[dict[str, Any]]
         yield view.as_dict()
 
 
-def export_residents(fmt: str, out: IO[Any], flt: ResidentFilter | None = None) -> int:
-    """The residents matching `flt` in `fmt` to the open stream `out`; returns how many were written."""
-    return write(resident_rows(flt), RESIDENT_COLUMNS, fmt, out)
+def export_residents(fmt: str, out: IO[Any], flt: ResidentFilter | None = None, *, language: str | None = None) -> int:
+    """The residents matching `flt` in `fmt` to the open stream `out`, CSV and XLSX in `language` (default: field
+    names and codes); returns how many were written."""
+    return write(resident_rows(flt), RESIDENT_COLUMNS, fmt, out, readable(language, RESIDENT_VALUES, fmt))
 
 
 def export_residents_to_path(
-    fmt: str, path: str | os.PathLike[str], flt: ResidentFilter | None = None, *, encoding: str | None = None
+    fmt: str,
+    path: str | os.PathLike[str],
+    flt: ResidentFilter | None = None,
+    *,
+    encoding: str | None = None,
+    language: str | None = None,
 ) -> int:
-    return export_to_path(resident_rows(flt), RESIDENT_COLUMNS, fmt, path, encoding=encoding)
+    words = readable(language, RESIDENT_VALUES, fmt)
+    return export_to_path(resident_rows(flt), RESIDENT_COLUMNS, fmt, path, encoding=encoding, readable=words)

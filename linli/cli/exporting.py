@@ -26,6 +26,20 @@ from kit.vocabulary import normalize_monitoring, normalize_status
 from linli.cli.context import Kit, pass_kit
 from linli.cli.output import counted, json_escaped
 
+LANG_OPTION = click.option(
+    "--lang",
+    metavar="CODE",
+    help="Language of a CSV or XLSX export's header and words (zh: 姓名, 状态=绿; en: name, status=green). "
+    "Default: the community's. JSON keeps field names and codes.",
+)
+
+
+def export_language(lang: str | None) -> str:
+    """--lang, else the community's first language."""
+    from kit.community import get_community
+
+    return lang.strip() if lang and lang.strip() else get_community().language
+
 
 @click.group("export")
 def export_group() -> None:
@@ -101,6 +115,7 @@ def stdout_text(fmt: str, encoding: str | None = None) -> Iterator[TextIO]:
     type=click.Choice(ENCODINGS),
     help="Text encoding for CSV and JSON. Default: utf-8-sig for a CSV file (Excel reads it), else utf-8.",
 )
+@LANG_OPTION
 @pass_kit
 def residents(
     kit: Kit,
@@ -111,17 +126,21 @@ def residents(
     status: str | None,
     monitoring: str | None,
     encoding: str | None,
+    lang: str | None,
 ) -> None:
     """Export residents, all or filtered, to stdout or a file.
 
     Columns: id, name, phone, second_phone, grid, building, unit, room, language, tags
     (comma-separated in CSV and XLSX, a list in JSON), birth_year, status, monitoring,
-    monitoring_until, opted_out, notes. The CSV imports back with `linli import residents`.
+    monitoring_until, opted_out, notes. CSV and XLSX name them in the community's language
+    (姓名, 电话, 状态=绿 in a Chinese community; --lang en for field names and codes). The CSV
+    imports back with `linli import residents`.
     Residents are read a batch at a time, so large registers export in flat memory.
 
     \b
     Example:
       linli export residents --format csv --grid 第1网格 -o 第1网格.csv
+      linli export residents --format xlsx --lang en -o residents.xlsx
     """
     actor = kit.allow(EXPORT_PERSONAL_DATA)
     if fmt == "xlsx" and encoding:
@@ -133,15 +152,15 @@ def residents(
     filters = {"grid": flt.grid, "tag": flt.tag, "status": flt.status, "monitoring": flt.monitoring}
     audit.record_export(actor, "residents", output or "stdout", format=fmt, **{k: v for k, v in filters.items() if v})
     if output:
-        count = export_residents_to_path(fmt, output, flt, encoding=encoding)
+        count = export_residents_to_path(fmt, output, flt, encoding=encoding, language=export_language(lang))
         click.echo(f"Exported {counted(count, 'resident')} to {output}.", err=True)
         return
     if fmt == "xlsx" and stdout_is_terminal():
         raise ValidationError("An XLSX workbook cannot be shown in a terminal; write it to a file with -o FILE.xlsx.")
     if fmt == "xlsx":
         binary = stdout_bytes()
-        export_residents(fmt, binary, flt)
+        export_residents(fmt, binary, flt, language=export_language(lang))
         binary.flush()
         return
     with stdout_text(fmt, encoding) as text:
-        export_residents(fmt, text, flt)
+        export_residents(fmt, text, flt, language=export_language(lang))

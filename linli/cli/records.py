@@ -13,13 +13,14 @@ import click
 
 from kit import audit
 from kit.errors import ValidationError
+from kit.export_words import MESSAGE_VALUES, REPORT_VALUES, TASK_VALUES, Readable, readable
 from kit.exporter import FORMATS, export_to_path, write
 from kit.models import TASK_STATES
 from kit.permissions import EXPORT_PERSONAL_DATA
 from kit.records import MESSAGE_COLUMNS, REPORT_COLUMNS, TASK_COLUMNS, message_rows, report_rows, task_rows
 from kit.residents import parse_date
 from linli.cli.context import Kit, pass_kit
-from linli.cli.exporting import stdout_bytes, stdout_is_terminal, stdout_text
+from linli.cli.exporting import LANG_OPTION, export_language, stdout_bytes, stdout_is_terminal, stdout_text
 from linli.cli.output import counted
 
 Command = Callable[..., Any]
@@ -33,6 +34,7 @@ def _common(function: Command) -> Command:
             ),
             click.option("--date", "day_text", metavar="DATE", help="Only this local date, e.g. 2026-11-20."),
             click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file, not stdout."),
+            LANG_OPTION,
         ]
     ):
         function = option(function)
@@ -50,26 +52,33 @@ def _day(text: str | None) -> date | None:
     return parse_date(text, "date", "date") if text else None
 
 
-def _write(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], fmt: str, output: str | None, what: str) -> None:
+def _write(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    output: str | None,
+    what: str,
+    words: Readable | None,
+) -> None:
     if output:
-        count = export_to_path(rows, columns, fmt, output)
+        count = export_to_path(rows, columns, fmt, output, readable=words)
         click.echo(f"Exported {counted(count, what)} to {output}.", err=True)
         return
     if fmt == "xlsx" and stdout_is_terminal():
         raise ValidationError("An XLSX workbook cannot be shown in a terminal; write it to a file with -o FILE.xlsx.")
     if fmt == "xlsx":
         binary = stdout_bytes()
-        write(rows, columns, fmt, binary)
+        write(rows, columns, fmt, binary, words)
         binary.flush()
         return
     with stdout_text(fmt) as text:
-        write(rows, columns, fmt, text)
+        write(rows, columns, fmt, text, words)
 
 
 @click.command("reports")
 @_common
 @pass_kit
-def export_reports(kit: Kit, fmt: str, day_text: str | None, output: str | None) -> None:
+def export_reports(kit: Kit, fmt: str, day_text: str | None, output: str | None, lang: str | None) -> None:
     """Export health reports (by SMS, keypad, door visit or operator), with each resident's name,
     phone, grid and address. Times are local, with the offset.
 
@@ -79,14 +88,17 @@ def export_reports(kit: Kit, fmt: str, day_text: str | None, output: str | None)
     """
     day = _day(day_text)
     exporting(kit, "reports", fmt, output, date=day_text)
-    _write(report_rows(day), REPORT_COLUMNS, fmt, output, "report")
+    words = readable(export_language(lang), REPORT_VALUES, fmt)
+    _write(report_rows(day), REPORT_COLUMNS, fmt, output, "report", words)
 
 
 @click.command("messages")
 @_common
 @click.option("--direction", type=click.Choice(("in", "out")), help="Only messages received (in) or sent (out).")
 @pass_kit
-def export_messages(kit: Kit, fmt: str, day_text: str | None, output: str | None, direction: str | None) -> None:
+def export_messages(
+    kit: Kit, fmt: str, day_text: str | None, output: str | None, lang: str | None, direction: str | None
+) -> None:
     """Export the messages in and out, with their status, the resident's or volunteer's name and,
     for replies, what the parser made of them.
 
@@ -96,14 +108,17 @@ def export_messages(kit: Kit, fmt: str, day_text: str | None, output: str | None
     """
     day = _day(day_text)
     exporting(kit, "messages", fmt, output, date=day_text, direction=direction)
-    _write(message_rows(day, direction), MESSAGE_COLUMNS, fmt, output, "message")
+    words = readable(export_language(lang), MESSAGE_VALUES, fmt)
+    _write(message_rows(day, direction), MESSAGE_COLUMNS, fmt, output, "message", words)
 
 
 @click.command("tasks")
 @_common
 @click.option("--state", type=click.Choice(TASK_STATES), help="Only tasks in this state.")
 @pass_kit
-def export_tasks(kit: Kit, fmt: str, day_text: str | None, output: str | None, state: str | None) -> None:
+def export_tasks(
+    kit: Kit, fmt: str, day_text: str | None, output: str | None, lang: str | None, state: str | None
+) -> None:
     """Export tasks (help requests, errands, door-knocks, ...) created on a day or ever, with the
     resident, address, grid and volunteer.
 
@@ -113,4 +128,5 @@ def export_tasks(kit: Kit, fmt: str, day_text: str | None, output: str | None, s
     """
     day = _day(day_text)
     exporting(kit, "tasks", fmt, output, date=day_text, state=state)
-    _write(task_rows(day, state), TASK_COLUMNS, fmt, output, "task")
+    words = readable(export_language(lang), TASK_VALUES, fmt)
+    _write(task_rows(day, state), TASK_COLUMNS, fmt, output, "task", words)

@@ -251,16 +251,16 @@ def test_export_json_is_a_list_of_the_residents(run: Run, registered: list[dict[
 def test_export_csv_to_stdout_has_no_bom_and_to_a_file_has_one(
     run: Run, registered: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    printed = run("export", "residents").stdout_bytes
+    printed = run("export", "residents", "--lang", "en").stdout_bytes
     assert printed.startswith(b"id,name,phone,second_phone,grid,building,unit,room,language,tags,")
     assert printed.splitlines()[1].decode() == (
         '1,王秀英,+8613800138000,+8613900139001,第1网格,3,2,201,zh,"elderly-alone,chronic",1948,green,'
         "home_quarantine,2026-12-04,no,"
     )
     file = tmp_path / "out.csv"
-    assert run("export", "residents", "-o", file).exit_code == 0
+    assert run("export", "residents", "--lang", "en", "-o", file).exit_code == 0
     assert file.read_bytes() == codecs.BOM_UTF8 + printed
-    assert run("export", "residents", "-o", file, "--encoding", "gb18030").exit_code == 0
+    assert run("export", "residents", "--lang", "en", "-o", file, "--encoding", "gb18030").exit_code == 0
     assert file.read_bytes().decode("gb18030").encode("utf-8") == printed
 
 
@@ -289,8 +289,20 @@ def test_export_xlsx_to_a_pipe_is_a_workbook(run: Run, registered: list[dict[str
     assert result.exit_code == 0
     sheet = load_workbook(io.BytesIO(result.stdout_bytes), read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("id", "name", "phone")
+    assert rows[0][:3] == ("编号", "姓名", "电话")  # a Chinese community's export reads in Chinese
     assert [row[1] for row in rows[1:]] == ["王秀英", "李建国", "张桂兰"]
+
+
+def test_a_chinese_communitys_csv_says_its_columns_and_words_in_chinese(
+    run: Run, registered: list[dict[str, Any]]
+) -> None:
+    (first, *_) = csv.DictReader(io.StringIO(run("export", "residents").stdout))
+    assert list(first)[:4] == ["编号", "姓名", "电话", "紧急联系人电话"]
+    assert (first["姓名"], first["状态"], first["管控类别"], first["已退订短信"]) == ("王秀英", "绿", "居家隔离", "否")
+    assert first["标签"] == "独居老人,慢性病"
+    english = next(csv.DictReader(io.StringIO(run("export", "residents", "--lang", "en").stdout)))
+    assert (english["name"], english["status"], english["tags"]) == ("王秀英", "green", "elderly-alone,chronic")
+    assert json.loads(run("export", "residents", "--format", "json").stdout)[0]["status"] == "green"
 
 
 # --- residents ----------------------------------------------------------------------------------------------

@@ -264,7 +264,7 @@ def test_export_messages_joins_the_residents_names(run: Run, neighbours: dict[st
     assert rows[0]["created_at"] == "2026-11-20T09:00:00+08:00"
     assert json.loads(run("export", "messages", "--format", "json", "--date", "2026-11-21").stdout) == []
     target = tmp_path / "out.csv"
-    written = run("export", "messages", "--format", "csv", "-o", target)
+    written = run("export", "messages", "--format", "csv", "--lang", "en", "-o", target)
     assert written.stderr == f"Exported 2 messages to {target}.\n"
     assert target.read_text(encoding="utf-8-sig").splitlines()[0].startswith("id,created_at,direction,channel,kind")
 
@@ -276,12 +276,15 @@ def test_export_tasks_and_reports_after_a_round(run: Run, neighbours: dict[str, 
         ("door_knock", "张桂兰", "第1网格", tasks[0]["state"])
     ]
     assert json.loads(run("export", "tasks", "--format", "json", "--state", "done").stdout) == []
-    assert run("export", "reports", "--format", "csv").stdout.splitlines() == [
+    assert run("export", "reports", "--format", "csv", "--lang", "en").stdout.splitlines() == [
         "id,at,resident_id,resident,phone,grid,address,channel,kind,temperature_c,symptoms,text,round_id"
     ]
     wang = neighbours["王秀英"]
     Report.create(resident=wang, kind="unwell", temperature_c=38.5, symptoms="fever,cough", text="发烧38度5 咳嗽")
-    reports = run("export", "reports", "--format", "csv", "--date", "2026-11-20").stdout.splitlines()
+    reports = run("export", "reports", "--format", "csv", "--date", "2026-11-20", "--lang", "en").stdout.splitlines()
+    chinese = run("export", "reports", "--format", "csv", "--date", "2026-11-20").stdout.splitlines()
+    assert chinese[0].startswith("编号,时间,居民编号,居民,电话,网格,地址,渠道,类型,体温")
+    assert ",短信,不适,38.5," in chinese[1]
     assert reports[1].split(",", 2)[2] == (
         f'{wang},王秀英,+8613800138000,第1网格,,sms,unwell,38.5,"fever,cough",发烧38度5 咳嗽,'
     )

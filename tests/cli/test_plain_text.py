@@ -128,11 +128,11 @@ def test_csv_on_a_terminal_shows_symbols(run: Run, hostile: int, on_a_terminal: 
 def test_csv_into_a_pipe_or_a_file_is_exact(run: Run, hostile: int, tmp_path: Path) -> None:
     piped = run("export", "residents")
     (row,) = csv.DictReader(io.StringIO(piped.stdout))
-    assert (row["name"], row["notes"]) == (NAME, NOTES)
+    assert (row["姓名"], row["备注"]) == (NAME, NOTES)
     target = tmp_path / "residents.csv"
     run("export", "residents", "-o", target)
     (row,) = csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig")))
-    assert (row["name"], row["notes"]) == (NAME, NOTES)
+    assert (row["姓名"], row["备注"]) == (NAME, NOTES)
 
 
 @pytest.mark.parametrize("terminal", [True, False])
