@@ -43,6 +43,7 @@ class MessageLine:
     intent: dict[str, Any]
     corrected: dict[str, Any]
     language: str = ""
+    provider_id: str = ""  # a voice call's rows: "<call>:<step>" (kit.voice.step_id)
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def _message_line(row: Message, resident_name: str) -> MessageLine:
         intent=_json(row.intent),
         corrected=_json(row.corrected_intent),
         language=row.language,
+        provider_id=row.provider_id or "",
     )
 
 

@@ -7,7 +7,8 @@ set -euo pipefail
 # postgresql: a real PostgreSQL server (tests/postgres.py starts one per test worker).
 # gammu, libgammu-dev, pkg-config: python-gammu (the modem tests) builds against libGammu where no wheel fits.
 # kannel, kannel-extras: bearerbox, smsbox and fakesmsc for the Kannel gateway tests (tests/sms/gateways/).
-packages=(postgresql gammu libgammu-dev pkg-config kannel kannel-extras)
+# fonts-noto-cjk: the CJK font the door-knock sheet's PDF embeds; poppler-utils: pdftotext reads the PDF back.
+packages=(postgresql gammu libgammu-dev pkg-config kannel kannel-extras fonts-noto-cjk poppler-utils)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -22,6 +22,7 @@ from linli.cli.report import report_group
 from linli.cli.residents import residents
 from linli.cli.restore import restore
 from linli.cli.serving import serve
+from linli.cli.tasks import tasks_group
 from linli.cli.terminal import can_show_a_terminal_ui, demo, run_operators_ui
 from linli.cli.volunteers import volunteers
 
@@ -98,6 +99,7 @@ main.add_command(operators_group)
 main.add_command(audit_command)
 main.add_command(report_group)
 main.add_command(district_group)
+main.add_command(tasks_group)
 export_group.add_command(export_reports)
 export_group.add_command(export_messages)
 export_group.add_command(export_tasks)

@@ -51,9 +51,7 @@ def echo_preview(preview: NoticePreview) -> None:
     elif preview.non_gsm:
         shown = " ".join(ch if ch.isprintable() and not ch.isspace() else repr(ch)[1:-1] for ch in preview.non_gsm[:8])
         encoding += f" (because of {shown}{' ...' if len(preview.non_gsm) > 8 else ''})"
-    cost = (
-        f"{preview.money(preview.sms_cost)} for SMS ({preview.total_segments:,} x {preview.segment_price:g})"
-    )
+    cost = f"{preview.money(preview.sms_cost)} for SMS ({preview.total_segments:,} x {preview.segment_price:g})"
     if preview.voice_recipients:
         cost += (
             f" + {preview.money(preview.voice_cost)} for about {preview.call_minutes:,} call minutes"

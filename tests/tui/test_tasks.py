@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
+from textual.widgets import Checkbox, Input, Select
 
 from kit import clock
 from kit.assignment import suggest_volunteer
@@ -22,6 +23,7 @@ from tui.app import LinliApp
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.task_dialogs import AssignDialog, PrintDialog
 from tui.screens.tasks import TasksScreen
+from tui.widgets.form_field import FormField
 
 
 def open_task_nobody_covers() -> Task:
@@ -94,7 +96,10 @@ async def test_overdue_tasks_say_so(town: DemoSummary, make_app: MakeApp, fixed_
         assert "!OVERDUE" in row
 
 
-async def test_print_the_door_knock_list(town: DemoSummary, make_app: MakeApp, tmp_path: Path) -> None:
+async def test_print_the_door_knock_list(
+    town: DemoSummary, make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-printer"))
     start_round(settings=CheckinSettings())
     target = tmp_path / "knock.html"
     app = make_app()
@@ -110,4 +115,92 @@ async def test_print_the_door_knock_list(town: DemoSummary, make_app: MakeApp, t
         await settle(pilot)
     page = target.read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>")
-    assert page.count("&#9744;") == Task.select().where(Task.kind == "door_knock").count() > 0
+    assert page.count("&#9744; Well") == Task.select().where(Task.kind == "door_knock").count() > 0
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home folder with a Documents folder, the working directory elsewhere, and no printer command."""
+    folder = tmp_path / "home"
+    (folder / "Documents").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(folder))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / ".config"))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    return folder
+
+
+async def print_with_the_dialog(app: LinliApp, pilot: Pilot[None], *, tick: bool = False) -> PrintDialog:
+    screen = await open_tasks(app, pilot)
+    screen.query_one("#tasks").focus()
+    await pilot.press("p")
+    await pilot.pause()
+    dialog = app.screen
+    assert isinstance(dialog, PrintDialog)
+    if tick:
+        dialog.query_one("#to-printer", Checkbox).toggle()
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    return dialog
+
+
+async def test_the_sheet_is_proposed_in_documents_and_printed(
+    home: Path, town: DemoSummary, make_app: MakeApp, tmp_path: Path
+) -> None:
+    start_round(settings=CheckinSettings())
+    (tmp_path / "bin").mkdir()
+    lp = tmp_path / "bin" / "lp"
+    lp.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path / "asked"}\n', encoding="utf-8")
+    lp.chmod(0o755)
+    app = make_app(language="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_tasks(app, pilot)
+        screen.query_one("#tasks").focus()
+        await pilot.press("p")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PrintDialog)
+        proposed = home / "Documents" / "door-knock-2026-11-20.pdf"
+        assert dialog.query_one("#path", Input).value == str(proposed)
+        assert dialog.query_one("#to-printer", Checkbox).value  # lp is there: printing is the default
+        for part in ("#path", "#to-printer", "#save"):  # all of it on an 80x24 terminal
+            region = dialog.query_one(part).region
+            assert region.height > 0 and region.right <= 80 and region.bottom <= 24
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        messages = [notification.message for notification in app._notifications]
+    assert proposed.read_bytes().startswith(b"%PDF-")
+    assert (tmp_path / "asked").read_text(encoding="utf-8") == f"{proposed}\n"
+    assert messages == [f"敲门单已保存：{proposed}", f"敲门单已送到打印机：{proposed}"]
+    assert list(Path.cwd().iterdir()) == []
+
+
+async def test_without_lp_the_dialog_says_so_in_one_line(home: Path, town: DemoSummary, make_app: MakeApp) -> None:
+    start_round(settings=CheckinSettings())
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await print_with_the_dialog(app, pilot, tick=True)  # not ticked by default: there is no lp
+        warnings = [n.message for n in app._notifications if n.severity == "warning"]
+    saved = home / "Documents" / "door-knock-2026-11-20.pdf"
+    assert saved.exists()
+    assert warnings == [
+        f"This computer has no print command (lp): the sheet is saved at {saved}; open it and print it from there."
+    ]
+
+
+async def test_a_bad_extension_is_shown_next_to_the_path(home: Path, town: DemoSummary, make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_tasks(app, pilot)
+        screen.query_one("#tasks").focus()
+        await pilot.press("p")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PrintDialog)
+        dialog.query_one("#path", Input).value = str(home / "knock.docx")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is dialog  # still open, the reason beside the field
+        error = dialog.query_one("#field-path", FormField).error
+    assert error == "knock.docx: save the door-knock sheet as .pdf, .html or .txt."

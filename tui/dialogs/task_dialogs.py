@@ -7,19 +7,22 @@ from datetime import timedelta
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Label, Select
+from textual.notifications import SeverityLevel
+from textual.widgets import Checkbox, Input, Label, Select
+from textual.worker import Worker, WorkerState
 
 from kit import audit
 from kit.clock import utcnow
-from kit.errors import NotFound, ValidationError
+from kit.errors import LinliError, NotFound, ValidationError
 from kit.models import TASK_KINDS
+from kit.printer import PrinterProblem
 from kit.residents import get_resident
 from kit.tasks import TaskView, assign_task, create_task
 from kit.views import VolunteerChoice, volunteer_choices
 from tui.dialogs.form import FormDialog
 from tui.i18n import t, word
 from tui.plain import plain
-from tui.printing import default_path, write_door_knock_list
+from tui.printing import can_print, default_path, print_sheet, write_door_knock_list
 from tui.widgets.form_field import FormField
 from tui.workers import deliver
 
@@ -138,31 +141,50 @@ class AssignDialog(FormDialog[bool]):
 
 
 class PrintDialog(FormDialog[bool]):
-    """Where to write the day's door-knock list (.txt, or .html for a page with boxes to tick)."""
+    """Where to write the day's door-knock sheet (.pdf, .html or .txt), proposed in the documents folder; ticked
+    (the default where `lp` exists), it then goes to the default printer."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Label(t("tasks.print_title"), classes="dialog-title")
             yield FormField(
                 "path",
-                t("tasks.print_path"),
+                t("sheet.save_path"),
                 Input(default_path(self.linli.local_today()), id="path", compact=True),
                 label_width=28,
             )
+            yield Checkbox(t("sheet.save_and_print"), can_print(), id="to-printer", compact=True)
             yield from self.buttons(t("tasks.print"))
 
     def action_save(self) -> None:
         path = self.query_one("#path", Input).value.strip()
         if path:
-            self.save(path)
+            self.save(path, self.query_one("#to-printer", Checkbox).value)
 
     @work(thread=True, exclusive=True, group="task-print", exit_on_error=False, name="write the door-knock list")
-    def save(self, path: str) -> None:
+    def save(self, path: str, to_printer: bool) -> list[tuple[str, SeverityLevel]] | None:
+        """Write (and print) the sheet; the lines to show once done (`_done`), None when the path was refused."""
         try:
             written = write_door_knock_list(path)
+        except LinliError as error:
+            deliver(self, self.show_problem, "path", error.message)
+            return None
         except OSError as error:
             deliver(self, self.show_problem, "path", f"{path}: {error.strerror or error}")
-            return
+            return None
         audit.record_export(self.linli.actor, "door_knock_list", str(written))
-        deliver(self, self.notify, t("tasks.printed", path=str(written)))
-        deliver(self, self.dismiss, False)
+        lines: list[tuple[str, SeverityLevel]] = [(t("sheet.saved", path=str(written)), "information")]
+        if to_printer:
+            try:
+                lines.append((print_sheet(written), "information"))
+            except PrinterProblem as error:
+                lines.append((error.message, "warning"))
+        return lines
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Close once the work is done, not from inside it (closing cancels the dialog's workers)."""
+        super().on_worker_state_changed(event)
+        if event.worker.group == "task-print" and event.state == WorkerState.SUCCESS and event.worker.result:
+            for line, severity in event.worker.result:
+                self.notify(line, severity=severity)
+            self.dismiss(False)

@@ -1,4 +1,5 @@
-"""Inbox: the SMS residents and volunteers send, as they arrive, with what the parser read in each.
+"""Inbox: the SMS residents and volunteers send, as they arrive, with what the parser read in each; a voice call is
+one line with the keys pressed and what the call meant (kit.call_lines).
 
 A worker polls the inbox every couple of seconds (the latest messages, newest first) and the table is redrawn only
 when something changed: a new message, or a message the server has since parsed. An operator can answer the sender
@@ -15,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
+from kit.call_lines import fold_calls
 from kit.phones import display_phone
 from kit.plaintext import visible
 from kit.views import MessageLine, inbound_messages
 from tui.dialogs.inbox_dialogs import CorrectDialog, ReplyDialog
-from tui.i18n import t, word
+from tui.i18n import has, language, t, word
 from tui.plain import plain, plain_lines
 from tui.screens.base import LinliScreen
 from tui.widgets.row_table import RowTable
@@ -33,7 +35,8 @@ def intent_text(intent: dict[str, Any]) -> Text:
     if not intent:
         return Text("…", style="dim")
     kind = str(intent.get("intent", "unknown"))
-    text = Text(word("intent", kind), style="bold" if kind in ("unwell", "help") else "")
+    label = word("intent", kind) if has(f"intent.{kind}") else word("call.outcome", kind)  # a call's: no_input, ...
+    text = Text(label, style="bold" if kind in ("unwell", "help") else "")
     temperature = intent.get("temperature_c")
     if temperature:
         text.append(f" {float(temperature):.1f}°C")
@@ -100,7 +103,7 @@ class InboxScreen(LinliScreen):
 
     @work(thread=True, exclusive=True, group="inbox-poll", exit_on_error=False, name="read the inbox")
     def poll(self) -> None:
-        deliver(self, self.show, inbound_messages(limit=SHOWN))
+        deliver(self, self.show, fold_calls(inbound_messages(limit=SHOWN), language()))
 
     def show(self, messages: list[MessageLine]) -> None:
         new_signature = signature(messages)

@@ -21,11 +21,12 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from kit.call_lines import fold_calls, outcome_words
 from kit.phones import display_phone
 from kit.plaintext import visible
 from kit.resident_search import ResidentFilter, ResidentView, find_residents
 from kit.views import MessageLine, conversation
-from tui.i18n import t
+from tui.i18n import language, t, word
 from tui.screens.base import LinliScreen
 from tui.widgets.badges import status_text
 from tui.workers import deliver
@@ -64,18 +65,28 @@ class CallView:
 
 
 def call_view(call: Any) -> CallView:
-    outcome = call.outcome.kind if call.outcome is not None else ""
+    outcome = outcome_words(call.outcome.as_dict(), language()) if call.outcome is not None else ""
     return CallView(call.call_id, call.status, tuple(call.said), outcome, call.state is not None)
+
+
+def call_state_text(call: CallView) -> str:
+    """Where the call is, in words: ringing (keys answer it), waiting for keys, or ended and how."""
+    if call.status == "ringing":
+        return t("call.ringing")
+    if call.status == "in-progress":
+        return t("sim.call_waiting")
+    return t("sim.call_ended", status=word("call.status", call.status))
 
 
 def conversation_text(messages: list[MessageLine], when: object) -> Text:
     text = Text()
     for message in messages:
         stamp = when(message.at, "%H:%M") if callable(when) else ""
+        body = message.body or (f"☎ {t('sim.call')}" if message.channel == "voice" else "")  # a call placed
         if message.direction == "in":  # what the resident sent (← into the kit, as everywhere in the UI)
-            text.append(f"{stamp} ← {visible(message.body)}\n", style="bold")
+            text.append(f"{stamp} ← {visible(body)}\n", style="bold")
         else:
-            text.append(f"{stamp} → {visible(message.body)}  ({message.status})\n")
+            text.append(f"{stamp} → {visible(body)}  ({message.status})\n")
     return text
 
 
@@ -207,17 +218,25 @@ class SimulatorScreen(LinliScreen):
 
     @work(thread=True, exclusive=True, group="sim-conversation", exit_on_error=False, name="load the conversation")
     def load_conversation(self, phone: str) -> None:
-        call = self._find_call(phone) if self.voice is not None else None
-        deliver(self, self._show_conversation, phone, conversation(phone), call)
+        known = self.call.call_id if self.call is not None else None
+        call = self._find_call(phone, known) if self.voice is not None else None
+        deliver(self, self._show_conversation, phone, fold_calls(conversation(phone), language()), call)
 
-    def _find_call(self, phone: str) -> CallView | None:
-        """The resident's call in progress (or ringing), if there is one."""
+    def _find_call(self, phone: str, known: str | None) -> CallView | None:
+        """The resident's call ringing or in progress, else the call already shown as it is now (ended by a
+        no-answer or a hang-up elsewhere), so its state is never stale."""
         from ivr.simulator import SimulatedCallError
 
-        try:
-            return call_view(self.voice.find(phone))
-        except SimulatedCallError:
-            return None
+        for key in (phone, known):
+            if key is None:
+                continue
+            try:
+                found = self.voice.find(key)
+            except SimulatedCallError:
+                continue
+            if found.active or key == known:
+                return call_view(found)
+        return None
 
     def _show_conversation(self, phone: str, messages: list[MessageLine], call: CallView | None) -> None:
         if self.resident is None or self.resident.phone != phone:
@@ -226,16 +245,15 @@ class SimulatorScreen(LinliScreen):
             self.call = call or self.call
         text = conversation_text(messages, self.linli.local_time)
         if self.call is not None:
-            text.append(f"\n{t('sim.call')} {self.call.call_id} ({self.call.status})\n", style="bold")
+            status = word("call.status", self.call.status)
+            text.append(f"\n{t('sim.call')} {self.call.call_id} ({status})\n", style="bold")
             for line in self.call.said:
                 text.append(f"  ☎ {visible(line)}\n")
             if self.call.outcome:
                 text.append(f"  = {self.call.outcome}\n", style="bold")
         self.query_one("#conversation", Static).update(text)
         self.query_one("#conversation-box", VerticalScroll).scroll_end(animate=False)
-        state = ""
-        if self.call is not None:
-            state = t("sim.call_waiting") if self.call.waiting else t("sim.call_ended", status=self.call.status)
+        state = call_state_text(self.call) if self.call is not None else ""
         if self.voice is not None:
             self.query_one("#call-state", Label).update(state)
 

@@ -1,5 +1,6 @@
 """Tasks: a board by state (a tab per state, with its count), to create, assign, reassign, close and cancel tasks,
-and to print the day's door-knock list. Overdue tasks say "!逾期"/"!OVERDUE" in their due column, not only in red.
+and to print the day's door-knock sheet (`p`: PDF, HTML or text, proposed in the documents folder, then to the
+default printer where `lp` exists). Overdue tasks say "!逾期"/"!OVERDUE" in their due column, not only in red.
 """
 
 from __future__ import annotations
