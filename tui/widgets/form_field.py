@@ -36,6 +36,7 @@ class FormField(Vertical):
         display: none;
         color: $error;
         padding-left: 14;
+        width: 1fr;  /* wrapped under the field, never cut at the edge */
         height: auto;
     }
     FormField.-invalid .field-error {
