@@ -66,7 +66,9 @@ class ResidentHistory:
 
 
 def resident_history(resident_id: int, limit: int = 8) -> ResidentHistory | None:
-    """A resident with their latest reports, messages (in and out) and tasks, newest first."""
+    """A resident with their latest reports, messages (in and out) and tasks, newest first. Their messages are the
+    ones to and from them and their second contact: a task SMS that tells a volunteer about them is the volunteer's,
+    not theirs."""
     views = find_residents(ResidentFilter(ids=[resident_id]), limit=1)
     if not views:
         return None
@@ -76,7 +78,10 @@ def resident_history(resident_id: int, limit: int = 8) -> ResidentHistory | None
     ]
     messages = [
         _message_line(row, views[0].name)
-        for row in Message.select().where(Message.resident == resident_id).order_by(Message.id.desc()).limit(limit)
+        for row in Message.select()
+        .where((Message.resident == resident_id) & Message.volunteer.is_null())
+        .order_by(Message.id.desc())
+        .limit(limit)
     ]
     tasks = [
         TaskLine(row.id, row.kind, row.state, row.need, row.volunteer_name or "", row.due_at, row.created_at)

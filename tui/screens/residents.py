@@ -39,6 +39,7 @@ from tui.widgets.resident_card import describe_resident
 from tui.workers import deliver
 
 PAGE = 50  # rows fetched at a time: a screenful or two
+HISTORY_SHORT, HISTORY_FULL = 8, 50  # reports, messages and tasks in the pane, and on the full-screen card
 TYPING_PAUSE = 0.03  # seconds of quiet before a search runs: a burst of keystrokes becomes one query
 COUNT_PAUSE = 0.25  # counting the matches scans the register: only once the typing has settled
 DETAIL_PAUSE = 0.25  # while the cursor runs down the list (or a search is typed), only where it stops loads
@@ -268,8 +269,8 @@ class ResidentsScreen(LinliScreen):
         self.action_details()
 
     @work(thread=True, exclusive=True, group="residents-detail", exit_on_error=False, name="load the resident")
-    def load_history(self, resident_id: int) -> None:
-        deliver(self, self.show_history, resident_history(resident_id))
+    def load_history(self, resident_id: int, limit: int = HISTORY_SHORT) -> None:
+        deliver(self, self.show_history, resident_history(resident_id, limit=limit))
 
     def show_history(self, history: ResidentHistory | None) -> None:
         self.history = history
@@ -277,11 +278,15 @@ class ResidentsScreen(LinliScreen):
         body.update(describe_resident(history, self.linli.local_time) if history else t("detail.none"))
 
     def action_details(self) -> None:
+        """d / Enter: the resident's card over the whole screen, with more of their history; again: back."""
         detail = self.query_one("#detail")
         if self.maximized is detail:
             self.minimize()
-        else:
-            self.maximize(detail, container=False)
+            return
+        self.maximize(detail, container=False)
+        row = self.query_one(LazyTable).highlighted
+        if row is not None:
+            self.load_history(row.key, HISTORY_FULL)
 
     # --- changes ----------------------------------------------------------------------------------------------
 

@@ -59,6 +59,9 @@ def describe_resident(history: ResidentHistory, when: TimeFormat) -> Text:
     text.append(t("detail.messages") + "\n", style="bold underline")
     for message in history.messages:
         arrow = "→" if message.direction == "out" else "←"
+        if message.peer and message.peer != view.phone:  # the second contact's messages are about them too
+            who = t("detail.second") if message.peer == view.second_phone else display_phone(message.peer)
+            arrow = f"{arrow} {who}:"
         status = word("message_status", message.status)
         text.append(f"  {when(message.at, '%m-%d %H:%M')} {arrow} {visible(message.body)}  ({status})\n")
     if not history.messages:
