@@ -1,4 +1,5 @@
-"""Simulator (demo and training): pick a resident, type the SMS they send, and watch the loop react.
+"""Simulator (demo and training): pick a resident, type the SMS they send, and watch the loop react. It can also
+speak as a volunteer (完成 12, 接 12, 暂停) or as a number Linli does not know (报名 志愿者 ...).
 
 The message goes through the real router (sms.router.handle with gateway "simulator"), exactly as an SMS from the
 provider would: it is recorded, parsed, acted on (a report, an alert, a task) and answered through the outbox. The
@@ -22,10 +23,13 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kit.call_lines import fold_calls, outcome_words
-from kit.phones import display_phone
+from kit.community import get_community
+from kit.errors import LinliError
+from kit.phones import display_phone, normalize_phone
 from kit.plaintext import visible
 from kit.resident_search import ResidentFilter, ResidentView, find_residents
 from kit.views import MessageLine, conversation
+from kit.volunteers import list_volunteers
 from tui.i18n import language, t, word
 from tui.screens.base import LinliScreen
 from tui.widgets.badges import status_text
@@ -51,6 +55,43 @@ def voice_simulator(app: LinliApp) -> Any | None:
 
     app.voice = SimulatorVoiceGateway()
     return app.voice
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who the simulator speaks as: a resident, a volunteer, or a number Linli does not know."""
+
+    kind: str  # resident, volunteer, unknown
+    id: int
+    phone: str | None
+    label: Text  # how the list and the "answering as" line show them
+
+
+def resident_sender(view: ResidentView) -> Sender:
+    phone = display_phone(view.phone) or t("tag.no-phone")
+    label = Text(visible(f"#{view.id} {view.name}  {phone}  {view.address} "))
+    label.append_text(status_text(view.status))
+    return Sender("resident", view.id, view.phone, label)
+
+
+def find_senders(text: str) -> list[Sender]:
+    """Residents, then volunteers, whose name, phone or number matches `text`; a whole phone number nobody has is
+    offered as a stranger (to try 报名)."""
+    found = [resident_sender(view) for view in find_residents(ResidentFilter(query=text), limit=6)]
+    if not found and text.strip().isdigit() and len(text.strip()) < 9:
+        found = [resident_sender(view) for view in find_residents(ResidentFilter(ids=[int(text.strip())]), limit=1)]
+    digits = "".join(ch for ch in text if ch.isdigit())
+    for volunteer in list_volunteers():
+        if text.strip() in volunteer.name or (len(digits) >= 4 and digits in volunteer.phone):
+            who = visible(f"{t('sim.volunteer')} {volunteer.name}  {display_phone(volunteer.phone)}")
+            found.append(Sender("volunteer", volunteer.id, volunteer.phone, Text(who)))
+    if not found and len(digits) >= 7:
+        try:
+            phone = normalize_phone(text, get_community().region)
+        except LinliError:
+            return found
+        found.append(Sender("unknown", 0, phone, Text(f"{t('sim.stranger')} {display_phone(phone)}")))
+    return found[:8]
 
 
 @dataclass(frozen=True)
@@ -100,8 +141,8 @@ class SimulatorScreen(LinliScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.resident: ResidentView | None = None
-        self.matches: list[ResidentView] = []
+        self.resident: Sender | None = None
+        self.matches: list[Sender] = []
         self._search_timer: Timer | None = None
         self.call: CallView | None = None
         self.voice: Any = None  # the voice simulator (see voice_simulator), or None
@@ -158,39 +199,31 @@ class SimulatorScreen(LinliScreen):
 
     @work(thread=True, exclusive=True, group="sim-find", exit_on_error=False, name="find the resident")
     def find(self, text: str) -> None:
-        if not text.strip():
-            deliver(self, self._found, [])
-            return
-        found = find_residents(ResidentFilter(query=text), limit=6)
-        if not found and text.strip().isdigit() and len(text.strip()) < 9:
-            found = find_residents(ResidentFilter(ids=[int(text.strip())]), limit=1)
-        deliver(self, self._found, found)
+        deliver(self, self._found, find_senders(text) if text.strip() else [])
 
-    def _found(self, residents: list[ResidentView]) -> None:
-        self.matches = residents
+    def _found(self, senders: list[Sender]) -> None:
+        self.matches = senders
         options = self.query_one("#matches", OptionList)
         options.clear_options()
-        for view in residents:
-            phone = display_phone(view.phone) or t("tag.no-phone")
-            line = Text(visible(f"#{view.id} {view.name}  {phone}  {view.address} "))
-            line.append_text(status_text(view.status))
-            options.add_option(Option(line, id=str(view.id)))
+        for number, sender in enumerate(senders):
+            options.add_option(Option(sender.label, id=str(number)))
 
     @on(OptionList.OptionSelected, "#matches")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        view = next((v for v in self.matches if str(v.id) == event.option.id), None)
-        if view is not None:
-            self.choose(view)
+        number = int(event.option.id or 0)
+        if number < len(self.matches):
+            self.choose(self.matches[number])
 
-    def choose(self, view: ResidentView) -> None:
+    def choose(self, who: Sender | ResidentView) -> None:
+        view = resident_sender(who) if isinstance(who, ResidentView) else who
         self.resident = view
-        label = Text(visible(t("sim.as", who=f"#{view.id} {view.name} {display_phone(view.phone)} {view.address} ")))
-        label.append_text(status_text(view.status))
+        label = Text(t("sim.as", who=""))
+        label.append_text(view.label)
         self.query_one("#as", Label).update(label)
         sms = self.query_one("#sms", Input)
         sms.disabled = not view.phone
         for widget in self.query("#keypad > *"):
-            widget.disabled = not view.phone or self.voice is None
+            widget.disabled = not view.phone or self.voice is None or view.kind != "resident"  # calls: residents
         self.call = None
         if view.phone:
             sms.focus()
