@@ -63,3 +63,21 @@ async def test_quitting_with_nothing_queued_quits_at_once(community: object, mak
         await pilot.press("ctrl+q")
         await settle(pilot)
         assert not app.is_running
+
+
+async def test_a_notice_confirmed_in_quiet_hours_says_when_it_goes_out(
+    town: DemoSummary, make_app: MakeApp, fixed_clock: clock.FixedClock
+) -> None:
+    from textual.widgets import TextArea
+
+    fixed_clock.advance(hours=13, minutes=30)  # 22:30
+    app = make_app("zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.switch_mode("notices")
+        await settle(pilot)
+        app.screen.query_one("#notice-body", TextArea).insert("明天停水")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert "现在是夜间免打扰时间：通知在 07:00 开始发送。" in dialog.body

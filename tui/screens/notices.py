@@ -188,6 +188,11 @@ class NoticesScreen(LinliScreen):
         )
         if preview.voice_recipients:
             body += "\n" + t("notices.by_voice", count=f"{preview.voice_recipients:,}")
+        held_until = self.linli.held_until_text()
+        if held_until:  # quiet hours: nothing goes out before they end
+            body += "\n" + t("notices.held", until=held_until)
+        elif preview.last_out is not None and self.linli.zone is not None:
+            body += "\n" + notice_timing_text(preview.last_out, language(), self.linli.zone)
         warnings = "".join(f"\n! {warning}" for warning in preview.warnings)
         quoted = f"\n\n{preview.body}"
 
