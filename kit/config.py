@@ -87,6 +87,9 @@ class CheckinSettings:
     call_opted_out: bool = setting(
         True, "Call residents who opted out of SMS for the check-in; false sends them straight to the door-knock list."
     )
+    shared_phone_answers_for_all: bool = setting(
+        False, 'A "1" from a phone several residents share counts for all of them still unanswered, not "which one?".'
+    )
 
 
 @dataclass
@@ -123,6 +126,20 @@ class ImportSettings:
 
 
 @dataclass
+class TaskSettings:
+    accept_within_minutes: int = setting(
+        30, "Minutes a volunteer has to accept a task (ACCEPT 12 / 接 12) before it goes to the next one; 0: never."
+    )
+
+
+@dataclass
+class InboxSettings:
+    read_within_minutes: int = setting(
+        30, "Minutes a reply nobody understood may wait for an operator to read it before an alert is raised; 0: never."
+    )
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
@@ -133,6 +150,8 @@ class Settings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     district: DistrictSettings = field(default_factory=DistrictSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
+    tasks: TaskSettings = field(default_factory=TaskSettings)
+    inbox: InboxSettings = field(default_factory=InboxSettings)
     gateways: dict[str, dict[str, Any]] = field(default_factory=dict)  # [gateways.NAME] tables as read
 
 
@@ -146,6 +165,7 @@ ENVIRONMENT = {
 # Never printed by `linli config`; placeholders and empty values refused.
 SECRETS: tuple[str, ...] = ("auth_token", "token", "password", "inbound_token")
 SECRETS += ("webhook_secret", "secret_key", "access_key_secret")  # in [gateways.NAME] tables
+SECRETS += ("secret_id", "access_key_id", "push_token")  # cloud SMS key ids and push token: never printed either
 
 # What people paste where a secret should be: a mask as `linli config` once printed it (***), a partly masked
 # token (AC12****cd), a template's placeholder (<token>, changeme) or a shell variable that was never expanded.
@@ -169,6 +189,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: dict[str, str
             raise ConfigError(f"Configuration file {file} is not valid TOML: {error}.") from None
     settings = Settings()
     settings.gateways = _gateway_tables(raw.pop("gateways", {}), f"the configuration file {chosen}")
+    _templates_beside(settings.gateways, Path(chosen).parent if chosen else Path.cwd())
     for section_name, section_value in raw.items():
         section = getattr(settings, section_name, None)
         if section is None or not is_dataclass(section):
@@ -337,6 +358,18 @@ def _gateway_tables(raw: Any, source: str) -> dict[str, dict[str, Any]]:
                 _check_secret(f"gateways.{name}.{key}", value, source)
         table["kind"] = table["kind"].strip().lower()
     return dict(raw)
+
+
+def _templates_beside(tables: dict[str, dict[str, Any]], folder: Path) -> None:
+    """A template gateway's `templates` file (kit.template_registry), a relative path read from the configuration
+    file's folder, as the operator wrote it there."""
+    for name, table in tables.items():
+        if "templates" not in table:
+            continue
+        path = table["templates"]
+        if not isinstance(path, str) or not path.strip():
+            raise ConfigError(f'gateways.{name}.templates must be the path of a templates file, e.g. "templates.toml".')
+        table["templates"] = str(folder / Path(path.strip()).expanduser())
 
 
 def _describe_gateways(tables: dict[str, dict[str, Any]]) -> list[tuple[str, Any, str]]:

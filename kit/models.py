@@ -65,7 +65,7 @@ class Household(BaseModel):
 
 class Resident(BaseModel):
     name = peewee.TextField()
-    phone = peewee.TextField(null=True, unique=True)  # E.164
+    phone = peewee.TextField(null=True, index=True)  # E.164; shared by a household since migration 0006
     second_phone = peewee.TextField(null=True)  # a family member's number, E.164
     language = peewee.TextField(default="zh")
     birth_year = peewee.IntegerField(null=True)
@@ -100,10 +100,16 @@ class Volunteer(BaseModel):
     points = peewee.IntegerField(default=0)
     active = peewee.BooleanField(default=True)
     created_at = peewee.DateTimeField(default=utcnow)
+    paused_at = peewee.DateTimeField(null=True)  # migration 0007: off duty since then (PAUSE / 暂停)
 
     @property
     def skill_list(self) -> list[str]:
         return [s for s in self.skills.split(",") if s]
+
+    @property
+    def status(self) -> str:
+        """active (on duty), paused (off duty for now) or inactive (no longer a volunteer)."""
+        return "inactive" if not self.active else "paused" if self.paused_at is not None else "active"
 
 
 class VolunteerGrid(BaseModel):
@@ -186,6 +192,8 @@ class Task(BaseModel):
     escalated_at = peewee.DateTimeField(null=True)
     notes = peewee.TextField(default="")
     points = peewee.IntegerField(default=1)
+    offered_at = peewee.DateTimeField(null=True, index=True)  # migration 0007: offered, not accepted yet, since
+    accepted_at = peewee.DateTimeField(null=True)  # migration 0007: the volunteer said they will do it
 
 
 class Message(BaseModel):
@@ -197,6 +205,7 @@ class Message(BaseModel):
     body = peewee.TextField(default="")
     language = peewee.TextField(default="")
     kind = peewee.TextField(default="")  # checkin, reminder, notice, task, reply, second_contact, ...
+    params = peewee.TextField(null=True)  # outbound: its kind (kit.message_kinds) and values, a JSON object
     status = peewee.TextField(index=True)
     gateway = peewee.TextField(default="")
     provider_id = peewee.TextField(null=True, index=True)
@@ -220,6 +229,7 @@ class Message(BaseModel):
     error = peewee.TextField(default="")
     intent = peewee.TextField(default="")  # inbound: the parsed intent as JSON
     corrected_intent = peewee.TextField(default="")  # inbound: an operator's correction, as JSON
+    needs_reading_since = peewee.DateTimeField(null=True, index=True)  # migration 0010: not understood, not read yet
 
     class Meta:
         indexes = ((("direction", "status", "channel", "not_before"), False),)
@@ -361,3 +371,62 @@ class Operator(BaseModel):
     active = peewee.BooleanField(default=True)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
+
+
+# --- volunteers by SMS (migration 0007) ------------------------------------------------------------------------
+
+SIGNUP_STATUSES = ("pending", "approved", "declined")
+
+
+class TaskDecline(BaseModel):
+    """A volunteer who declined a task, or let its offer lapse: the next offer of that task skips them."""
+
+    task = peewee.ForeignKeyField(Task, backref="declines", on_delete="CASCADE")
+    volunteer = peewee.ForeignKeyField(Volunteer, backref="declines", on_delete="CASCADE")
+    at = peewee.DateTimeField(default=utcnow)
+    reason = peewee.TextField(default="declined")  # declined, no_answer, paused
+
+    class Meta:
+        indexes = ((("task", "volunteer"), True),)
+
+
+class VolunteerSignup(BaseModel):
+    """Someone who texted JOIN / 报名 志愿者, waiting for an operator to approve or decline them."""
+
+    phone = peewee.TextField(index=True)  # E.164
+    name = peewee.TextField(default="")  # known when the number is a resident's; else the operator gives it
+    language = peewee.TextField(default="zh")
+    text = peewee.TextField(default="")  # what they sent, as they sent it
+    grid = peewee.ForeignKeyField(Grid, null=True, on_delete="SET NULL")  # the grid asked for, when it exists
+    grid_asked = peewee.TextField(default="")  # the grid as they wrote it
+    skills = peewee.TextField(default="")  # comma-separated, as Volunteer.skills
+    status = peewee.TextField(default="pending", index=True)  # SIGNUP_STATUSES
+    message = peewee.ForeignKeyField(Message, null=True, on_delete="SET NULL")
+    volunteer = peewee.ForeignKeyField(Volunteer, null=True, on_delete="SET NULL")  # once approved
+    created_at = peewee.DateTimeField(default=utcnow)
+    decided_at = peewee.DateTimeField(null=True)
+    decided_by = peewee.TextField(default="")
+    reason = peewee.TextField(default="")  # why it was declined, as the operator wrote it
+
+
+# --- neighbour points (migration 0008) -------------------------------------------------------------------------
+
+POINT_REASONS = ("task", "second_contact")  # a task done; an answer given for a neighbour the ladder asked about
+
+
+class PointEntry(BaseModel):
+    """One award of neighbour points (邻里积分), the ledger `kit.points` writes: who helped (a resident, a volunteer,
+    both when one person is in both lists, or only the number of a second contact who is in neither), the neighbour
+    helped, the grid, how many points and what for. `key` makes each award once (`task:{id}`, ...)."""
+
+    key = peewee.TextField(unique=True)
+    resident = peewee.ForeignKeyField(Resident, null=True, backref="point_entries", on_delete="SET NULL")
+    volunteer = peewee.ForeignKeyField(Volunteer, null=True, backref="point_entries", on_delete="SET NULL")
+    phone = peewee.TextField(null=True)  # E.164; only for a helper who is neither a resident nor a volunteer
+    neighbour = peewee.ForeignKeyField(Resident, null=True, backref="helped_entries", on_delete="SET NULL")
+    grid = peewee.ForeignKeyField(Grid, null=True, on_delete="SET NULL")
+    points = peewee.IntegerField()
+    reason = peewee.TextField()  # POINT_REASONS
+    task = peewee.ForeignKeyField(Task, null=True, on_delete="SET NULL")
+    round = peewee.ForeignKeyField(CheckinRound, null=True, on_delete="SET NULL")
+    at = peewee.DateTimeField(default=utcnow, index=True)
