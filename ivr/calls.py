@@ -39,6 +39,11 @@ class Directory(Protocol):
 
     def resident(self, resident_id: int) -> Caller | None: ...
 
+    def household(self, phone: str, *, waiting: bool) -> tuple[int, ...]:
+        """The residents on `phone` (several on a phone a household shares); with `waiting`, only those still
+        unanswered today."""
+        ...
+
     def notice_text(self, message_id: int) -> str:
         """The text of the outbox row of a voice notice."""
         ...
@@ -90,8 +95,12 @@ class VoiceCalls:
 
     def answer(self, *, call_sid: str, peer: str, state: CallState | None) -> Turn:
         """The call was answered: outbound calls carry their `state`; an inbound call (None) is the hotline."""
+        hotline = state is None
         if state is None:
             state = self.hotline_state(peer)
+        if state.flow == "checkin" and not state.shared:  # a household's shared phone: each of them in turn (on a
+            # check-in call, those still unanswered; calling the hotline, all of them)
+            state = flows.ask_each(state, self.directory.household(caller_number(peer), waiting=not hotline))
         return Turn(flows.answer(state), self.facts(state))
 
     def gather(self, *, call_sid: str, peer: str, state: CallState, digits: str | None) -> Turn:
@@ -105,10 +114,11 @@ class VoiceCalls:
                 channel="voice",
             )
             if not created:  # a retry: answer exactly as the first time, record nothing
-                return Turn(flows.advance(state, row.body or None), self.facts(state), replayed=True)
+                step = flows.advance(state, row.body or None)
+                return Turn(step, self.facts(_asking(step, state)), replayed=True)
             step = flows.advance(state, digits)
-            if step.outcome is not None:
-                self._record_once(call_sid, peer, state, step.outcome, row.id)
+            if step.outcome is not None:  # on a shared phone, one outcome per resident asked before the last
+                self._record_once(call_sid, peer, state, step.outcome, row.id, per_resident=bool(state.then))
             following = step.gather.state.to_query() if step.gather else ""
             outbox.mark_handled(
                 row.id,
@@ -119,7 +129,7 @@ class VoiceCalls:
                     "outcome": step.outcome.as_dict() if step.outcome else None,
                 },
             )
-        return Turn(step, self.facts(state))
+        return Turn(step, self.facts(_asking(step, state)))
 
     def status_changed(self, *, call_sid: str, status: str, peer: str = "") -> Outcome | None:
         """A call status (Twilio's status callback): the outbox row takes it. A completed call that has no outcome
@@ -158,11 +168,20 @@ class VoiceCalls:
         return facts
 
     def _record_once(
-        self, call_sid: str, peer: str, state: CallState | None, outcome: Outcome, keys_id: int | None
+        self,
+        call_sid: str,
+        peer: str,
+        state: CallState | None,
+        outcome: Outcome,
+        keys_id: int | None,
+        *,
+        per_resident: bool = False,
     ) -> bool:
         marker, created = outbox.record_inbound(
             gateway=self.inbox_gateway,
-            provider_id=step_id(call_sid, OUTCOME_STEP),
+            provider_id=voice.resident_outcome_id(call_sid, state.resident_id)
+            if per_resident and state is not None and state.resident_id is not None
+            else step_id(call_sid, OUTCOME_STEP),
             peer=peer,
             body=outcome.kind,
             channel="voice",
@@ -193,6 +212,12 @@ class VoiceCalls:
             return flows.outbound_call(sent.kind, speakable_language(sent.language), sent.resident_id, sent.id)
         except (ValueError, BadState):
             return None
+
+
+def _asking(step: Step, state: CallState) -> CallState:
+    """The state whose resident the step's prompts speak of: the next question's (on a shared phone, the next
+    resident's), else the one answered."""
+    return step.gather.state if step.gather is not None else state
 
 
 def _next_state(row: Message | None) -> CallState | None:

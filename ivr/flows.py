@@ -11,6 +11,8 @@ The menus:
   temperature (3 8 5 is 38.5; `#` or silence skips); after 3 the kind of help (1 medicine, 2 food, 3 other).
 - hotline: known callers get the check-in menu; an unknown caller can press 1 to ask for a call back (and types
   a number to call back when theirs is withheld).
+- check-in on a phone a household shares (`ask_each`): the menu for each resident by name ("黄倩，身体好请按1…"),
+  one after another; each one's answer is that resident's outcome.
 - notice: the notice read out; 1 hears it again, 9 asks for help.
 
 A wrong key or silence repeats a question once; the second time the call ends politely (outcome "no_input" on
@@ -19,10 +21,11 @@ the main menus: the check-in ladder carries on with a person).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from ivr.state import MAX_PLAYS, MAX_TRIES, CallState
+from ivr.state import MAX_PLAYS, MAX_SHARING, MAX_TRIES, CallState
 from kit.health import CELSIUS_RANGE, FAHRENHEIT_RANGE, FEVER_C
 
 OutcomeKind = Literal["well", "unwell", "help", "no_input", "hangup", "heard"]
@@ -106,6 +109,17 @@ def hotline_call(language: str, caller: str, resident_id: int | None) -> CallSta
     return CallState("hotline", "ask", language, caller=caller)
 
 
+def ask_each(state: CallState, household: Sequence[int]) -> CallState:
+    """`state`, a check-in call's first question, asking every resident of `household` (a shared phone) by name in
+    turn, `state`'s own resident first; `state` itself when nobody else shares the phone."""
+    if state.flow != "checkin" or state.resident_id is None:
+        return state
+    others = tuple(resident_id for resident_id in household if resident_id != state.resident_id)
+    if not others:
+        return state
+    return replace(state, shared=True, then=others[:MAX_SHARING])
+
+
 def outbound_call(kind: str, language: str, resident_id: int | None, message_id: int) -> CallState:
     """The first state of a call placed for an outbox row of `kind`; ValueError for a kind that is not a call."""
     if kind == "checkin_call":
@@ -150,7 +164,10 @@ def _ask(state: CallState, *, opening: bool = False, before: tuple[Prompt, ...] 
     """Ask the question of `state`, after `before`."""
     flow, step = state.flow, state.step
     say: tuple[Prompt, ...]
-    if flow == "checkin" and step == "menu":
+    if flow == "checkin" and step == "menu" and state.shared:  # each resident of a shared phone, by name
+        say = (prompt("greeting_shared"), prompt("person_menu")) if opening else (prompt("person_menu"),)
+        gather = Gather(state, 1, MENU_TIMEOUT)
+    elif flow == "checkin" and step == "menu":
         say = (prompt("greeting"), prompt("checkin_menu")) if opening else (prompt("checkin_menu"),)
         gather = Gather(state, 1, MENU_TIMEOUT)
     elif flow == "checkin" and step == "temp":
@@ -169,7 +186,18 @@ def _ask(state: CallState, *, opening: bool = False, before: tuple[Prompt, ...] 
 
 
 def _end(state: CallState, outcome: Outcome, *say: Prompt) -> Step:
+    if state.then:
+        return _next_person(state, outcome, *say)
     return Step(state.language, (*say, prompt("goodbye")), None, outcome)
+
+
+def _next_person(state: CallState, outcome: Outcome, *say: Prompt) -> Step:
+    """On a shared phone: record `outcome` for this resident, then ask the next one by name."""
+    following = CallState(
+        "checkin", "menu", state.language, resident_id=state.then[0], message_id=state.message_id,
+        caller=state.caller, shared=True, then=state.then[1:],
+    )  # fmt: skip
+    return Step(state.language, (*say, prompt("person_menu")), Gather(following, 1, MENU_TIMEOUT), outcome)
 
 
 def _again(state: CallState, digits: str | None, *, give_up: Step, wrong: str = "invalid_key") -> Step:
@@ -181,7 +209,10 @@ def _again(state: CallState, digits: str | None, *, give_up: Step, wrong: str = 
 
 
 def _no_answer(state: CallState) -> Step:
-    """Two questions without a usable key: a polite goodbye; somebody will follow up."""
+    """Two questions without a usable key: a polite goodbye (or the next resident of a shared phone); somebody will
+    follow up."""
+    if state.then:
+        return _next_person(state, Outcome("no_input"), prompt("no_input"))
     return Step(state.language, (prompt("goodbye_no_answer"),), None, Outcome("no_input"))
 
 

@@ -19,6 +19,7 @@ FLOW_STEPS: dict[str, tuple[str, ...]] = {
 }
 MAX_TRIES = 2  # a step is asked at most twice: a wrong key or silence repeats it once
 MAX_PLAYS = 5  # a notice is read at most this many times in one call
+MAX_SHARING = 8  # residents asked one after another on one shared phone's call, at most
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 _CALLER = re.compile(r"^\+?[0-9]{3,16}$")
@@ -38,6 +39,10 @@ class CallState:
     message_id: int | None = None  # the outbox row of an outbound call (the notice text lives there)
     caller: str = ""  # hotline: the caller's number as the network showed it; "" when withheld
     plays: int = 0  # notice: how many times it has been read
+    # check-in on a phone a household shares: each of them is asked by name (`shared`), `resident_id` now and the
+    # residents in `then` after them, in turn
+    shared: bool = False
+    then: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.step not in FLOW_STEPS.get(self.flow, ()):
@@ -50,11 +55,15 @@ class CallState:
             raise BadState(f"bad play count {self.plays}")
         if self.caller and not _CALLER.match(self.caller):
             raise BadState(f"bad caller {self.caller!r}")
+        if len(self.then) > MAX_SHARING or (self.then and not self.shared):
+            raise BadState(f"bad residents to ask next {self.then!r}")
 
     @property
     def step_key(self) -> str:
         """Names this point of the call uniquely: a replayed request for it is recognised by (call, step_key)."""
         key = f"{self.flow}.{self.step}.{self.tries}"
+        if self.shared:  # each resident on a shared phone answers the same questions in turn
+            key = f"{key}.r{self.resident_id}"
         return f"{key}.p{self.plays}" if self.plays else key
 
     def at(self, step: str, *, tries: int = 0, **changes: object) -> CallState:
@@ -72,6 +81,10 @@ class CallState:
             pairs.append(("c", self.caller))
         if self.plays:
             pairs.append(("p", str(self.plays)))
+        if self.shared:
+            pairs.append(("sh", "1"))
+        if self.then:
+            pairs.append(("then", ".".join(str(resident_id) for resident_id in self.then)))
         pairs.append(("lang", self.language))
         return urlencode(pairs)
 
@@ -88,6 +101,8 @@ class CallState:
                 message_id=_optional_int(params.get("mid")),
                 caller=params.get("c", ""),
                 plays=int(params.get("p", "0")),
+                shared=params.get("sh", "") == "1",
+                then=_id_list(params.get("then", "")),
             )
         except KeyError as missing:
             raise BadState(f"missing {missing}") from None
@@ -95,6 +110,11 @@ class CallState:
             if isinstance(error, BadState):
                 raise
             raise BadState(str(error)) from None
+
+
+def _id_list(text: str) -> tuple[int, ...]:
+    """Resident ids as a URL carries them: "12.13"."""
+    return tuple(int(_optional_int(part) or 0) for part in text.split(".")) if text else ()
 
 
 def _optional_int(text: str | None) -> int | None:

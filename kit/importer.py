@@ -1,8 +1,9 @@
 """Importing residents from the spreadsheets communities really keep.
 
 Phases: read the file (encoding and delimiter detected), find the header row (English or Chinese names, title rows
-above it skipped), validate every row (line numbers as Excel shows them), then write the valid rows with bulk
-inserts. Without `skip_invalid`, one bad row means nothing is written.
+above it skipped, a two-row header, the operator's `--map`: kit.register_sheet), validate every row (line numbers as
+Excel shows them; total rows set aside, addresses split, landlines tagged), then write the valid rows with bulk
+inserts. Without `skip_invalid`, one bad row means nothing is written. kit.import_text says what happened.
 
 Decisions:
 - The file is streamed (kit.spreadsheets), and the rows that pass are kept in a temporary file (pickled, a batch at
@@ -23,17 +24,14 @@ from __future__ import annotations
 import pickle
 import sqlite3
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
 import peewee
 
-import data
 from kit import audit
 from kit.bulk import insert_rows, reserve_ids
 from kit.clock import utcnow
@@ -41,12 +39,15 @@ from kit.community import get_community
 from kit.db import transaction
 from kit.errors import ImportFailed, ValidationError
 from kit.import_batches import Written, undo
+from kit.landlines import mark_landline
 from kit.models import Community, Grid, Household, Resident, ResidentTag
+from kit.people import SheetPhones, address_key, holders_of, other_household
 from kit.private_files import open_private
+from kit.register_sheet import RowNote, TotalRow, read_register, row_input, total_row_text
+from kit.resident_matching import phoneless_already_registered
 from kit.residents import ResidentInput, ResidentRecord, search_text_for, validate_resident
-from kit.spreadsheets import MAX_FILE_BYTES, SheetRow, is_blank, read_rows, write_csv
+from kit.spreadsheets import MAX_FILE_BYTES, SheetRow, is_blank, write_csv
 
-HEADER_SEARCH_ROWS = 10
 CHUNK = 500  # values in one IN (...) query
 COMMIT_ROWS = 2000  # rows per write transaction
 
@@ -65,70 +66,14 @@ class ImportResult:
     header: tuple[str, ...] = ()
     columns: dict[str, int] = field(default_factory=dict)
     blank_rows: int = 0
+    ignored: tuple[str, ...] = ()  # named columns that fill no field
+    totals: list[TotalRow] = field(default_factory=list)  # total rows (合计：15户) set aside
+    notes: list[RowNote] = field(default_factory=list)  # rows imported with a word to say: a landline, an address
+    already_registered: int = 0  # rows without a phone whose name and address are registered already: left out
 
     @property
     def read(self) -> int:
-        return self.imported + len(self.rejected)
-
-
-def _fold_header(text: Any) -> str:
-    folded = unicodedata.normalize("NFKC", str(text or "")).casefold()
-    for junk in " *_-:：()（）[]【】\u3000":
-        folded = folded.replace(junk, "")
-    for hint in ("必填", "选填", "required", "optional"):
-        folded = folded.replace(hint, "")
-    return folded
-
-
-@lru_cache(maxsize=1)
-def _header_lookup() -> dict[str, str]:
-    lookup: dict[str, str] = {}
-    for field_name, names in data.read_toml("import_headers.toml").items():
-        for name in [field_name, *names]:
-            lookup[_fold_header(name)] = field_name
-    return lookup
-
-
-def _header_field(cell: Any) -> str | None:
-    """The field a header cell names; "电话/手机" (two names for one field, either way round) names it too."""
-    lookup = _header_lookup()
-    folded = _fold_header(cell)
-    if folded in lookup:
-        return lookup[folded]
-    named = {lookup.get(part) for part in folded.split("/") if part} if "/" in folded else set()
-    return named.pop() if len(named) == 1 else None
-
-
-def map_header(cells: Sequence[Any]) -> dict[str, int]:
-    """Field name -> column index for the header cells Linli recognises (the first column wins a repeat)."""
-    columns: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        field_name = _header_field(cell)
-        if field_name and field_name not in columns:
-            columns[field_name] = index
-    return columns
-
-
-def _find_header(rows: Iterable[SheetRow]) -> tuple[SheetRow, dict[str, int], list[SheetRow]]:
-    seen: list[SheetRow] = []
-    for row in rows:
-        seen.append(row)
-        columns = map_header(row.cells)
-        if "name" in columns and len(columns) >= 2:
-            if "phone" not in columns:
-                found = ", ".join(str(cell) for cell in row.cells if cell not in (None, ""))
-                raise ValidationError(
-                    f"Line {row.line} names the columns ({found}) but none of them is a phone column. Name it "
-                    "电话 or phone; if nobody in the file has a phone, add an empty 电话 column so that everybody "
-                    "is put on the door-knock list on purpose."
-                )
-            return row, columns, seen
-        if len(seen) >= HEADER_SEARCH_ROWS:
-            break
-    raise ValidationError(
-        "No header row found in the first 10 rows. The file needs a row naming its columns, at least "
-        "姓名/name and 电话/phone (see `linli import residents --help`)."
-    )
+        return self.imported + len(self.rejected) + self.already_registered
 
 
 def import_residents(
@@ -139,13 +84,13 @@ def import_residents(
     progress: Callable[[int], None] | None = None,
     actor: str = "cli",
     max_bytes: int | None = MAX_FILE_BYTES,
+    mapping: dict[str, str] | None = None,
 ) -> ImportResult:
     """Import every resident in the file. Raises ImportFailed (nothing written) when a row is bad and
     `skip_invalid` is False; otherwise imports the good rows and, with `rejects_path`, writes the bad ones there.
-    A file over `max_bytes` is refused before it is read."""
-    rows = read_rows(path, max_bytes=max_bytes)
-    header, columns, _ = _find_header(rows)
-    result = ImportResult(header=tuple(str(c or "") for c in header.cells), columns=columns)
+    A file over `max_bytes` is refused before it is read. `mapping` (column -> field, from
+    kit.register_sheet.column_map) names the columns Linli does not recognise by itself."""
+    result, rows = read_sheet(path, mapping=mapping, max_bytes=max_bytes)
     with tempfile.TemporaryFile(prefix="linli-import-") as spill:
         valid = _check_rows(rows, result, spill, progress)
         if result.rejected and not skip_invalid:
@@ -157,6 +102,8 @@ def import_residents(
             )
         spill.seek(0)
         detail = {"file": Path(path).name, "imported": valid, "rejected": len(result.rejected)}
+        if result.already_registered:
+            detail["already_registered"] = result.already_registered
         _write_batches(_batches(spill), actor, detail)
     result.imported = valid
     if rejects_path is not None and result.rejected:
@@ -164,49 +111,94 @@ def import_residents(
     return result
 
 
+def read_sheet(
+    path: str | Path, *, mapping: dict[str, str] | None = None, max_bytes: int | None = MAX_FILE_BYTES
+) -> tuple[ImportResult, Iterator[SheetRow]]:
+    """The first phase of every import (a plain one and an update, kit.register_update): the header found
+    (kit.register_sheet, with the operator's `mapping` of columns to fields), and the rows after it still to be
+    checked with `checked_rows`."""
+    sheet = read_register(path, mapping=mapping, max_bytes=max_bytes)
+    return ImportResult(header=sheet.labels, columns=sheet.columns, ignored=sheet.ignored), sheet.rows
+
+
+def checked_rows(
+    rows: Iterable[SheetRow], result: ImportResult, progress: Callable[[int], None] | None = None
+) -> Iterator[tuple[SheetRow, ResidentRecord]]:
+    """Every row after the header, validated: blank rows are counted, total rows set aside in `result.totals`, and
+    bad rows added to `result.rejected` (in line order once the rows are all read); the good ones are yielded with
+    their record (tagged `landline` when its phone cannot take SMS), and what to say about them is added to
+    `result.notes`."""
+    community = get_community()
+    today = utcnow().date()
+    first_line_of_phone = SheetPhones()
+    checked = 0
+    for row in rows:
+        if is_blank(row.cells):
+            result.blank_rows += 1
+            continue
+        total = total_row_text(row.cells)
+        if total is not None:
+            result.totals.append(TotalRow(row.line, total))
+            continue
+        checked += 1
+        raw, notes = row_input(row, result.columns)
+        try:
+            record = _validated(row, raw, community, today, first_line_of_phone)
+        except ValidationError as error:
+            result.rejected.append(Rejected(row.line, _reason(error), row.cells))
+        else:
+            record, landline = mark_landline(record)
+            if landline:
+                notes.append(RowNote(row.line, "landline", record.phone or ""))
+            result.notes.extend(notes)
+            yield row, record
+        if progress and checked % 1000 == 0:
+            progress(1000)
+    result.rejected.sort(key=lambda r: r.line)
+
+
 def _check_rows(
     rows: Iterable[SheetRow], result: ImportResult, spill: IO[bytes], progress: Callable[[int], None] | None
 ) -> int:
     """Validate every row after the header; rejects go to `result`, the rest to `spill` in batches of
     `COMMIT_ROWS`. Returns how many rows passed."""
-    community = get_community()
-    today = utcnow().date()
     batch: list[tuple[SheetRow, ResidentRecord]] = []
-    first_line_of_phone: dict[str, int] = {}
-    checked = valid = 0
-    for row in rows:
-        if is_blank(row.cells):
-            result.blank_rows += 1
-            continue
-        checked += 1
-        try:
-            batch.append((row, _validated(row, result.columns, community, today, first_line_of_phone)))
-        except ValidationError as error:
-            result.rejected.append(Rejected(row.line, _reason(error), row.cells))
+    valid = 0
+    for pair in checked_rows(rows, result, progress):
+        batch.append(pair)
         if len(batch) >= COMMIT_ROWS:
             valid += _spill(batch, result, spill)
-        if progress and checked % 1000 == 0:
-            progress(1000)
     valid += _spill(batch, result, spill)
     result.rejected.sort(key=lambda r: r.line)
+    rejected = {r.line for r in result.rejected}
+    result.notes = [note for note in result.notes if note.line not in rejected]
     return valid
 
 
 def _validated(
-    row: SheetRow, columns: dict[str, int], community: Community, today: date, first_line_of_phone: dict[str, int]
+    row: SheetRow,
+    raw: ResidentInput,
+    community: Community,
+    today: date,
+    first_line_of_phone: SheetPhones,
 ) -> ResidentRecord:
-    raw = ResidentInput(**{name: _cell(row.cells, index) for name, index in columns.items()})
     record = validate_resident(raw, community, today=today)
-    if record.phone:
-        earlier = first_line_of_phone.setdefault(record.phone, row.line)
-        if earlier != row.line:
-            raise ValidationError(f"phone {record.phone} is already on line {earlier}")
+    if record.phone:  # one household may share a phone (kit.people.may_share_phone)
+        address = address_key(record.building, record.unit, record.room)
+        clash = first_line_of_phone.clash(row.line, record.phone, record.name, address)
+        if clash is not None:
+            raise ValidationError(clash)
     return record
 
 
 def _spill(batch: list[tuple[SheetRow, ResidentRecord]], result: ImportResult, spill: IO[bytes]) -> int:
-    """Reject the batch's phones already in the database, keep the rest in `spill`; empties `batch`."""
+    """Reject the batch's phones already in the database, leave out the residents without a phone already registered
+    (kit.resident_matching), keep the rest in `spill`; empties `batch`."""
     _reject_registered_phones(batch, result)
+    known = phoneless_already_registered([record for _, record in batch])
+    if known:
+        result.already_registered += len(known)
+        batch[:] = [pair for index, pair in enumerate(batch) if index not in known]
     kept = [record for _, record in batch]
     if kept:
         pickle.dump(kept, spill, protocol=pickle.HIGHEST_PROTOCOL)
@@ -230,7 +222,7 @@ def _write_batches(batches: Iterator[list[ResidentRecord]], actor: str, detail: 
         while batch is not None:
             following = next(batches, None)
             with transaction():
-                store_residents(batch, written)
+                _refuse_phones_taken_meanwhile(batch, store_residents(batch, written))
                 if following is None:
                     audit.record(actor, "import", "resident", None, **detail)
             batch = following
@@ -245,8 +237,21 @@ def _write_batches(batches: Iterator[list[ResidentRecord]], actor: str, detail: 
         raise
 
 
-def _cell(cells: tuple[Any, ...], index: int) -> Any:
-    return cells[index] if index < len(cells) else None
+def _refuse_phones_taken_meanwhile(batch: list[ResidentRecord], ids: list[int]) -> None:
+    """A phone of the batch (just written, as `ids`) that somebody registered at another address, or as the same
+    person, since the rows were checked undoes the import (the caller's `except`): no unique index can say who may
+    share a phone, so this looks again in the batch's own transaction."""
+    ours = set(ids)
+    registered = holders_of([record.phone for record in batch if record.phone])
+    for record in batch:
+        address = address_key(record.building, record.unit, record.room)
+        others = [holder for holder in registered.get(record.phone or "", []) if holder.id not in ours]
+        owner = other_household(others, record.name, address)
+        if owner is not None:
+            raise ImportFailed(
+                f"The residents changed while the file was being imported ({record.phone} was registered to "
+                f"{owner.name}, resident #{owner.id}, meanwhile); nothing was written. Import it again."
+            )
 
 
 def _reason(error: ValidationError) -> str:
@@ -255,21 +260,17 @@ def _reason(error: ValidationError) -> str:
 
 def _reject_registered_phones(records: list[tuple[SheetRow, ResidentRecord]], result: ImportResult) -> None:
     """Rows whose phone already belongs to a resident in the database become rejects (one query per chunk)."""
-    phones = [record.phone for _, record in records if record.phone]
-    registered: dict[str, tuple[int, str]] = {}
-    for start in range(0, len(phones), CHUNK):
-        chunk = phones[start : start + CHUNK]
-        for resident_id, name, phone in (
-            Resident.select(Resident.id, Resident.name, Resident.phone).where(Resident.phone.in_(chunk)).tuples()
-        ):
-            registered[phone] = (resident_id, name)
+    registered = holders_of([record.phone for _, record in records if record.phone])
     if not registered:
         return
     kept = []
     for row, record in records:
-        if record.phone in registered:
-            resident_id, name = registered[record.phone]
-            reason = f"phone: {record.phone} is already registered to {name} (resident #{resident_id})"
+        address = address_key(record.building, record.unit, record.room)
+        owner = other_household(registered.get(record.phone or "", []), record.name, address)
+        if owner is not None:  # the same person again, or another household's number
+            reason = f"phone: {record.phone} is already registered to {owner.name} (resident #{owner.id})"
+            if owner.name != record.name and owner.address is not None and address is not None:
+                reason += ", at another address"
             result.rejected.append(Rejected(row.line, reason, row.cells))
         else:
             kept.append((row, record))

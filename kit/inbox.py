@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kit import audit
+from kit import audit, needs_reading, shared_phones
 from kit.clock import utcnow
 from kit.db import transaction
 from kit.errors import NotFound, ValidationError
@@ -29,6 +29,12 @@ def correct_intent(message_id: int, intent: dict[str, Any], *, actor: str) -> Me
         message = Message.get_or_none((Message.id == message_id) & (Message.direction == "in"))
         if message is None:
             raise NotFound(f"No incoming message {message_id}.")
+        if message.resident_id is None and len(sharing := shared_phones.on_phone(message.peer)) > 1:
+            raise ValidationError(
+                f"The message from {message.peer} does not say which of {', '.join(r.name for r in sharing)} (who "
+                "share that phone) it is about. Reply to ask them, then record it for that resident.",
+                title="Shared phone",
+            )
         if message.resident_id is None:
             raise ValidationError(
                 f"The message from {message.peer} is not from a registered resident; register them first.",
@@ -62,6 +68,7 @@ def correct_intent(message_id: int, intent: dict[str, Any], *, actor: str) -> Me
             corrected=corrected,
             report=outcome.report_id,
         )
+        needs_reading.record_read(message.id, actor=actor, how="correct")
     return Message.get_by_id(message_id)
 
 
@@ -90,4 +97,5 @@ def reply_to(message_id: int, body: str, *, actor: str) -> Message:
             )
         )
         audit.record(actor, "reply", "message", reply.id, to=message.peer, in_reply_to=message.id)
+        needs_reading.record_read(message.id, actor=actor, how="reply")
     return reply

@@ -1,5 +1,7 @@
 """People as a volunteer's SMS names them: a resident's name, address, phone and language, and a due time as a
-volunteer reads it."""
+volunteer reads it. And who may give the same phone: the residents of one household (`may_share_phone`), checked
+when a resident is added or edited and when a sheet is imported; a household that shares a phone gets the check-in
+prompt once (`first_asked_on_phone`)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import peewee
 
 from kit.clock import utcnow
 from kit.localtime import local_date, to_local
-from kit.models import Household, Resident, ResidentTag, format_address
+from kit.models import CheckinAsk, Household, Resident, ResidentTag, format_address
 
 NO_PHONE = "no-phone"
 
@@ -53,6 +55,93 @@ def people(resident_ids: Sequence[int]) -> dict[int, Person]:
             address = format_address(building or "", unit or "", room or "")
             found[rid] = Person(rid, name, address, phone, language, phone is None or rid in no_phone)
     return found
+
+
+# --- who may share a phone -------------------------------------------------------------------------------------
+
+Address = tuple[str, str, str]  # building, unit, room: one household
+
+
+class Holder(NamedTuple):
+    """A resident registered with a phone number, and their address (None: none given)."""
+
+    id: int
+    name: str
+    address: Address | None
+
+
+def address_key(building: str, unit: str, room: str) -> Address | None:
+    """The household an address names; None when it names none."""
+    return (building, unit, room) if building or unit or room else None
+
+
+def may_share_phone(one: Address | None, other: Address | None) -> bool:
+    """Whether two residents may give the same phone: only the residents of one household (the same address, as
+    `Household` stores it) share a number. A carer who looks after someone at another address is that person's
+    second contact (`second_phone`), who is asked when they do not answer."""
+    return one is not None and one == other
+
+
+def holders_of(phones: Sequence[str]) -> dict[str, list[Holder]]:
+    """The residents registered with each of `phones` (moved-out ones too: their number is still theirs until
+    their details are removed), 500 numbers a query."""
+    found: dict[str, list[Holder]] = {}
+    wanted = sorted(set(phones))
+    for start in range(0, len(wanted), 500):
+        rows = (
+            Resident.select(Resident.id, Resident.name, Resident.phone, Household.building, Household.unit,
+                            Household.room)
+            .join(Household, peewee.JOIN.LEFT_OUTER, on=(Resident.household == Household.id))
+            .where(Resident.phone.in_(wanted[start : start + 500]))
+            .order_by(Resident.id)
+            .tuples()
+        )  # fmt: skip
+        for rid, name, phone, building, unit, room in rows:
+            address = address_key(building or "", unit or "", room or "")
+            found.setdefault(phone, []).append(Holder(rid, name, address))
+    return found
+
+
+def other_household(holders: Sequence[Holder], name: str, address: Address | None) -> Holder | None:
+    """The first of a phone's `holders` who stands in the way of registering `name` at `address` with it: the same
+    person already registered (same name), or a resident of another household."""
+    same = next((holder for holder in holders if holder.name == name), None)
+    return same or next((holder for holder in holders if not may_share_phone(holder.address, address)), None)
+
+
+class SheetPhones:
+    """The phones of a sheet's rows read so far, to tell a household's shared phone from a number given twice."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, tuple[int, Address | None]] = {}
+        self._people: dict[tuple[str, str], int] = {}
+
+    def clash(self, line: int, phone: str, name: str, address: Address | None) -> str | None:
+        """Why row `line` may not have `phone` (None: it may), and the row remembered."""
+        first, where = self._first.setdefault(phone, (line, address))
+        again = self._people.setdefault((phone, name), line)
+        if again != line:
+            return f"phone {phone} is already on line {again}, with the same name"
+        if first != line and not may_share_phone(where, address):
+            elsewhere = ", at another address" if where is not None and address is not None else ""
+            return f"phone {phone} is already on line {first}{elsewhere}"
+        return None
+
+
+def first_asked_on_phone(round_id: int) -> peewee.ColumnBase:
+    """Of the residents asked in round `round_id`, those with nobody on the same phone asked before them (a lower
+    id; by SMS, that is other than at the door): a household that shares a phone gets the check-in prompt once. One
+    index lookup per resident (`resident.phone`, then the round's ask), so it costs a round next to nothing."""
+    # Nested, not joined: joined, SQLite would walk every earlier ask of the round for each resident.
+    sharer = Resident.alias("sharer")
+    sharer_ask = CheckinAsk.alias("sharer_ask")
+    texted = sharer_ask.select(peewee.SQL("1")).where(
+        (sharer_ask.round == round_id) & (sharer_ask.resident == sharer.id) & (sharer_ask.stage != "door_knock")
+    )
+    earlier = sharer.select(peewee.SQL("1")).where(
+        (sharer.phone == Resident.phone) & (sharer.id < Resident.id) & peewee.fn.EXISTS(texted)
+    )
+    return ~peewee.fn.EXISTS(earlier)
 
 
 def deadline_text(due_at: datetime, zone: ZoneInfo) -> str:

@@ -11,7 +11,7 @@ import unicodedata
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, ValidationResult
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType, ValidationResult
 
 from kit.errors import InvalidPhone
 
@@ -130,3 +130,36 @@ def display_phone(e164: str | None) -> str:
 
 def is_valid_region(region: str) -> bool:
     return region.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
+# --- numbers that cannot take an SMS (kit.landlines) ----------------------------------------------------------------
+
+LANDLINE = "landline"  # the tag (data/vocabulary.toml) of a resident whose number cannot take SMS
+_TAKES_SMS = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+@lru_cache(maxsize=64)
+def _mobile_pattern(country_code: int) -> re.Pattern[str] | None:
+    region = phonenumbers.region_code_for_country_code(country_code)
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.mobile is None or not metadata.mobile.national_number_pattern:
+        return None
+    return re.compile(metadata.mobile.national_number_pattern)
+
+
+@lru_cache(maxsize=4096)
+def takes_sms(e164: str) -> bool:
+    """Whether the stored number (E.164) can receive an SMS; False for a landline or a service number."""
+    digits = e164.lstrip("+")
+    for size in (1, 2, 3):  # country codes are prefix-free: the first that exists is the one
+        code = int(digits[:size]) if digits[:size].isdigit() else 0
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            pattern = _mobile_pattern(code)
+            if pattern is not None and pattern.fullmatch(digits[size:]):
+                return True
+            break
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return False
+    return phonenumbers.number_type(number) in _TAKES_SMS

@@ -63,7 +63,7 @@ def _filtered(flt: ResidentFilter) -> peewee.ModelSelect:
     query = Resident.select(Resident.id)
     phone = _whole_phone(flt.query) if flt.query.strip() else None
     if phone is not None:
-        query = query.where(Resident.phone == phone)  # the unique index answers at once
+        query = query.where(Resident.phone == phone)  # the index answers at once (a household may share it)
     elif flt.query.strip():
         for word in _search_words(flt.query):
             query = query.where(Resident.search_text.contains(word))

@@ -14,7 +14,8 @@ from kit.community import get_community
 from kit.db import transaction
 from kit.errors import Conflict, InvalidPhone, NotFound, ValidationError
 from kit.models import Community, Grid, Household, Resident, ResidentTag, format_address
-from kit.phones import normalize_phone
+from kit.people import Holder, address_key, holders_of, other_household
+from kit.phones import LANDLINE, normalize_phone, takes_sms
 from kit.resident_search import view_of
 from kit.vocabulary import fold, normalize_language, normalize_monitoring, normalize_status, parse_tags
 
@@ -122,6 +123,10 @@ def validate_resident(raw: ResidentInput, community: Community, *, today: date |
         tags.append("no-phone")
     if phone is not None and "no-phone" in tags:
         tags.remove("no-phone")
+    if phone is not None and not takes_sms(phone) and LANDLINE not in tags:
+        tags.append(LANDLINE)  # a landline: the round calls or knocks instead of texting it (kit.landlines)
+    if (phone is None or takes_sms(phone)) and LANDLINE in tags:
+        tags.remove(LANDLINE)
     monitoring = normalize_monitoring(_text(raw.monitoring)) or "none"
     until = parse_date(raw.monitoring_until, "monitoring end date")
     if monitoring == "none":
@@ -187,12 +192,21 @@ def household_id_for(record: ResidentRecord, grid_id: int | None) -> int | None:
     return int(household.id)
 
 
-def _phone_owner(phone: str, other_than: int | None = None) -> Resident | None:
-    query = Resident.select().where(Resident.phone == phone)
-    if other_than is not None:
-        query = query.where(Resident.id != other_than)
-    owner: Resident | None = query.first()
-    return owner
+def _phone_owner(record: ResidentRecord, other_than: int | None = None) -> Holder | None:
+    """A resident of another household registered with `record`'s phone: only a household shares a phone."""
+    holders = [
+        holder for holder in holders_of([record.phone or ""]).get(record.phone or "", []) if holder.id != other_than
+    ]
+    return other_household(holders, record.name, address_key(record.building, record.unit, record.room))
+
+
+def _taken(phone: str, owner: Holder, name: str) -> Conflict:
+    if owner.name == name:
+        return Conflict(f"{phone} is already the number of {owner.name} (resident #{owner.id}).")
+    return Conflict(
+        f"{phone} is already the number of {owner.name} (resident #{owner.id}). Only residents at one address share "
+        "a phone: give the same building, unit and room, or give it as the second phone of someone they look after."
+    )
 
 
 def add_resident(raw: ResidentInput, *, actor: str = "cli") -> Resident:
@@ -200,9 +214,9 @@ def add_resident(raw: ResidentInput, *, actor: str = "cli") -> Resident:
     record = validate_resident(raw, community)
     with transaction():
         if record.phone:
-            owner = _phone_owner(record.phone)
+            owner = _phone_owner(record)
             if owner is not None:
-                raise Conflict(f"{record.phone} is already the number of {owner.name} (resident #{owner.id}).")
+                raise _taken(record.phone, owner, record.name)
         resident = _store(record, None)
         audit.record(actor, "add", "resident", resident.id, name=record.name, phone=record.phone)
     return resident
@@ -254,10 +268,10 @@ def edit_resident(resident_id: int, changes: dict[str, Any], *, actor: str = "cl
         for name, value in changes.items():
             setattr(merged, name, value)
         record = validate_resident(merged, community)
-        if record.phone and record.phone != before.phone:
-            owner = _phone_owner(record.phone, other_than=resident.id)
+        if record.phone:  # a new number, or a move away from the household that shares it
+            owner = _phone_owner(record, other_than=resident.id)
             if owner is not None:
-                raise Conflict(f"{record.phone} is already the number of {owner.name} (resident #{owner.id}).")
+                raise _taken(record.phone, owner, record.name)
         resident = _store(record, resident)
         after = view_of(resident)
         changed = {
@@ -281,7 +295,11 @@ def get_resident(key: int | str) -> Resident:
         resident = Resident.get_or_none(Resident.id == int(key))
     else:
         phone = normalize_phone(str(key), get_community().region)
-        resident = Resident.get_or_none(Resident.phone == phone)
+        sharing = list(Resident.select().where(Resident.phone == phone).order_by(Resident.id).limit(5))
+        if len(sharing) > 1:
+            named = ", ".join(f"{r.name} (#{r.id})" for r in sharing)
+            raise ValidationError(f"{phone} is the phone of {named}: give the resident's id (after #) instead.")
+        resident = sharing[0] if sharing else None
     if resident is None:
         raise NotFound(f"No resident {key}.")
     return resident

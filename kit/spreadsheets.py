@@ -5,6 +5,9 @@ Decisions:
 - Files are read as a stream, a row at a time (CSV through csv.reader over the open file, XLSX through openpyxl's
   read-only mode), so memory does not grow with the file. The encoding is decided by reading the file once in small
   pieces through an incremental decoder (strict UTF-8 must hold for the whole file, not just its start).
+- A merged range of a workbook is read as its value in every cell it covers (a title merged across the sheet, a
+  group header over two columns, a grid written once beside its residents): that is what a person sees. The ranges
+  are read from the sheet's XML in one streamed pass before the rows, as read-only openpyxl does not give them.
 - A file over `MAX_FILE_BYTES` (the setting imports.max_file_mb) is refused before anything is read: a register that
   big is more likely a wrong file than a neighbourhood, and openpyxl holds a workbook's shared strings in memory.
 - A cell written out that starts like a formula is defused (`defuse_formula`), in every file Linli writes for a
@@ -16,6 +19,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +33,7 @@ MB = 1024 * 1024
 MAX_FILE_BYTES = 50 * MB
 _PIECE = 64 * 1024  # bytes decoded at a time while the encoding is checked
 _SNIFF_CHARACTERS = 8192
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+[0-9]+)(?::([A-Z]+[0-9]+))?"')
 
 # A spreadsheet cell starting like this would run as a formula in Excel (CSV injection); a plain number such as
 # a phone in E.164 (+8613800138000) or -5 is left alone.
@@ -141,10 +146,72 @@ def _xlsx_rows(file: Path) -> Iterator[SheetRow]:
             raise ValidationError(f"{file.name} could not be opened as an Excel workbook: {error}.") from None
         try:
             sheet = workbook.worksheets[0]
-            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield SheetRow(number, tuple(cells))
+            merged = _merged_ranges(file, getattr(sheet, "_worksheet_path", None))
+            rows = (SheetRow(n, tuple(cells)) for n, cells in enumerate(sheet.iter_rows(values_only=True), start=1))
+            yield from _fill_merged(rows, merged) if merged else rows
         finally:
             workbook.close()
+
+
+def _merged_ranges(file: Path, part: str | None) -> list[tuple[int, int, int, int]]:
+    """(first row, first column, last row, last column) of each merged range of the worksheet stored at `part`,
+    read from the worksheet's XML as a stream: the ranges sit after all the rows, where read-only openpyxl (which
+    keeps the part's name in `_worksheet_path`) never looks."""
+    if not part:
+        return []
+    collected: bytearray | None = None
+    tail = b""
+    with zipfile.ZipFile(file) as archive, archive.open(part.lstrip("/")) as xml:
+        for piece in iter(lambda: xml.read(_PIECE * 16), b""):
+            if collected is not None:
+                collected += piece
+                continue
+            window = tail + piece
+            start = window.find(b"mergeCells")
+            if start < 0:
+                tail = window[-16:]
+            else:
+                collected = bytearray(window[start:])
+    if collected is None:
+        return []
+    ranges = []
+    for match in _MERGE_REF.finditer(collected):
+        first_row, first_column = _position(match.group(1))
+        last_row, last_column = _position(match.group(2) or match.group(1))
+        ranges.append((first_row, first_column, last_row, last_column))
+    return sorted(ranges)
+
+
+def _position(reference: bytes) -> tuple[int, int]:
+    """b"AB12" -> (12, 28): a cell's row and column, counted from 1."""
+    letters = reference.rstrip(b"0123456789")
+    column = 0
+    for letter in letters:
+        column = column * 26 + letter - ord("A") + 1
+    return int(reference[len(letters) :]), column
+
+
+def _fill_merged(rows: Iterable[SheetRow], merged: list[tuple[int, int, int, int]]) -> Iterator[SheetRow]:
+    """The rows with every cell of a merged range holding the value of its top-left cell (the only one a workbook
+    stores): a title across the sheet, a group header over its columns, a grid written once beside its residents."""
+    waiting = iter(merged)  # sorted by first row
+    upcoming = next(waiting, None)
+    active: list[tuple[int, int, int, Any]] = []  # last row, first column, last column, value
+    for row in rows:
+        cells = list(row.cells)
+        while upcoming is not None and upcoming[0] <= row.line:
+            _, first_column, last_row, last_column = upcoming
+            value = cells[first_column - 1] if first_column <= len(cells) else None
+            active.append((last_row, first_column, last_column, value))
+            upcoming = next(waiting, None)
+        active = [merge for merge in active if merge[0] >= row.line]
+        if not active:
+            yield row
+            continue
+        for _, first_column, last_column, value in active:
+            cells.extend([None] * (last_column - len(cells)))
+            cells[first_column - 1 : last_column] = [value] * (last_column - first_column + 1)
+        yield SheetRow(row.line, tuple(cells))
 
 
 def is_blank(cells: Sequence[Any]) -> bool:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kit import shared_phones
+from kit.clock import utcnow
 from kit.models import Community, Message, MessageEvent, Resident
 
 OUTCOME_STEP = "outcome"  # the step of the inbox row that marks a call's one outcome
@@ -28,10 +30,17 @@ class Register:
     `ivr.calls`)."""
 
     def caller(self, phone: str) -> Caller | None:
-        """The resident with this phone number."""
-        if not phone:
-            return None
-        return _caller(Resident.get_or_none(Resident.phone == phone))
+        """The resident with this phone number (on a phone a household shares, the first of them registered)."""
+        found = self.household(phone, waiting=False)
+        return _caller(Resident.get_or_none(Resident.id == found[0])) if found else None
+
+    def household(self, phone: str, *, waiting: bool) -> tuple[int, ...]:
+        """The residents still living here with this number, in the order they were registered; with `waiting`, only
+        those still unanswered today."""
+        residents = shared_phones.on_phone(phone)
+        if waiting:
+            residents = shared_phones.still_unanswered(residents, utcnow())
+        return tuple(resident.id for resident in residents)
 
     def resident(self, resident_id: int) -> Caller | None:
         return _caller(Resident.get_or_none(Resident.id == resident_id))
@@ -67,6 +76,13 @@ def _caller(resident: Resident | None) -> Caller | None:
 def step_id(call_sid: str, step: str) -> str:
     """The provider id of the inbox row that holds what happened at `step` of call `call_sid`."""
     return f"{call_sid}:{step}"
+
+
+def resident_outcome_id(call_sid: str, resident_id: int) -> str:
+    """The provider id of the row that marks the outcome for one resident of a shared phone, asked before the last
+    (whose outcome is the call's own, `OUTCOME_STEP`). Outside the "<call>:" range on purpose: it is not a key press
+    (`last_key_press`)."""
+    return f"{call_sid}#{resident_id}:{OUTCOME_STEP}"
 
 
 def has_outcome(inbox_gateway: str, call_sid: str) -> bool:

@@ -20,14 +20,8 @@ from kit.errors import ValidationError
 from kit.models import JobRun, Message, Notice, Resident
 from kit.notices.history import fingerprint_of, refuse_repeat
 from kit.notices.preview import checked_texts, dispatch_of, preview_of
-from kit.notices.recipients import (
-    CANNOT_READ,
-    Recipients,
-    audience_filter,
-    count_recipients,
-    opted_out_condition,
-    tagged_with,
-)
+from kit.notices.recipients import CANNOT_READ, Recipients, count_recipients, messaged, tagged_with
+from kit.notices.templated import TemplatedNotice, refuse_free_text
 from kit.outbox import PRIORITY_NOTICE
 from kit.segments import analyze
 
@@ -35,24 +29,25 @@ NOTICE_QUEUING = "notice-queuing"  # a JobRun (key: the notice's id) while its m
 
 
 def _queue(
-    notice_id: int, audience: Audience, channel: str, body: str, bodies: dict[str, str], found: Recipients
-) -> int:
+    notice_id: int, audience: Audience, channel: str, body: str, bodies: dict[str, str], found: Recipients,
+    params: str | None = None,
+) -> int:  # fmt: skip
     """Queue the notice for everybody it reaches with INSERT ... SELECT: the database makes the rows, with no round
     trip per recipient, `CHUNK` residents per transaction. On the SMS channel one statement makes both the SMS rows
     and the calls for those who cannot read; "both" takes two. Keys are notice:{id}:{resident} for an SMS and
     notice:{id}:{resident}:voice for a call; a key already queued is left alone, so a chunk written twice (a
     sending completed after a crash) adds nothing."""
-    reachable = audience_filter(audience) & Resident.phone.is_null(False) & ~opted_out_condition()
+    reachable = messaged(audience)  # one message per phone
     ids = [rid for (rid,) in Resident.select(Resident.id).where(reachable).order_by(Resident.id).tuples()]
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         who = reachable & Resident.id.between(chunk[0], chunk[-1])
         with transaction():
             if channel == "sms":
-                _insert(notice_id, who, Resident.id.in_(tagged_with(CANNOT_READ)), body, bodies)
+                _insert(notice_id, who, Resident.id.in_(tagged_with(CANNOT_READ)), body, bodies, params)
             else:
                 if channel == "both":
-                    _insert(notice_id, who, False, body, bodies)
+                    _insert(notice_id, who, False, body, bodies, params)
                 _insert(notice_id, who, True, body, bodies)
     return sum(found.sms.values()) + sum(found.voice.values())
 
@@ -65,8 +60,9 @@ def _by_voice(by_voice: bool | peewee.ColumnBase, call: Any, text: Any) -> Any:
 
 
 def _insert(
-    notice_id: int, who: peewee.ColumnBase, by_voice: bool | peewee.ColumnBase, body: str, bodies: dict[str, str]
-) -> None:
+    notice_id: int, who: peewee.ColumnBase, by_voice: bool | peewee.ColumnBase, body: str, bodies: dict[str, str],
+    params: str | None = None,
+) -> None:  # fmt: skip
     now = utcnow()
     text: Any = body
     segments: Any = analyze(body).segments
@@ -81,6 +77,7 @@ def _insert(
         Message.body: text,
         Message.language: Resident.language,
         Message.kind: _by_voice(by_voice, "voice_notice", "notice"),
+        Message.params: _by_voice(by_voice, None, params),  # the approved template's kind and values (SMS only)
         Message.status: "queued",
         Message.key: _by_voice(by_voice, key.concat(":voice"), key),
         Message.resident: Resident.id,
@@ -114,6 +111,7 @@ def send_notice(
     settings: Settings | DispatchSettings | None = None,
     actor: str = "cli",
     confirm: bool = False,
+    template: TemplatedNotice | None = None,
 ) -> Notice:
     """Queue the notice for everybody in `audience`: one message per recipient, in their language when `bodies`
     has a translation for it. Refuses without `confirm`, and refuses the same notice a second time (Conflict).
@@ -121,7 +119,12 @@ def send_notice(
     The messages are queued `CHUNK` recipients per transaction (`_queue`), so a notice to a whole district never
     holds the write lock for long. While they are being queued a JobRun marks the notice unfinished; sending the
     same notice again after a crash completes it (the keys keep anybody from getting it twice) instead of being
-    refused."""
+    refused. With `template` (kit.notices.templated) its texts are sent and its kind and values kept for a template
+    gateway; in template-only mode an SMS notice without one is refused."""
+    if template is None:
+        refuse_free_text(channel)
+    else:
+        body, bodies = template.body, template.bodies
     text, translations, channel = checked_texts(body, bodies, channel)
     audience = audience or Audience()
     fingerprint = fingerprint_of(text, translations, audience, channel)
@@ -133,7 +136,8 @@ def send_notice(
             raise ValidationError("A notice is only sent when confirmed: check the preview, then pass --yes.")
         found = count_recipients(audience, channel)
         notice = unfinished or _create(text, translations, audience, channel, fingerprint, found, settings, actor)
-    return _queue_and_audit(notice, audience, channel, text, translations, found, actor)
+    stored = template.stored if template is not None else None
+    return _queue_and_audit(notice, audience, channel, text, translations, found, actor, stored)
 
 
 def _create(
@@ -175,10 +179,10 @@ def _unfinished(fingerprint: str) -> Notice | None:
 
 def _queue_and_audit(
     notice: Notice, audience: Audience, channel: str, text: str, translations: dict[str, str], found: Recipients,
-    actor: str,
+    actor: str, params: str | None = None,
 ) -> Notice:  # fmt: skip
     """Queue the notice's messages in chunks, then mark it finished and audit the sending (once)."""
-    queued = _queue(notice.id, audience, channel, text, translations, found)
+    queued = _queue(notice.id, audience, channel, text, translations, found, params)
     with transaction():
         finished = JobRun.delete().where((JobRun.job == NOTICE_QUEUING) & (JobRun.key == str(notice.id))).execute()
         if finished:  # not already finished by another process completing the same notice

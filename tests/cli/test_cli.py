@@ -133,7 +133,7 @@ def test_import_reads_a_gb18030_register(run: Run, community: Community, tmp_pat
     file = write_register(tmp_path / "名册.csv", REGISTER, encoding="gb18030")
     result = run("import", "residents", file)
     assert result.exit_code == 0, result.output
-    assert result.stdout == "名册.csv: imported 3, rejected 0.\n"
+    assert result.stdout == "名册.csv：导入 3 人，拒收 0 行。\n"
     wang = view_of(get_resident("13800138000"))
     assert (wang.name, wang.grid, wang.address, wang.tags, wang.birth_year, wang.second_phone) == (
         "王秀英", "第1网格", "3-2-201", ("elderly-alone", "chronic"), 1948, "+8613900139001",
@@ -171,7 +171,7 @@ def test_import_skipping_invalid_rows_writes_them_to_the_rejects_file(
     rejects = tmp_path / "rejects.csv"
     result = run("import", "residents", file, "--skip-invalid", "--rejects", rejects)
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"register.csv: imported 3, rejected 1 (written to {rejects}).\n"
+    assert result.stdout == f"register.csv：导入 3 人，拒收 1 行（已写入 {rejects}）。\n"
     assert result.stderr == ""
     assert count_residents() == 3
     raw = rejects.read_bytes()
@@ -190,7 +190,7 @@ def test_import_skipping_invalid_rows_without_a_rejects_file_lists_them_on_stder
     result = run("import", "residents", write_register(tmp_path / "register.csv", rows), "--skip-invalid")
     assert result.exit_code == 0
     assert result.stderr == "line 5: phone: '12345' (5 digits) is not a valid number in CN; check the digits.\n"
-    assert result.stdout == "register.csv: imported 3, rejected 1 (listed above; add --rejects FILE to keep them).\n"
+    assert result.stdout == "register.csv：导入 3 人，拒收 1 行（见上方；加 --rejects 文件 可保存）。\n"
 
 
 def test_import_of_a_missing_file_is_one_line(run: Run, community: Community, tmp_path: Path) -> None:
@@ -343,7 +343,11 @@ def test_add_then_show_a_resident(run: Run, community: Community) -> None:
 def test_add_a_resident_with_a_phone_already_registered_is_refused(run: Run, community: Community) -> None:
     assert run("residents", "add", "--name", "王秀英", "--phone", "13800138000").exit_code == 0
     line = one_line_error(run("residents", "add", "--name", "王二", "--phone", "+86 138 0013 8000"))
-    assert line == "Already exists: +8613800138000 is already the number of 王秀英 (resident #1)."
+    assert line == (
+        "Already exists: +8613800138000 is already the number of 王秀英 (resident #1). Only residents at one address "
+        "share a phone: give the same building, unit and room, or give it as the second phone of someone they look "
+        "after."
+    )
 
 
 def test_edit_changes_only_what_is_given(run: Run, registered: list[dict[str, Any]]) -> None:

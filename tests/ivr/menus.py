@@ -21,6 +21,7 @@ STARTS = (
     flows.hotline_call("zh", "+8613800000009", None),
     flows.hotline_call("zh", "", None),
     flows.hotline_call("en", "+8613800000001", 1),
+    flows.ask_each(flows.checkin_call("zh", 1, 7), (1, 2)),  # a phone a household shares
 )
 
 

@@ -184,13 +184,15 @@ def test_every_path_ends_and_every_end_has_an_outcome() -> None:
         if step.hangs_up:
             assert step.outcome is not None, step
             assert said(step)[-1] in ("goodbye", "goodbye_no_answer")
-        else:
-            assert step.outcome is None, step  # an outcome is recorded only when the call ends
+        elif step.outcome is not None:  # an outcome is recorded when the call ends, or hands over to the next
+            assert step.gather is not None and step.gather.state.shared, step  # resident of a shared phone
+            assert said(step)[-1] == "person_menu", step
     for state in states:
-        # Silence, asked again at most once, always ends the call.
+        # Silence, asked again at most once, always ends the call (after each resident of a shared phone in turn).
         step = flows.advance(state, SILENCE)
-        if step.gather is not None:
-            step = flows.advance(step.gather.state, SILENCE)
+        for _ in range(2 * len(state.then) + 1):
+            if step.gather is not None:
+                step = flows.advance(step.gather.state, SILENCE)
         assert step.hangs_up, state
 
 

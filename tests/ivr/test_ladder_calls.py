@@ -116,7 +116,7 @@ def test_failed_twice_without_a_second_contact_is_a_door_knock(
         14:00 {LI} - [failed]
         14:20 {LI} < {CALL}
         14:20 {LI} - [failed]
-        15:20 {ZHANG} < 任务1：上门查看 李伯 3-1-101，今天联系不上。请在18:20前完成，完成后回复：完成 1
+        15:20 {ZHANG} < 任务1：上门查看 李伯 3-1-101，今天联系不上。请在18:20前完成。接单回复：接 1，完成后回复：完成 1
     """)
     ask = ask_of(LI)
     assert ask.stage == "door_knock"

@@ -20,8 +20,9 @@ import pytest
 from openpyxl import Workbook
 
 from kit.errors import ImportFailed, ValidationError
-from kit.importer import import_residents, map_header
+from kit.importer import import_residents
 from kit.models import AuditEntry, Community, Grid, Household, Resident, ResidentTag
+from kit.register_sheet import map_header
 from kit.resident_search import find_residents
 from kit.residents import ResidentInput, add_resident
 from tests.workbooks import active_sheet

@@ -225,9 +225,10 @@ def test_a_phone_registered_by_someone_else_during_the_import_undoes_it(
     monkeypatch.setattr(kit.importer, "store_residents", an_operator_adds_one_first)
     with pytest.raises(ImportFailed) as caught:
         import_residents(path)
-    assert caught.value.message.startswith("The residents changed while the file was being imported (UNIQUE ")
+    assert caught.value.message.startswith("The residents changed while the file was being imported (+86")
+    assert "was registered to 周红, resident #" in caught.value.message
     assert caught.value.message.endswith("nothing was written. Import it again.")
-    assert stored == [100]
+    assert stored == [100, 100]  # the second batch is written, found to clash in its own transaction, and undone
     assert Resident.select().count() == 0
 
 

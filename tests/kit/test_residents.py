@@ -125,8 +125,11 @@ def test_a_resident_with_a_phone_loses_a_no_phone_tag(community: Community) -> N
 def test_a_duplicate_phone_names_the_owner(community: Community) -> None:
     first = add_resident(wang())
     with pytest.raises(Conflict) as caught:
-        add_resident(wang(name="李建国", phone="+86 138 0013 8000"))
-    assert caught.value.message == f"+8613800138000 is already the number of 王秀英 (resident #{first.id})."
+        add_resident(wang(name="李建国", phone="+86 138 0013 8000", room="202"))
+    assert caught.value.message == (
+        f"+8613800138000 is already the number of 王秀英 (resident #{first.id}). Only residents at one address share "
+        "a phone: give the same building, unit and room, or give it as the second phone of someone they look after."
+    )
     assert Resident.select().count() == 1
 
 
@@ -272,10 +275,13 @@ def test_removing_the_phone_adds_no_phone_and_adding_one_removes_it(community: C
 
 def test_edit_to_a_taken_phone_is_a_conflict(community: Community) -> None:
     first = add_resident(wang())
-    second = add_resident(wang(name="李建国", phone="13900139000"))
+    second = add_resident(wang(name="李建国", phone="13900139000", room="202"))
     with pytest.raises(Conflict) as caught:
         edit_resident(second.id, {"phone": "138 0013 8000", "notes": "x"})
-    assert caught.value.message == f"+8613800138000 is already the number of 王秀英 (resident #{first.id})."
+    assert caught.value.message == (
+        f"+8613800138000 is already the number of 王秀英 (resident #{first.id}). Only residents at one address share "
+        "a phone: give the same building, unit and room, or give it as the second phone of someone they look after."
+    )
     assert view_of(second).phone == "+8613900139000"
     assert view_of(second).notes == ""
 

@@ -27,6 +27,7 @@ def test_known_tags() -> None:
         "disabled",
         "elderly-alone",
         "front-line-family",
+        "landline",
         "no-phone",
         "pregnant",
         "very-old",
