@@ -1,9 +1,13 @@
-"""Who does a task: the eligible volunteer of the grid with the fewest unfinished tasks, and the one alert that
-says a grid has nobody (the rules `kit.tasks` assigns by).
+"""Who does a task: the eligible volunteer of the grid with the fewest unfinished tasks (one with the skill the need
+asks for first), and the one alert that says a grid has nobody (the rules `kit.tasks` assigns by).
 
 Decisions
-- Eligible (`kit.volunteers.eligible`): active, and the number has not opted out of SMS. A volunteer who texted
-  STOP is never told about a task, so giving them one would leave it undone while it looks handled.
+- Eligible (`kit.volunteers.eligible`): active, on duty (not paused), and the number has not opted out of SMS. A
+  volunteer who texted STOP is never told about a task, so giving them one would leave it undone while it looks
+  handled.
+- Skills steer first: a need that names a skill's words (data/skills.toml [needs]: "买药" asks for medical) goes to
+  the least-loaded volunteer of the grid with that skill; with nobody skilled there, to the least-loaded one.
+- Those who declined a task, or let its offer lapse, are skipped when it is offered again (`kit.task_offers`).
 - Least loaded means fewest open, assigned or accepted tasks; a tie goes to the lowest volunteer id, so the
   choice is deterministic. A resident without a grid may be served by any eligible volunteer.
 - A grid with nobody to give tasks to raises one `task_unassigned` alert per local day, not one per task, and
@@ -13,16 +17,18 @@ Decisions
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 import peewee
 
-from kit.alerts import raise_alert
+from kit.alerts import alert_text, raise_alert
+from kit.alerts import alert_word as kind_word
 from kit.clock import utcnow
 from kit.community import community_zone
 from kit.localtime import local_date
 from kit.models import Grid, Task, Volunteer, VolunteerGrid
+from kit.skills import skill_for_need
 from kit.volunteers import eligible, stopped_in_grid
 
 OPEN_STATES = ("open", "assigned", "accepted")
@@ -35,6 +41,7 @@ class Helper(NamedTuple):
     name: str
     phone: str
     language: str
+    skills: str = ""  # comma-separated, as Volunteer.skills
 
 
 def task_loads() -> Counter[int]:
@@ -52,7 +59,7 @@ def helpers_by_grid() -> tuple[dict[int, Helper], dict[int | None, list[int]]]:
     """Every eligible volunteer, and the ids of those covering each grid (None: all of them), in two queries."""
     helpers = {
         row[0]: Helper(*row)
-        for row in Volunteer.select(Volunteer.id, Volunteer.name, Volunteer.phone, Volunteer.language)
+        for row in Volunteer.select(Volunteer.id, Volunteer.name, Volunteer.phone, Volunteer.language, Volunteer.skills)
         .where(eligible())
         .order_by(Volunteer.id)
         .tuples()
@@ -70,11 +77,23 @@ def least_loaded(candidates: Sequence[int], loads: Counter[int]) -> int | None:
     return min(candidates, key=lambda volunteer_id: (loads[volunteer_id], volunteer_id))
 
 
-def suggest_volunteer(grid_id: int | None) -> Volunteer | None:
-    """The eligible volunteer covering `grid_id` with the fewest unfinished tasks (lowest id on a tie); any eligible
-    volunteer when the grid is None; None when nobody covers the grid."""
-    _, by_grid = helpers_by_grid()
-    chosen = least_loaded(by_grid.get(grid_id, []), task_loads())
+def best_for(need: str, candidates: Sequence[int], helpers: dict[int, Helper], loads: Counter[int]) -> int | None:
+    """Among `candidates`, the least-loaded one with the skill `need` asks for, else the least-loaded one."""
+    skill = skill_for_need(need) if need else None
+    if skill is not None:
+        skilled = [c for c in candidates if skill in helpers[c].skills.split(",")]
+        if skilled:
+            return least_loaded(skilled, loads)
+    return least_loaded(candidates, loads)
+
+
+def suggest_volunteer(grid_id: int | None, need: str = "", *, skip: Collection[int] = ()) -> Volunteer | None:
+    """The eligible volunteer covering `grid_id` with the fewest unfinished tasks (lowest id on a tie), one with the
+    skill `need` asks for first, none of `skip`; any eligible volunteer when the grid is None; None when nobody is
+    left."""
+    helpers, by_grid = helpers_by_grid()
+    candidates = [volunteer_id for volunteer_id in by_grid.get(grid_id, []) if volunteer_id not in skip]
+    chosen = best_for(need, candidates, helpers, task_loads())
     return Volunteer.get_by_id(chosen) if chosen is not None else None
 
 
@@ -86,20 +105,26 @@ def grid_name(grid_id: int | None) -> str:
 
 def nobody_covers(grid_id: int | None) -> str:
     """Why nobody can take a task in the grid, naming the volunteers there who texted STOP."""
-    why = f"no active volunteer covers grid {grid_name(grid_id)}"
+    why = alert_text("alert_nobody_covers", grid=grid_name(grid_id))
     stopped = stopped_in_grid(grid_id)
     if stopped:
-        why += f" ({', '.join(stopped)} opted out of SMS, so no task can reach them)"
+        why += alert_text("alert_nobody_reachable", names=", ".join(stopped))
     return why
 
 
+def task_words(task_id: int, kind: str, resident_name: str = "") -> str:
+    """A task as an alert names it, in the community's language: "任务12（代购代办，王秀英）"."""
+    who = alert_text("alert_task_who", name=resident_name) if resident_name else ""
+    return alert_text("alert_task_what", task=task_id, kind=kind_word(kind), who=who)
+
+
 def alert_nobody(grid_id: int | None, what: str, *, task_id: int, resident_id: int | None = None) -> None:
-    """One `task_unassigned` alert per grid per local day, however many tasks wait there."""
+    """One `task_unassigned` alert per grid per local day, however many tasks wait there. `what` names the task
+    (`task_words`)."""
     day = local_date(utcnow(), community_zone()).isoformat()
     raise_alert(
         "task_unassigned",
-        f"{what} nobody to do it: {nobody_covers(grid_id)}. Assign it by hand, or add a volunteer for that grid; "
-        "more tasks there today wait without another alert.",
+        alert_text("alert_task_unassigned", what=what, why=nobody_covers(grid_id)),
         key=f"task_unassigned:grid:{grid_id}:{day}",
         resident_id=resident_id,
         task_id=task_id,

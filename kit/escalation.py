@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from kit import audit
-from kit.alerts import raise_alert
+from kit.alerts import alert_text, alert_word, raise_alert
 from kit.assignment import OPEN_STATES, alert_nobody, helpers_by_grid, least_loaded, suggest_volunteer, task_loads
 from kit.clock import utcnow
 from kit.community import community_zone
@@ -53,18 +53,21 @@ def hand_on_unreached(*, actor: str = "escalation") -> int:
         loads = task_loads()
         for task in Task.select().where(Task.id.in_(ids)).order_by(Task.id):
             before = Volunteer.get_by_id(task.volunteer_id)
-            what = f"Task {task.id} ({task.kind}) was given to {before.name} ({before.phone}), who opted out of SMS"
+            what = alert_text(
+                "alert_task_opted_out", task=task.id, kind=alert_word(task.kind), name=before.name, phone=before.phone
+            )
             chosen = least_loaded([v for v in by_grid.get(task.grid_id, []) if v != before.id], loads)
             if chosen is None:
                 Task.update(state="open", volunteer=None, assigned_at=None).where(Task.id == task.id).execute()
                 audit.record(actor, "unassign", "task", task.id, volunteer=before.id, reason="opted out")
-                alert_nobody(task.grid_id, f"{what}, and now has", task_id=task.id, resident_id=task.resident_id)
+                now = alert_text("alert_task_now", what=what)
+                alert_nobody(task.grid_id, now, task_id=task.id, resident_id=task.resident_id)
                 continue
             loads[chosen] += 1
             give_task(task, Volunteer.get_by_id(chosen), actor=actor)
             raise_alert(
                 "task_reassigned",
-                f"{what} and was never told; it now goes to {helpers[chosen].name} ({helpers[chosen].phone}).",
+                alert_text("alert_task_reassigned", what=what, name=helpers[chosen].name, phone=helpers[chosen].phone),
                 key=f"task_reassigned:{task.id}:{before.id}",
                 resident_id=task.resident_id,
                 task_id=task.id,
@@ -96,13 +99,23 @@ def escalate_overdue() -> int:
                 if volunteer is not None:
                     give_task(task, volunteer, actor="escalation")
             person = people([task.resident_id]).get(task.resident_id) if task.resident_id else None
-            who = f" for {person.name} {person.address}".rstrip() if person else ""
+            who = alert_text("alert_task_overdue_who", name=person.name, address=person.address) if person else ""
             helper = Volunteer.get_or_none(Volunteer.id == task.volunteer_id) if task.volunteer_id else None
-            doer = f"Call {helper.name} ({helper.phone}) or reassign it." if helper else "Assign it to a volunteer."
+            doer = (
+                alert_text("alert_call_helper", name=helper.name, phone=helper.phone)
+                if helper
+                else alert_text("alert_assign_it")
+            )
             raise_alert(
                 "task_overdue",
-                f"Task {task.id} ({task.kind}{who}) was due at {deadline_text(task.due_at, zone)} and is not done. "
-                + doer,
+                alert_text(
+                    "alert_task_overdue",
+                    task=task.id,
+                    kind=alert_word(task.kind),
+                    who=who.rstrip(),
+                    due=deadline_text(task.due_at, zone),
+                    doer=doer,
+                ),
                 key=f"task_overdue:{task.id}",
                 resident_id=task.resident_id,
                 task_id=task.id,

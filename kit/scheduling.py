@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import schedule
 
-from kit import audit, clock
+from kit import audit, clock, needs_reading
 from kit.community import community_zone
 from kit.config import Settings
 from kit.db import transaction
@@ -74,13 +74,21 @@ class DueReport:
     tasks_escalated: int = 0
     monitoring_ended: list[int] = field(default_factory=list)  # resident ids
     purged: PurgeReport | None = None  # the day's purge, when it ran at this run
+    tasks_moved_on: int = 0  # offers not accepted in time, gone to the next volunteer (kit.task_offers)
+    unread_alerted: int = 0  # replies nobody read in time, alerted now (kit.needs_reading)
 
     @property
     def did_something(self) -> bool:
         ladder_moved = any(_count(value) for name, value in self.ladder.items() if name not in NOT_ACTIONS)
         purged = self.purged is not None and self.purged.total
         return bool(
-            self.round.state == "started" or ladder_moved or self.tasks_escalated or self.monitoring_ended or purged
+            self.round.state == "started"
+            or ladder_moved
+            or self.tasks_escalated
+            or self.monitoring_ended
+            or purged
+            or self.tasks_moved_on
+            or self.unread_alerted
         )
 
     def lines(self) -> list[str]:
@@ -93,6 +101,8 @@ class DueReport:
             self.round.describe(self.zone),
             f"ladder: {ladder}" if ladder else "ladder: nothing due",
             f"overdue tasks escalated: {self.tasks_escalated:,}",
+            *([f"offers not accepted in time, moved on: {self.tasks_moved_on:,}"] if self.tasks_moved_on else []),
+            *([f"replies nobody read in time, alerted: {self.unread_alerted:,}"] if self.unread_alerted else []),
             f"monitoring ended: {ended:,} resident{'s' if ended != 1 else ''}",
             *([f"retention: {self.purged.describe()}"] if self.purged is not None else []),
         ]
@@ -110,6 +120,8 @@ class DueReport:
             },
             "ladder": self.ladder,
             "tasks_escalated": self.tasks_escalated,
+            "tasks_moved_on": self.tasks_moved_on,
+            "unread_alerted": self.unread_alerted,
             "monitoring_ended": list(self.monitoring_ended),
             "purged": self.purged.as_dict() if self.purged is not None else None,
         }
@@ -130,18 +142,23 @@ def clock_at(at: datetime | None) -> Iterator[None]:
 
 
 def run_due(*, settings: Settings, at: datetime | None = None) -> DueReport:
-    """Do what is due now (or at `at`): start today's check-in round once it is time, move the ladder on, escalate
-    overdue tasks, end monitoring whose end date has passed, and once a day purge what is kept too long. Running it
-    again at the same time does nothing new."""
+    """Do what is due now (or at `at`): start today's check-in round once it is time, move the ladder on, give the
+    offers nobody accepted in time to the next volunteer, escalate overdue tasks, alert on replies nobody read in
+    time, end monitoring whose end date has passed, and once a day purge what is kept too long. Running it again at
+    the same time does nothing new."""
     with clock_at(at):
         now = clock.now()
         zone = community_zone()
         outcome = _start_round_if_due(settings, now, zone)
         ladder = _advance_ladder(settings)
+        moved_on = _move_on_unaccepted(settings)
         escalated = _escalate_overdue()
         ended = end_finished_monitoring(to_local(now, zone).date())
         purged = _purge_if_due(settings, now, zone)
-        return DueReport(now, zone, outcome, ladder, escalated, ended, purged)
+        unread = needs_reading.alert_unread(settings.inbox.read_within_minutes)
+        return DueReport(
+            now, zone, outcome, ladder, escalated, ended, purged, tasks_moved_on=moved_on, unread_alerted=unread
+        )
 
 
 def _purge_if_due(settings: Settings, now: datetime, zone: ZoneInfo) -> PurgeReport | None:
@@ -201,6 +218,12 @@ def _advance_ladder(settings: Settings) -> dict[str, Any]:
     from kit.checkin import advance_ladder
 
     return _plain(advance_ladder(settings=settings.checkin, dispatch=settings.dispatch))
+
+
+def _move_on_unaccepted(settings: Settings) -> int:
+    from kit.task_offers import move_on_unaccepted
+
+    return move_on_unaccepted(settings.tasks.accept_within_minutes)
 
 
 def _escalate_overdue() -> int:

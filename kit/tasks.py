@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kit import audit
-from kit.alerts import raise_alert
+from kit.alerts import alert_text, raise_alert
 from kit.assignment import (
     Helper,
     alert_nobody,
@@ -32,6 +32,7 @@ from kit.assignment import (
     nobody_covers,
     suggest_volunteer,
     task_loads,
+    task_words,
 )
 from kit.bulk import insert_rows, reserve_ids
 from kit.clock import utcnow
@@ -47,6 +48,7 @@ from kit.models import (
 )
 from kit.outbox import PRIORITY_REPLY, PRIORITY_TASK, Draft, is_opted_out, queue, queue_many
 from kit.people import Person, deadline_text, people
+from kit.points import award_task
 from kit.task_views import TaskView as TaskView  # re-exported: the UI reads tasks through kit.tasks
 from kit.task_views import list_tasks as list_tasks
 from kit.task_views import task_counts as task_counts
@@ -76,26 +78,26 @@ def assignment_draft(
     language = helper.language
     name = person.name if person else ""
     address = person.address if person else ""
+    values: dict[str, object]
     if kind == "door_knock" and due_at is not None:
         template = "door_knock_no_phone" if person is not None and person.no_phone else "door_knock_for_volunteer"
-        body = render(
-            template, language, task=task_id, name=name, address=address, deadline=deadline_text(due_at, zone)
-        )
+        values = {"task": task_id, "name": name, "address": address, "deadline": deadline_text(due_at, zone)}
     else:
-        body = render(
-            "task_for_volunteer",
-            language,
-            task=task_id,
-            kind=word(kind, language),
-            name=name,
-            address=address,
-            phone=(person.phone or "") if person else "",
-            need=need or word(kind, language),
-        )
+        template = "task_for_volunteer"
+        values = {
+            "task": task_id,
+            "kind": word(kind, language),
+            "name": name,
+            "address": address,
+            "phone": (person.phone or "") if person else "",
+            "need": need or word(kind, language),
+        }
     return Draft(
         peer=helper.phone,
-        body=_tidy(body),
+        body=_tidy(render(template, language, **values)),
         kind="task",
+        template=template,
+        params=values,
         key=f"task:{task_id}:assign:{helper.id}",
         language=language,
         resident_id=person.id if person else None,
@@ -149,12 +151,12 @@ def create_task(
             points=points,
         )
         audit.record(actor, "create", "task", task.id, kind=kind, resident=resident_id, need=task.need)
-        volunteer = suggest_volunteer(grid)
+        volunteer = suggest_volunteer(grid, task.need)
         if volunteer is not None:
             give_task(task, volunteer, actor=actor)
         else:
-            who = f" for {resident.name}" if resident is not None else ""
-            alert_nobody(grid, f"Task {task.id} ({kind}{who}) has", task_id=task.id, resident_id=resident_id)
+            named = task_words(task.id, kind, resident.name if resident is not None else "")
+            alert_nobody(grid, named, task_id=task.id, resident_id=resident_id)
     return Task.get_by_id(task.id)
 
 
@@ -190,12 +192,13 @@ def create_door_knocks(
             (
                 task_id, "door_knock", "open" if chosen is None else "assigned", visit.resident_id, chosen,
                 visit.grid_id, "", "ladder", round_id, due_at, now, None if chosen is None else now, 1,
+                None if chosen is None else now,
             )
         )  # fmt: skip
         created[visit.resident_id] = task_id
     fields = [
         Task.id, Task.kind, Task.state, Task.resident, Task.volunteer, Task.grid, Task.need, Task.source,
-        Task.round, Task.due_at, Task.created_at, Task.assigned_at, Task.points,
+        Task.round, Task.due_at, Task.created_at, Task.assigned_at, Task.points, Task.offered_at,
     ]  # fmt: skip
     insert_rows(Task, fields, rows)
     queue_many(drafts)
@@ -203,9 +206,7 @@ def create_door_knocks(
     for grid_id, count in unassigned.items():
         raise_alert(
             "task_unassigned",
-            f"{count} door-knock task(s) in grid {grid_name(grid_id)} have nobody to do them: "
-            f"{nobody_covers(grid_id)}. Assign them by hand (or print the door-knock list), or add a volunteer for "
-            "the grid.",
+            alert_text("alert_doorknocks_unassigned", count=count, grid=grid_name(grid_id), why=nobody_covers(grid_id)),
             key=f"task_unassigned:{ids[0]}:{grid_id}",
         )
     return created
@@ -218,6 +219,8 @@ def give_task(task: Task, volunteer: Volunteer, *, actor: str) -> None:
     task.volunteer = volunteer.id
     task.state = "assigned"
     task.assigned_at = now
+    task.offered_at = now  # waits for ACCEPT (kit.task_offers moves it on after accept_within_minutes)
+    task.accepted_at = None
     task.save()
     audit.record(actor, "assign", "task", task.id, volunteer=volunteer.id, previous=previous)
     person = people([task.resident_id]).get(task.resident_id) if task.resident_id else None
@@ -236,8 +239,7 @@ def assign_task(task_id: int, volunteer_id: int | None = None, *, actor: str) ->
         if volunteer_id is None:
             volunteer = suggest_volunteer(task.grid_id)
             if volunteer is None:
-                why = nobody_covers(task.grid_id)
-                raise NotFound(f"{why[0].upper()}{why[1:]}. Name a volunteer, or add one for that grid first.")
+                raise NotFound(alert_text("alert_nobody_to_assign", why=nobody_covers(task.grid_id)))
         else:
             volunteer = Volunteer.get_or_none(Volunteer.id == volunteer_id)
             if volunteer is None:
@@ -292,7 +294,7 @@ def complete_task(task_id: int, *, volunteer_id: int | None = None, actor: str) 
             if resident.phone:
                 _tell(task, resident, "task_done_resident", key="done:resident", priority=PRIORITY_TASK)
         if task.volunteer_id is not None:
-            Volunteer.update(points=Volunteer.points + task.points).where(Volunteer.id == task.volunteer_id).execute()
+            award_task(task)  # kit.points: the ledger, and the volunteer's running total
             volunteer = Volunteer.get_by_id(task.volunteer_id)
             priority = PRIORITY_REPLY if volunteer_id is not None else PRIORITY_TASK
             _tell(task, volunteer, "task_done_volunteer", key="done:volunteer", priority=priority, points=task.points)
@@ -332,6 +334,8 @@ def _tell(task: Task, person: Resident | Volunteer, text: str, *, key: str, prio
             peer=person.phone,
             body=render(text, person.language, task=task.id, **values),
             kind="task",
+            template=text,
+            params={"task": task.id, **values},
             key=f"task:{task.id}:{key}",
             language=person.language,
             resident_id=person.id if is_resident else None,

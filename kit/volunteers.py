@@ -1,37 +1,38 @@
-"""Volunteers: people with a phone, skills and the grids they cover, earning neighbour points (邻里积分)."""
+"""Volunteers: people with a phone, skills and the grids they cover, earning neighbour points (邻里积分); on duty,
+paused or no longer active; and the sign-ups that wait for an operator to approve them.
+
+Decisions
+- A volunteer is `active` (still one of ours) and, while active, on duty or paused (`paused_at`). Paused means off
+  duty for a while: no tasks, no door-knocks; the tasks they were offered but had not accepted go on to others at
+  once, and the ones they accepted stay theirs (they said they would do them). Deactivating hands on every open task.
+- Sign-ups (JOIN / 报名 志愿者 by SMS, `kit.volunteer_replies`) wait as `VolunteerSignup` rows; approving one makes
+  the volunteer (or brings back a deactivated one with that number) and tells them by SMS, declining tells them too.
+  A grid they asked for that does not exist is never made from a text message: the operator names one.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import peewee
 
 from kit import audit
+from kit.clock import utcnow
 from kit.community import get_community
 from kit.db import transaction
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.jsonable import record_dict
-from kit.models import Grid, OptOut, Volunteer, VolunteerGrid
+from kit.models import Grid, OptOut, Volunteer, VolunteerGrid, VolunteerSignup
+from kit.outbox import PRIORITY_TASK, Draft, queue
 from kit.phones import normalize_phone
 from kit.residents import grid_id_for
-from kit.vocabulary import fold, normalize_language
-
-_LIST_SEPARATORS = re.compile(r"[,;，；、/|]+")
-SKILLS = ("errands", "medical", "counselling", "driving")
-_SKILL_ALIASES = {
-    "跑腿": "errands",
-    "代购": "errands",
-    "医疗": "medical",
-    "医护": "medical",
-    "心理": "counselling",
-    "心理疏导": "counselling",
-    "counseling": "counselling",
-    "开车": "driving",
-    "司机": "driving",
-}
+from kit.skills import SKILLS as SKILLS  # re-exported: where volunteers' skills were always read from
+from kit.skills import parse_skills as parse_skills
+from kit.templates import render
+from kit.vocabulary import normalize_language
 
 
 @dataclass(frozen=True)
@@ -44,24 +45,33 @@ class VolunteerView:
     grids: tuple[str, ...]
     points: int
     active: bool
+    status: str = "active"  # active, paused, inactive
 
     def as_dict(self) -> dict[str, Any]:
         return record_dict(self)
 
 
-def parse_skills(raw: str | Iterable[str] | None) -> list[str]:
-    pieces = _LIST_SEPARATORS.split(raw) if isinstance(raw, str) else list(raw or [])
-    skills: list[str] = []
-    for piece in pieces:
-        word = fold(piece)
-        if not word:
-            continue
-        skill = _SKILL_ALIASES.get(word, word)
-        if skill not in SKILLS:
-            raise ValidationError(f"'{piece.strip()}' is not a skill; use: {', '.join(SKILLS)}.", field="skills")
-        if skill not in skills:
-            skills.append(skill)
-    return skills
+@dataclass(frozen=True)
+class SignupView:
+    """A sign-up as an operator reads it."""
+
+    id: int
+    phone: str
+    name: str  # "" when the number is nobody we know: the operator names them when approving
+    language: str
+    text: str  # what they sent
+    grid: str  # the grid asked for, when it exists
+    grid_asked: str  # the grid as they wrote it
+    skills: tuple[str, ...]
+    status: str
+    created_at: datetime
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return record_dict(self)
+
+
+# --- registering and reading ------------------------------------------------------------------------------------
 
 
 def add_volunteer(
@@ -74,9 +84,7 @@ def add_volunteer(
     actor: str = "cli",
 ) -> Volunteer:
     community = get_community()
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError("The volunteer's name is empty.", field="name")
+    name = _clean_name(name)
     number = normalize_phone(phone, community.region)
     skill_list = parse_skills(skills)
     code = normalize_language(language, community.language_list) or community.language
@@ -84,12 +92,23 @@ def add_volunteer(
         if Volunteer.get_or_none(Volunteer.phone == number) is not None:
             raise Conflict(f"{number} is already a volunteer's number.")
         volunteer = Volunteer.create(name=name, phone=number, skills=",".join(skill_list), language=code)
-        for grid_name in grids:
-            grid_id = grid_id_for(grid_name.strip())
-            if grid_id is not None:
-                VolunteerGrid.get_or_create(volunteer=volunteer.id, grid=grid_id)
+        _cover(volunteer.id, grids)
         audit.record(actor, "add", "volunteer", volunteer.id, name=name, phone=number, grids=list(grids))
     return volunteer
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError("The volunteer's name is empty.", field="name")
+    return name
+
+
+def _cover(volunteer_id: int, grids: Iterable[str]) -> None:
+    for grid_name in grids:
+        grid_id = grid_id_for(grid_name.strip())
+        if grid_id is not None:
+            VolunteerGrid.get_or_create(volunteer=volunteer_id, grid=grid_id)
 
 
 def get_volunteer(key: int | str) -> Volunteer:
@@ -133,15 +152,26 @@ def list_volunteers(grid: str | None = None, *, active_only: bool = False) -> li
             grids=tuple(grids.get(v.id, ())),
             points=v.points,
             active=v.active,
+            status=v.status,
         )
         for v in volunteers
     ]
 
 
+def grids_of(volunteer_id: int) -> list[str]:
+    """The names of the grids a volunteer covers, in name order."""
+    query = VolunteerGrid.select(Grid.name).join(Grid).where(VolunteerGrid.volunteer == volunteer_id)
+    return [name for (name,) in query.order_by(Grid.name).tuples()]
+
+
 def eligible() -> peewee.ColumnBase:
-    """The condition on `Volunteer` for who may be given a task: active, and their number has not opted out of SMS
-    (a volunteer who texted STOP would never be told about the task, so nobody would do it)."""
-    return (Volunteer.active == True) & Volunteer.phone.not_in(OptOut.select(OptOut.phone))  # noqa: E712
+    """The condition on `Volunteer` for who may be given a task: active, on duty (not paused), and their number has
+    not opted out of SMS (a volunteer who texted STOP would never be told about the task, so nobody would do it)."""
+    return (
+        (Volunteer.active == True)  # noqa: E712 - peewee expression
+        & Volunteer.paused_at.is_null()
+        & Volunteer.phone.not_in(OptOut.select(OptOut.phone))
+    )
 
 
 def stopped_in_grid(grid_id: int | None) -> list[str]:
@@ -164,3 +194,216 @@ def volunteers_for_grid(grid_id: int | None) -> peewee.ModelSelect:
             Volunteer.id.in_(VolunteerGrid.select(VolunteerGrid.volunteer).where(VolunteerGrid.grid == grid_id))
         )
     return query
+
+
+# --- on duty, paused, gone ----------------------------------------------------------------------------------------
+
+
+def pause(volunteer_id: int, actor: str) -> Volunteer:
+    """Take a volunteer off duty: no new tasks or door-knocks; the tasks offered to them and not accepted yet go on
+    to the next volunteer at once (accepted ones stay theirs). Pausing a paused volunteer is refused."""
+    from kit.task_offers import hand_on_tasks_of  # kit.task_offers assigns through kit.assignment, which reads here
+
+    with transaction():
+        volunteer = _active(volunteer_id)
+        if volunteer.paused_at is not None:
+            raise Conflict(f"{volunteer.name} is already paused; resume them first to pause again.")
+        volunteer.paused_at = utcnow()
+        volunteer.save()
+        audit.record(actor, "pause", "volunteer", volunteer.id)
+        hand_on_tasks_of(volunteer.id, ("assigned",), actor=actor, reason="paused")
+    return volunteer
+
+
+def resume(volunteer_id: int, actor: str) -> Volunteer:
+    """Put a paused volunteer back on duty (a deactivated one back on the list): tasks can reach them again."""
+    with transaction():
+        volunteer = get_volunteer(volunteer_id)
+        if volunteer.active and volunteer.paused_at is None:
+            raise Conflict(f"{volunteer.name} is on duty already; there is nothing to resume.")
+        was = volunteer.status
+        volunteer.active = True
+        volunteer.paused_at = None
+        volunteer.save()
+        audit.record(actor, "resume", "volunteer", volunteer.id, was=was)
+    return volunteer
+
+
+def deactivate(volunteer_id: int, actor: str) -> Volunteer:
+    """Take a volunteer off the list (kept, with their points and history): every open task of theirs goes on to the
+    next volunteer. `resume` brings them back."""
+    from kit.task_offers import hand_on_tasks_of  # see pause
+
+    with transaction():
+        volunteer = get_volunteer(volunteer_id)
+        if not volunteer.active:
+            raise Conflict(f"{volunteer.name} is already inactive.")
+        volunteer.active = False
+        volunteer.paused_at = None
+        volunteer.save()
+        audit.record(actor, "deactivate", "volunteer", volunteer.id)
+        hand_on_tasks_of(volunteer.id, ("assigned", "accepted"), actor=actor, reason="inactive")
+    return volunteer
+
+
+def update(
+    volunteer_id: int,
+    *,
+    actor: str,
+    name: str | None = None,
+    phone: str | None = None,
+    grids: Iterable[str] | None = None,
+    skills: str | Iterable[str] | None = None,
+    language: str | None = None,
+) -> Volunteer:
+    """Change what is given (None leaves a field as it is); `grids` replaces the grids covered. Audited field by
+    field, old and new."""
+    community = get_community()
+    with transaction():
+        volunteer = get_volunteer(volunteer_id)
+        changes: dict[str, list[Any]] = {}
+        new: dict[str, Any] = {}
+        if name is not None:
+            new["name"] = _clean_name(name)
+        if phone is not None:
+            new["phone"] = normalize_phone(phone, community.region)
+            other = Volunteer.get_or_none((Volunteer.phone == new["phone"]) & (Volunteer.id != volunteer.id))
+            if other is not None:
+                raise Conflict(f"{new['phone']} is already the number of volunteer #{other.id} {other.name}.")
+        if skills is not None:
+            new["skills"] = ",".join(parse_skills(skills))
+        if language is not None:
+            new["language"] = normalize_language(language, community.language_list) or community.language
+        for field, value in new.items():
+            if getattr(volunteer, field) != value:
+                changes[field] = [getattr(volunteer, field), value]
+                setattr(volunteer, field, value)
+        if grids is not None:
+            wanted = [grid.strip() for grid in grids if grid.strip()]
+            before = grids_of(volunteer.id)
+            if sorted(wanted) != sorted(before):
+                VolunteerGrid.delete().where(VolunteerGrid.volunteer == volunteer.id).execute()
+                _cover(volunteer.id, wanted)
+                changes["grids"] = [list(before), wanted]
+        if changes:
+            volunteer.save()
+            audit.record(actor, "edit", "volunteer", volunteer.id, **changes)
+    return volunteer
+
+
+def _active(volunteer_id: int) -> Volunteer:
+    volunteer = get_volunteer(volunteer_id)
+    if not volunteer.active:
+        raise Conflict(f"{volunteer.name} is inactive; resume them to put them back on the list first.")
+    return volunteer
+
+
+# --- sign-ups -----------------------------------------------------------------------------------------------------
+
+
+def pending_signups() -> list[SignupView]:
+    """The sign-ups waiting for an operator, oldest first."""
+    signups = list(VolunteerSignup.select().where(VolunteerSignup.status == "pending").order_by(VolunteerSignup.id))
+    names = dict(Grid.select(Grid.id, Grid.name).where(Grid.id.in_([s.grid_id for s in signups])).tuples())
+    return [_signup_view(signup, names.get(signup.grid_id, "")) for signup in signups]
+
+
+def _signup_view(row: VolunteerSignup, grid: str) -> SignupView:
+    return SignupView(
+        id=row.id,
+        phone=row.phone,
+        name=row.name,
+        language=row.language,
+        text=row.text,
+        grid=grid,
+        grid_asked=row.grid_asked,
+        skills=tuple(skill for skill in row.skills.split(",") if skill),
+        status=row.status,
+        created_at=row.created_at,
+        reason=row.reason,
+    )
+
+
+def _pending(signup_id: int) -> VolunteerSignup:
+    signup = VolunteerSignup.get_or_none(VolunteerSignup.id == signup_id)
+    if signup is None:
+        raise NotFound(f"No sign-up {signup_id}; `linli volunteers pending` lists those waiting.")
+    if signup.status != "pending":
+        raise Conflict(f"Sign-up {signup_id} was already {signup.status}.")
+    return signup
+
+
+def approve_signup(
+    signup_id: int, actor: str, *, name: str | None = None, grids: Iterable[str] | None = None
+) -> Volunteer:
+    """Make the volunteer a sign-up asked to be (`name` and `grids` override what the text gave) and tell them by
+    SMS. A deactivated volunteer with that number comes back, with the grid and skills asked for added."""
+    with transaction():
+        signup = _pending(signup_id)
+        chosen = (name or "").strip() or signup.name
+        if not chosen:
+            raise ValidationError(
+                f"Sign-up {signup.id} from {signup.phone} gave no name: approve it with one, e.g. --name 李明.",
+                field="name",
+            )
+        covered = list(grids) if grids is not None else [] if signup.grid_id is None else [signup.grid.name]
+        if grids is None and signup.grid_id is None and signup.grid_asked:
+            raise ValidationError(
+                f"Sign-up {signup.id} asked for grid '{signup.grid_asked}', which does not exist: approve it with "
+                "the grid they cover, e.g. --grid 第3网格.",
+                field="grid",
+            )
+        volunteer = Volunteer.get_or_none(Volunteer.phone == signup.phone)
+        if volunteer is not None and volunteer.active:
+            raise Conflict(f"{signup.phone} is already volunteer #{volunteer.id} {volunteer.name}.")
+        if volunteer is None:
+            volunteer = add_volunteer(
+                chosen, signup.phone, skills=signup.skills, grids=covered, language=signup.language, actor=actor
+            )
+        else:
+            skills = ",".join(parse_skills([*volunteer.skill_list, *parse_skills(signup.skills)]))
+            Volunteer.update(active=True, paused_at=None, name=_clean_name(chosen), skills=skills).where(
+                Volunteer.id == volunteer.id
+            ).execute()
+            _cover(volunteer.id, covered)
+            audit.record(actor, "resume", "volunteer", volunteer.id, was="inactive", signup=signup.id)
+        _decide(signup, "approved", "approve", actor, volunteer=volunteer.id)
+        _tell(signup, "signup_approved", name=chosen)
+    return Volunteer.get_by_id(volunteer.id)
+
+
+def decline_signup(signup_id: int, actor: str, *, why: str = "") -> SignupView:
+    """Decline a sign-up and tell the person by SMS (with `why`, when given)."""
+    with transaction():
+        signup = _pending(signup_id)
+        why = " ".join(why.split())
+        _decide(signup, "declined", "decline", actor, reason=why)
+        if why:
+            _tell(signup, "signup_declined_why", why=why)
+        else:
+            _tell(signup, "signup_declined")
+    return _signup_view(signup, "")
+
+
+def _decide(signup: VolunteerSignup, status: str, action: str, actor: str, **fields: Any) -> None:
+    VolunteerSignup.update(status=status, decided_at=utcnow(), decided_by=actor, **fields).where(
+        VolunteerSignup.id == signup.id
+    ).execute()
+    signup.status = status
+    signup.reason = fields.get("reason", "")
+    audit.record(actor, action, "signup", signup.id, **fields)
+
+
+def _tell(signup: VolunteerSignup, template: str, **values: object) -> None:
+    queue(
+        Draft(
+            peer=signup.phone,
+            body=render(template, signup.language, **values),
+            kind="volunteer",
+            template=template,
+            params=values,
+            key=f"signup:{signup.id}:{template}",
+            language=signup.language,
+            priority=PRIORITY_TASK,
+        )
+    )

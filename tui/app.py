@@ -1,6 +1,6 @@
 """The operators' application: composes the screens, shows failures, and is started by `run_tui`.
 
-Each screen lives in `tui/screens/<name>.py` and is a mode of the app (F1..F6 switch between them, each keeping its
+Each screen lives in `tui/screens/<name>.py` and is a mode of the app (F1..F7 switch between them, each keeping its
 own state). The app itself only holds what every screen shares: the settings, the community's name and time zone,
 the scheduler the composition root runs (to show what it does next), and the one place worker failures end up.
 """
@@ -40,6 +40,7 @@ from tui.screens.residents import ResidentsScreen
 from tui.screens.simulator import SimulatorScreen
 from tui.screens.tasks import TasksScreen
 from tui.screens.today import TodayScreen
+from tui.screens.volunteers import VolunteersScreen
 from tui.widgets.navbar import SCREENS, NavBar
 from tui.workers import deliver, explain, failed, worker_purpose
 
@@ -60,6 +61,7 @@ class LinliApp(DutyApp):
         "tasks": TasksScreen,
         "notices": NoticesScreen,
         "simulator": SimulatorScreen,
+        "volunteers": VolunteersScreen,
     }
     DEFAULT_MODE = "today"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -1,4 +1,5 @@
-"""`linli volunteers ...`: register volunteers and list who covers which grid."""
+"""`linli volunteers ...`: register volunteers, list who covers which grid, approve or decline the sign-ups that came
+by SMS, and edit, pause, resume or deactivate a volunteer."""
 
 from __future__ import annotations
 
@@ -7,18 +8,31 @@ import click
 from kit.outbox import opted_out_among
 from kit.permissions import WORK
 from kit.phones import display_phone
-from kit.volunteers import add_volunteer, list_volunteers
+from kit.volunteers import (
+    VolunteerView,
+    add_volunteer,
+    approve_signup,
+    deactivate,
+    decline_signup,
+    get_volunteer,
+    list_volunteers,
+    pause,
+    pending_signups,
+    resume,
+    update,
+)
 from linli.cli.context import Kit, pass_kit
 from linli.cli.output import echo_json, echo_plain, echo_table
 
 
 @click.group()
 def volunteers() -> None:
-    """Register volunteers and see who covers which grid.
+    """Register volunteers, see who covers which grid, approve sign-ups, pause or deactivate a volunteer.
 
     \b
     Example:
       linli volunteers list --grid 第1网格
+      linli volunteers pending
     """
 
 
@@ -72,10 +86,167 @@ def list_(kit: Kit, grid: str | None, as_json: bool) -> None:
             ", ".join(v.skills),
             ", ".join(v.grids),
             str(v.points),
-            "yes" if v.active else "no",
+            {"active": "yes", "paused": "paused"}.get(v.status, "no"),
             "yes" if v.phone in opted_out else "",
         ]
         for v in views
     ]
     headers = ("ID", "NAME", "PHONE", "SKILLS", "GRIDS", "POINTS", "ACTIVE", "OPTED OUT")
     echo_table(headers, rows, empty="No volunteers yet.")
+
+
+# --- sign-ups by SMS --------------------------------------------------------------------------------------------
+
+
+@volunteers.command("pending")
+@click.option("--json", "as_json", is_flag=True, help="Print the sign-ups as a JSON list.")
+@pass_kit
+def pending(kit: Kit, as_json: bool) -> None:
+    """List the sign-ups that came by SMS (JOIN / 报名 志愿者) and wait to be approved or declined.
+
+    \b
+    Example:
+      linli volunteers pending
+    """
+    kit.open(create=False)
+    signups = pending_signups()
+    if as_json:
+        echo_json([signup.as_dict() for signup in signups])
+        return
+    rows = [
+        [
+            str(s.id),
+            display_phone(s.phone),
+            s.name or "?",
+            s.grid or (f"{s.grid_asked} (no such grid)" if s.grid_asked else ""),
+            ", ".join(s.skills),
+            s.text,
+        ]
+        for s in signups
+    ]
+    echo_table(("ID", "PHONE", "NAME", "GRID", "SKILLS", "THEY SENT"), rows, empty="No sign-ups are waiting.")
+
+
+@volunteers.command("approve")
+@click.argument("signup_id", type=int)
+@click.option("--name", help="Their name, when the number is nobody we know (the list shows '?').")
+@click.option("--grid", "grids", multiple=True, help="The grid they cover instead of the one they asked for.")
+@pass_kit
+def approve(kit: Kit, signup_id: int, name: str | None, grids: tuple[str, ...]) -> None:
+    """Approve a sign-up: they become a volunteer and are told by SMS.
+
+    \b
+    Example:
+      linli volunteers approve 3 --name 李明
+      linli volunteers approve 4 --grid 第3网格
+    """
+    actor = kit.allow(WORK)
+    volunteer = approve_signup(signup_id, actor, name=name, grids=grids or None)
+    echo_plain(f"Approved sign-up {signup_id}: volunteer #{volunteer.id} {volunteer.name}, told by SMS.")
+
+
+@volunteers.command("decline")
+@click.argument("signup_id", type=int)
+@click.option("--why", default="", help="Why, in a few words; it is in the SMS they get.")
+@pass_kit
+def decline(kit: Kit, signup_id: int, why: str) -> None:
+    """Decline a sign-up; the person is told by SMS (with --why, the reason too).
+
+    \b
+    Example:
+      linli volunteers decline 3 --why "第3网格的志愿者已经够了"
+    """
+    actor = kit.allow(WORK)
+    declined = decline_signup(signup_id, actor, why=why)
+    echo_plain(f"Declined sign-up {signup_id} from {display_phone(declined.phone)}, told by SMS.")
+
+
+# --- a volunteer's duty -----------------------------------------------------------------------------------------
+
+
+def _said(volunteer_id: str, state: str) -> str:
+    view = _view(volunteer_id)
+    return f"Volunteer #{view.id} {view.name}: {state}."
+
+
+def _view(key: str) -> VolunteerView:
+    volunteer = get_volunteer(key)
+    return next(view for view in list_volunteers() if view.id == volunteer.id)
+
+
+@volunteers.command("pause")
+@click.argument("volunteer_id")
+@pass_kit
+def pause_(kit: Kit, volunteer_id: str) -> None:
+    """Take a volunteer off duty: no tasks, no door-knocks; tasks offered and not accepted go to others now.
+
+    \b
+    Example:
+      linli volunteers pause 3
+    """
+    actor = kit.allow(WORK)
+    pause(get_volunteer(volunteer_id).id, actor)
+    echo_plain(_said(volunteer_id, "paused (no tasks until resumed)"))
+
+
+@volunteers.command("resume")
+@click.argument("volunteer_id")
+@pass_kit
+def resume_(kit: Kit, volunteer_id: str) -> None:
+    """Put a paused (or deactivated) volunteer back on duty.
+
+    \b
+    Example:
+      linli volunteers resume 3
+    """
+    actor = kit.allow(WORK)
+    resume(get_volunteer(volunteer_id).id, actor)
+    echo_plain(_said(volunteer_id, "on duty"))
+
+
+@volunteers.command("deactivate")
+@click.argument("volunteer_id")
+@pass_kit
+def deactivate_(kit: Kit, volunteer_id: str) -> None:
+    """Take a volunteer off the list (points and history kept); their open tasks go to others now.
+
+    \b
+    Example:
+      linli volunteers deactivate 3
+    """
+    actor = kit.allow(WORK)
+    deactivate(get_volunteer(volunteer_id).id, actor)
+    echo_plain(_said(volunteer_id, "inactive (resume brings them back)"))
+
+
+@volunteers.command("edit")
+@click.argument("volunteer_id")
+@click.option("--name", help="Full name.")
+@click.option("--phone", help="The mobile tasks are sent to.")
+@click.option("--grid", "grids", multiple=True, help="A grid they cover; repeat for more. Replaces their grids.")
+@click.option("--skills", help="errands, medical, counselling, driving (跑腿, 医疗, 心理, 开车); replaces theirs.")
+@click.option("--language", help="Language for their SMS.")
+@pass_kit
+def edit(
+    kit: Kit,
+    volunteer_id: str,
+    name: str | None,
+    phone: str | None,
+    grids: tuple[str, ...],
+    skills: str | None,
+    language: str | None,
+) -> None:
+    """Change a volunteer's name, phone, grids, skills or language; what is not given stays as it is.
+
+    \b
+    Example:
+      linli volunteers edit 3 --grid 第2网格 --grid 第3网格 --skills errands,medical
+    """
+    actor = kit.allow(WORK)
+    key = get_volunteer(volunteer_id).id
+    update(key, actor=actor, name=name, phone=phone, grids=grids or None, skills=skills, language=language)
+    view = _view(str(key))
+    echo_plain(
+        f"Volunteer #{view.id} {view.name}, {display_phone(view.phone)}: grids {', '.join(view.grids) or '-'}; "
+        f"skills {', '.join(view.skills) or '-'}; language {view.language}."
+    )

@@ -57,6 +57,7 @@ def test_the_walk_finds_every_command_group_and_subcommand() -> None:
         ("residents", "search"),
         ("residents", "set-monitoring"),
         ("residents", "set-status"),
+        ("residents", "answer"),
         ("residents", "moved-out"),
         ("purge",),
         ("volunteers",),
@@ -89,6 +90,9 @@ def test_the_walk_finds_every_command_group_and_subcommand() -> None:
         ("report", "daily"),
         ("report", "examples"),
         ("report", "push"),
+        ("points",),
+        ("tasks",),
+        ("tasks", "sheet"),
     }
     assert expected <= set(ALL)
 

@@ -47,9 +47,8 @@ def test_a_volunteer_who_texted_stop_is_given_none_of_24_tasks_and_one_alert_say
     [alert] = Alert.select()
     assert alert.kind == "task_unassigned"
     assert alert.text == (
-        "Task 1 (help for 王芳) has nobody to do it: no active volunteer covers grid 东区 "
-        "(张三 opted out of SMS, so no task can reach them). Assign it by hand, or add a volunteer for that grid; "
-        "more tasks there today wait without another alert."
+        "任务1（求助，王芳）没有人做：东区没有在岗的志愿者（张三已退订短信，任务发不到TA们）。"
+        "请手动分配，或为该网格添加志愿者；该网格今天的其他任务不再另行提醒。"
     )
 
 
@@ -83,20 +82,20 @@ def test_texts_skipped_by_a_stop_hand_the_tasks_to_the_next_volunteer(wang: Resi
     assert len(texts_to(ZHANG)) == 2  # no "cancelled for you" text to a number that cannot get it
     assert [Task.get_by_id(t.id).volunteer_id for t in (first, second)] == [li.id, li.id]
     assert [status for status, _ in texts_to(LI)] == ["queued", "queued"]
-    assert texts_to(LI)[0][1] == "任务1：求助。王芳 3-201 +8613800000001。需要：买药。完成后回复：完成 1"
+    assert texts_to(LI)[0][1] == (
+        "任务1：求助。王芳 3-201 +8613800000001。需要：买药。接单回复：接 1，完成后回复：完成 1"
+    )
     alerts = [(a.kind, a.task_id, a.text) for a in Alert.select().order_by(Alert.id)]
     assert alerts == [
         (
             "task_reassigned",
             first.id,
-            "Task 1 (help) was given to 张三 (+8613900000001), who opted out of SMS and was never told; it now goes "
-            "to 李四 (+8613900000002).",
+            "任务1（求助）原分给张三（+8613900000001），但TA已退订短信，TA没收到通知；现在改由李四（+8613900000002）负责。",
         ),
         (
             "task_reassigned",
             second.id,
-            "Task 2 (help) was given to 张三 (+8613900000001), who opted out of SMS and was never told; it now goes "
-            "to 李四 (+8613900000002).",
+            "任务2（求助）原分给张三（+8613900000001），但TA已退订短信，TA没收到通知；现在改由李四（+8613900000002）负责。",
         ),
     ]
     assert hand_on_unreached() == 0  # handed on once
@@ -110,7 +109,7 @@ def test_with_nobody_left_the_tasks_reopen_under_one_alert_for_the_grid(wang: Re
     assert {(Task.get_by_id(t.id).state, Task.get_by_id(t.id).volunteer_id) for t in tasks} == {("open", None)}
     [alert] = Alert.select()
     assert (alert.kind, alert.task_id) == ("task_unassigned", tasks[0].id)
-    assert "no active volunteer covers grid 东区 (张三 opted out of SMS" in alert.text
+    assert "东区没有在岗的志愿者（张三已退订短信" in alert.text
     assert texts_to(LI) == []
 
 

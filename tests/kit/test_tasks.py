@@ -48,7 +48,9 @@ def test_tasks_go_to_the_least_loaded_volunteer_of_the_grid(wang: Resident) -> N
     tasks = [create_task("errand", resident_id=wang.id, need=f"买菜{n}", actor="test") for n in range(3)]
     assert [t.volunteer_id for t in tasks] == [first.id, second.id, first.id]  # a tie goes to the lowest id
     assert all(t.state == "assigned" for t in tasks)
-    assert sms_to(first.phone)[0] == "任务1：代购代办。王芳 3-2-201 +8613800000001。需要：买菜0。完成后回复：完成 1"
+    assert sms_to(first.phone)[0] == (
+        "任务1：代购代办。王芳 3-2-201 +8613800000001。需要：买菜0。接单回复：接 1，完成后回复：完成 1"
+    )
 
 
 def test_inactive_volunteers_get_nothing(wang: Resident) -> None:
@@ -71,12 +73,14 @@ def test_nobody_covers_the_grid(wang: Resident) -> None:
     assert (task.state, task.volunteer_id) == ("open", None)
     alert = Alert.get()
     assert (alert.kind, alert.task_id) == ("task_unassigned", task.id)
-    assert "no active volunteer covers grid 东区" in alert.text
-    with pytest.raises(NotFound, match="No active volunteer covers grid 东区"):
+    assert "东区没有在岗的志愿者" in alert.text
+    with pytest.raises(NotFound, match="东区没有在岗的志愿者。请指定一位志愿者"):
         assign_task(task.id, actor="test")
     west = Volunteer.get(Volunteer.phone == "+8613900000003")
     assert assign_task(task.id, west.id, actor="test").volunteer_id == west.id
-    assert sms_to(west.phone) == ["任务1：求助。王芳 3-2-201 +8613800000001。需要：买药。完成后回复：完成 1"]
+    assert sms_to(west.phone) == [
+        "任务1：求助。王芳 3-2-201 +8613800000001。需要：买药。接单回复：接 1，完成后回复：完成 1"
+    ]
 
 
 def test_reassigning_tells_both_volunteers(wang: Resident) -> None:
@@ -86,7 +90,9 @@ def test_reassigning_tells_both_volunteers(wang: Resident) -> None:
     assign_task(task.id, second.id, actor="test")
     assign_task(task.id, second.id, actor="test")  # again: nothing new
     assert sms_to(first.phone)[-1] == "任务1已取消，不用再去了。谢谢！"
-    assert sms_to(second.phone) == ["任务1：配送。王芳 3-2-201 +8613800000001。需要：送口罩。完成后回复：完成 1"]
+    assert sms_to(second.phone) == [
+        "任务1：配送。王芳 3-2-201 +8613800000001。需要：送口罩。接单回复：接 1，完成后回复：完成 1"
+    ]
 
 
 def test_completing_twice_counts_once(wang: Resident) -> None:
@@ -143,7 +149,7 @@ def test_overdue_tasks_are_escalated_once(wang: Resident, fixed_clock: FixedCloc
     alert = Alert.get()
     assert (alert.kind, alert.task_id) == ("task_overdue", late.id)
     assert alert.text == (
-        "Task 1 (help for 王芳 3-2-201) was due at 11:00 and is not done. Call 张三 (+8613900000001) or reassign it."
+        "任务1（求助，王芳 3-2-201）应在11:00前完成，还没有完成。请打电话给张三（+8613900000001）或改派。"
     )
     assert helper.id == Task.get_by_id(late.id).volunteer_id
 
@@ -181,7 +187,9 @@ def test_door_knocks_in_bulk_are_spread_by_load(community: Community) -> None:
     )
     holders = [Task.get_by_id(created[r.id]).volunteer_id for r in residents]
     assert holders == [second.id, first.id, second.id, first.id, second.id]
-    assert sms_to(second.phone)[0] == "任务2：上门查看 住户0 1-100（没有手机）。请在12:00前完成，完成后回复：完成 2"
+    assert sms_to(second.phone)[0] == (
+        "任务2：上门查看 住户0 1-100（没有手机）。请在12:00前完成。接单回复：接 2，完成后回复：完成 2"
+    )
     assert task_counts() == {"open": 0, "assigned": 6, "accepted": 0, "done": 0, "cancelled": 0}
 
 
@@ -190,7 +198,7 @@ def test_door_knocks_nobody_covers_raise_one_alert_per_grid(community: Community
     create_door_knocks(
         [Visit(r.id, r.grid_id) for r in residents], due_at=utcnow() + timedelta(hours=3), round_id=None, actor="t"
     )
-    assert [a.text.split(" have")[0] for a in Alert.select()] == ["3 door-knock task(s) in grid 北区"]
+    assert [a.text.split("没有人做")[0] for a in Alert.select()] == ["北区有3个上门任务"]
     assert task_counts()["open"] == 3
 
 

@@ -93,6 +93,7 @@ def test_list_by_grid(community: Community) -> None:
         "grids": ["东区", "西区"],
         "points": 0,
         "active": True,
+        "status": "active",
     }
     assert everyone[2].grids == ()
     assert [v.id for v in list_volunteers("东区")] == [chen.id, liu.id]

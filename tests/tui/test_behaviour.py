@@ -18,7 +18,7 @@ from tui.dialogs.message import MessageDialog
 from tui.screens.residents import ResidentsScreen
 from tui.widgets.badges import status_text
 
-SCREENS = ("today", "residents", "inbox", "tasks", "notices", "simulator")
+SCREENS = ("today", "residents", "inbox", "tasks", "notices", "simulator", "volunteers")
 
 
 async def test_a_kit_error_in_a_worker_is_a_dialog(

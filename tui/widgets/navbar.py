@@ -10,13 +10,15 @@ from textual.widget import Widget
 from tui.i18n import t
 from tui.plain import plain
 
-SCREENS = ("today", "residents", "inbox", "tasks", "notices", "simulator")
+SCREENS = ("today", "residents", "inbox", "tasks", "notices", "simulator", "volunteers")
+ROOM_FOR_NAME = 14  # the clock (" 12:00 ") and the start of the community's name
 
 
 class NavBar(Widget):
-    """Shows where the operator is and how to go elsewhere (F1..F6, also clickable).
+    """Shows where the operator is and how to go elsewhere (F1..F7, also clickable).
 
-    The screens come first; the community's name and the clock get what width is left, so the bar fits 80 columns.
+    The screens come first; the community's name and the clock get what width is left, so the bar fits 80 columns
+    (with one space between the screens when two would leave no room for the name).
     """
 
     DEFAULT_CSS = """
@@ -37,13 +39,9 @@ class NavBar(Widget):
         self.active = active
 
     def render(self) -> Text:
-        tabs = Text(no_wrap=True, end="")
-        for number, screen in enumerate(SCREENS, start=1):
-            label = f"F{number} {t('nav.' + screen)}"
-            if screen == self.active:
-                tabs.append(f"[{label}]", style="bold reverse")
-            else:
-                tabs.append(f" {label} ", style=Style.from_meta({"@click": f"app.switch_mode('{screen}')"}))
+        tabs = self.tabs(padded=True)
+        if tabs.cell_len + ROOM_FOR_NAME > self.size.width:  # at 80 columns: one space between the screens, not two
+            tabs = self.tabs(padded=False)
         spare = self.size.width - tabs.cell_len
         tail = Text(no_wrap=True, end="")
         clock = f" {self.clock} " if self.clock and spare >= len(self.clock) + 2 else ""
@@ -59,3 +57,17 @@ class NavBar(Widget):
             bar.append("\n")
             bar.append(t("nav.quiet", until=self.held_until), style="bold black on yellow")
         return bar
+
+    def tabs(self, *, padded: bool) -> Text:
+        """The screens with their keys, the current one in brackets; `padded`: two spaces between them, else one."""
+        tabs = Text(no_wrap=True, end="")
+        for number, screen in enumerate(SCREENS, start=1):
+            label = f"F{number} {t('nav.' + screen)}"
+            if not padded and number > 1:
+                tabs.append(" ")
+            if screen == self.active:
+                tabs.append(f"[{label}]", style="bold reverse")
+            else:
+                click = Style.from_meta({"@click": f"app.switch_mode('{screen}')"})
+                tabs.append(f" {label} " if padded else label, style=click)
+        return tabs
