@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from kit import outbox
-from kit.alerts import alert_message_error, raise_alert
+from kit.alerts import alert_message_error, alert_text, raise_alert
 from kit.busy import is_busy
 from kit.clock import utcnow
 from kit.config import DispatchSettings
@@ -345,8 +345,13 @@ class Dispatcher(Reconciler):
             if health.consecutive_failures >= FAILURES_BEFORE_ALERT and alone:
                 raise_alert(
                     "gateway",
-                    f"The {gateway.channel.upper()} gateway {gateway.name} failed {health.consecutive_failures} times "
-                    f"in a row: {error}. Messages wait in the outbox and are retried.",
+                    alert_text(
+                        "alert_gateway_failing",
+                        channel=gateway.channel.upper(),
+                        name=gateway.name,
+                        count=health.consecutive_failures,
+                        error=error,
+                    ),
                     key=f"gateway:{name}:{local_date(now, self.zone).isoformat()}",
                     severity="urgent",
                 )

@@ -7,7 +7,8 @@ provider's id, or raises GatewayError saying whether trying again could help. Af
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -21,7 +22,11 @@ class Outgoing:
     peer: str  # E.164
     body: str
     language: str
-    kind: str
+    kind: str  # the message kind (kit.message_kinds: checkin, ack_fever, task_for_volunteer_nophone, ...)
+    # The values the body was rendered with; a template gateway sends these, in the order
+    # kit.message_kinds.ordered gives when its provider numbers variables, with the template kit.template_registry
+    # maps `kind` and `language` to.
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -363,8 +363,9 @@ def queue_test(name: str, channel: str, peer: str, expires_at: datetime) -> Mess
     """Queue one test message pinned to gateway `name` (kind TEST_KIND: the pool never sends it)."""
     body = render("gateway_test", _language(), name=name)
     draft = outbox.Draft(
-        peer=peer, body=body, kind=TEST_KIND, channel=channel, priority=outbox.PRIORITY_REPLY, expires_at=expires_at
-    )
+        peer=peer, body=body, kind=TEST_KIND, channel=channel, priority=outbox.PRIORITY_REPLY, expires_at=expires_at,
+        template="gateway_test", params={"name": name},
+    )  # fmt: skip
     with transaction():
         message = outbox.queue(draft)
         Message.update(gateway=name).where(Message.id == message.id).execute()

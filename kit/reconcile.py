@@ -28,6 +28,7 @@ from kit.busy import is_busy
 from kit.clock import utcnow
 from kit.db import database, transaction
 from kit.gateway import Gateway, GatewayError, Outgoing
+from kit.message_kinds import decode
 from kit.models import Message, MessageEvent
 
 if TYPE_CHECKING:
@@ -168,11 +169,15 @@ class Reconciler:
 
 
 def outgoing_of(message: Message) -> Outgoing:
+    """What a gateway is handed: the row, with the message's kind (kit.message_kinds, e.g. ack_fever for a "reply"
+    row) and the parameters its body was rendered with, which a template gateway sends instead of the body."""
+    kind, params = decode(message.params)
     return Outgoing(
         message_id=message.id,
         channel=message.channel,
         peer=message.peer,
         body=message.body,
         language=message.language,
-        kind=message.kind,
+        kind=kind or message.kind,
+        params=params,
     )

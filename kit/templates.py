@@ -43,6 +43,18 @@ def render(key: str, language: str, **values: Any) -> str:
         raise ConfigError(f"Text '{key}' ({language}) needs a value for {missing}.") from None
 
 
+def text(key: str, language: str, section: str | None = None) -> str:
+    """The text `key` as written, its {placeholders} unfilled (with `render`'s fallback)."""
+    return _lookup(language, key, section)
+
+
+def keys(language: str, section: str | None = None) -> list[str]:
+    """The keys of `language`'s texts (top level, or one [section]), in file order; none for a missing file."""
+    table = _table(language) or {}
+    holder = table.get(section, {}) if section else table
+    return [key for key, value in holder.items() if isinstance(value, str)]
+
+
 def word(key: str, language: str) -> str:
     """A short word from the [words] table (task kinds, symptoms)."""
     return _lookup(language, key, "words")

@@ -36,6 +36,8 @@ KINDS: dict[str, str] = {
     "kannel": "sms.gateways.kannel",
     "android": "sms.gateways.android",
     "gammu": "sms.gateways.gammu",
+    "tencent": "sms.gateways.tencent",
+    "aliyun": "sms.gateways.aliyun",
 }
 
 CHOICES = ("simulator", "twilio")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from kit import clock, db
+from kit import clock, db, template_mode
 from kit.community import init_community
 from kit.models import Community
 from tests.cli_run import Run, linli_runner
@@ -70,6 +70,7 @@ def database(
         target = tmp_path / "linli.sqlite3"
     monkeypatch.setenv("LINLI_DB", str(target))
     monkeypatch.delenv("LINLI_CONFIG", raising=False)
+    template_mode.use_settings(None)  # template-only mode follows the configuration each test gives
     db.connect(target)
     yield target
     db.close()

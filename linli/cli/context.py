@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 import peewee
 
-from kit import db
+from kit import db, template_mode
 from kit.community import get_community
 from kit.config import Settings, load_settings
 from kit.errors import ImportFailed, LinliError, NotInitialized
@@ -46,6 +46,7 @@ class Kit:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config_option)
+            template_mode.use_settings(self._settings)  # what the SMS gateways can send (--config included)
         return self._settings
 
     @property

@@ -18,6 +18,7 @@ from kit.notices import (
     preview_notice,
     send_notice,
 )
+from kit.notices.templated import TemplatedNotice, compose, parse_params, refuse_free_text
 from kit.permissions import SEND_NOTICES
 from linli.cli.context import Kit, pass_kit
 from linli.cli.output import counted, echo_card, echo_json, echo_plain, echo_table
@@ -81,7 +82,9 @@ def echo_preview(preview: NoticePreview) -> None:
 
 
 @notice_group.command("send")
-@click.option("--body", required=True, help="The text of the notice, at most 1,600 characters.")
+@click.option("--body", default="", help="The text of the notice, at most 1,600 characters.")
+@click.option("--template", default="", help="An approved notice template (linli templates list), instead of --body.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A value of --template; repeatable.")
 @click.option(
     "--body-in",
     "translations",
@@ -102,6 +105,8 @@ def echo_preview(preview: NoticePreview) -> None:
 def send(
     kit: Kit,
     body: str,
+    template: str,
+    params: tuple[str, ...],
     translations: tuple[tuple[str, str], ...],
     grids: tuple[str, ...],
     tags: tuple[str, ...],
@@ -122,26 +127,37 @@ def send(
     a voice call whatever the channel. The same notice to the same audience is sent only once;
     a second --yes fails with exit status 2 and queues nothing.
 
+    When the SMS gateway sends only approved templates (Tencent Cloud, Alibaba Cloud), a notice
+    is composed from an approved notice template with --template and its --param values; the
+    preview shows the exact text with the signature, and free text is refused.
+
     \b
     Example:
       linli notice send --body "Masks at the north gate, 9:00-11:00." --grid 第1网格 --tag elderly-alone --yes
+      linli notice send --template notice_water_off --param date=12月1日 --param place=3号楼
     """
     kit.open(create=False)
     audience = Audience.of(grids=grids, tags=tags, statuses=statuses, monitoring=monitoring, languages=languages)
+    composed = _composed(body, template, params, translations, channel)
     bodies = dict(translations)
+    if composed is not None:
+        body, bodies = composed.body, composed.bodies
     preview = preview_notice(body, audience, channel, bodies=bodies, settings=kit.settings)
     notice = None
     if confirmed:
         # Sent (or refused) before anything is printed, so a refusal is one line on stderr and nothing else.
         actor = kit.allow(SEND_NOTICES)
         notice = send_notice(
-            body, audience, channel=channel, bodies=bodies, settings=kit.settings, actor=actor, confirm=True
-        )
+            body, audience, channel=channel, bodies=bodies, settings=kit.settings, actor=actor, confirm=True,
+            template=composed,
+        )  # fmt: skip
     if as_json:
         sent = get_notice(notice.id).as_dict() if notice is not None else None
         echo_json({"preview": preview.as_dict(), "sent": notice is not None, "notice": sent})
         return
     echo_preview(preview)
+    for gateway, text in composed.signed() if composed is not None else []:
+        echo_plain(f"Text ({gateway}): {text}")  # exactly what residents read, signature included
     if notice is None:
         click.echo(SEND_HINT)
         return
@@ -149,6 +165,22 @@ def send(
         f"Queued notice #{notice.id} for {counted(notice.recipients, 'person', 'people')}. "
         f"The dispatcher sends it; follow it with: linli notice show {notice.id}"
     )
+
+
+def _composed(
+    body: str, template: str, params: tuple[str, ...], translations: tuple[tuple[str, str], ...], channel: str
+) -> TemplatedNotice | None:
+    """The notice from an approved template, or None for free text (refused in template-only mode)."""
+    if template:
+        if body or translations:
+            raise click.UsageError("Give either --template (with --param) or --body, not both.")
+        return compose(template, parse_params(params))
+    if params:
+        raise click.UsageError("--param goes with --template.")
+    if not body:
+        raise click.UsageError("Write the notice with --body, or pick an approved one with --template.")
+    refuse_free_text(channel)
+    return None
 
 
 def _notice_row(summary: NoticeSummary) -> list[str]:

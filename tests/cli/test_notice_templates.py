@@ -1,0 +1,98 @@
+"""`linli notice send --template`: a notice from an approved template when the SMS gateway sends only templates;
+free text refused there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kit.message_kinds import decode
+from kit.models import Community, Message
+from kit.residents import ResidentInput, add_resident
+from kit.template_mode import template_gateways
+from tests.cli_run import Run, one_line_error
+
+CONFIG = """
+[gateway]
+sms = "ali1"
+
+[gateways.ali1]
+kind = "aliyun"
+templates = "ali.toml"
+sign_name = "幸福里社区"
+"""
+WATER = ("--template", "notice_water_off", "--param", "date=12月1日", "--param", "place=3号楼")
+
+
+@pytest.fixture
+def template_only(community: Community, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "linli.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    mapped = 'notice_water_off = "SMS_7"\n'
+    (tmp_path / "ali.toml").write_text(f"[zh]\n{mapped}[en]\n{mapped}", encoding="utf-8")
+    monkeypatch.setenv("LINLI_CONFIG", str(path))
+    add_resident(ResidentInput(name="王芳", phone="+8613800000001", grid="东区", building="3"))
+    add_resident(ResidentInput(name="Anna", phone="+8613800000002", grid="东区", building="3", language="en"))
+    return path
+
+
+def test_the_preview_shows_the_exact_text_with_the_signature(template_only: Path, run: Run) -> None:
+    result = run("notice", "send", *WATER)
+    assert result.exit_code == 0, result.output
+    assert "Text (ali1): 【幸福里社区】社区通知：12月1日3号楼停水，请提前储水。有困难请回复3。" in result.output
+    assert "Nothing was sent" in result.output
+    assert Message.select().count() == 0
+
+
+def test_sending_it_stores_the_kind_and_values_for_the_gateway(template_only: Path, run: Run) -> None:
+    result = run("notice", "send", *WATER, "--yes")
+    assert result.exit_code == 0, result.output
+    rows = {m.peer: m for m in Message.select()}
+    assert rows["+8613800000001"].body == "社区通知：12月1日3号楼停水，请提前储水。有困难请回复3。"
+    assert rows["+8613800000002"].body.startswith("Community notice: no water 12月1日 at 3号楼")
+    for message in rows.values():
+        assert message.kind == "notice" and message.status == "queued"
+        assert decode(message.params) == ("notice_water_off", {"date": "12月1日", "place": "3号楼"})
+    assert [gateway.name for gateway in template_gateways()] == ["ali1"]
+
+
+def test_free_text_is_refused_in_template_only_mode(template_only: Path, run: Run) -> None:
+    line = one_line_error(run("notice", "send", "--body", "明天停水", "--yes"))
+    assert "sends only approved templates" in line and "--template KIND --param NAME=VALUE" in line
+    assert "notice_water_off" in line
+    assert Message.select().count() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--template", "notice_water_off", "--param", "date=12月1日"), "notice_water_off needs place"),
+        ((*WATER, "--param", "time=9点"), "has no parameter time"),
+        (
+            ("--template", "notice_water_off", "--param", "date=12月1日", "--param", "place=" + "楼" * 36),
+            "36 characters",
+        ),
+        (("--template", "notice_power_off", "--param", "date=1日", "--param", "place=3号楼"), "no approved template"),
+        (("--template", "checkin"), "not a notice template"),
+        (("--template", "notice_water_off", "--param", "date"), "NAME=VALUE"),
+    ],
+)
+def test_bad_template_input_is_one_line_and_sends_nothing(
+    template_only: Path, run: Run, args: tuple[str, ...], said: str
+) -> None:
+    assert said in one_line_error(run("notice", "send", *args, "--yes"))
+    assert Message.select().count() == 0
+
+
+def test_template_and_body_together_are_refused(template_only: Path, run: Run) -> None:
+    result = run("notice", "send", *WATER, "--body", "x")
+    assert result.exit_code == 2 and "either --template" in result.output
+
+
+def test_a_template_notice_works_with_a_free_text_gateway_too(community: Community, run: Run) -> None:
+    add_resident(ResidentInput(name="王芳", phone="+8613800000001", grid="东区", building="3"))
+    result = run("notice", "send", *WATER, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "【" not in result.output  # no signature to show: the simulator sends the text as it is
+    assert decode(Message.get().params)[0] == "notice_water_off"
