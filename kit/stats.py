@@ -98,6 +98,7 @@ def today_figures() -> dict[str, Any]:
     """Today's check-in (asked, answered, silent, escalated, ...), open alerts, open tasks and the outbox."""
     from kit.alerts import count_open
     from kit.checkin import round_summary
+    from kit.needs_reading import count as needing_reading
     from kit.outbox import counts_by_status
     from kit.tasks import task_counts
 
@@ -107,6 +108,7 @@ def today_figures() -> dict[str, Any]:
         "checkin": summary["total"],
         "rounds": len(summary["rounds"]),
         "open_alerts": count_open(),
+        "needs_reading": needing_reading(),  # replies nobody understood that no operator has read yet
         "tasks": task_counts(),
         "outbox": counts_by_status("out"),
         "inbox": counts_by_status("in"),

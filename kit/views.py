@@ -14,6 +14,7 @@ from typing import Any
 
 import peewee
 
+from kit import needs_reading
 from kit.models import GatewayHealth, Message, Report, Resident, Task, Volunteer
 from kit.resident_search import ResidentFilter, ResidentView, find_residents
 
@@ -44,6 +45,7 @@ class MessageLine:
     corrected: dict[str, Any]
     language: str = ""
     provider_id: str = ""  # a voice call's rows: "<call>:<step>" (kit.voice.step_id)
+    needs_reading: bool = False  # inbound: not understood and nobody has read it yet (kit.needs_reading)
 
 
 @dataclass(frozen=True)
@@ -121,15 +123,18 @@ def _message_line(row: Message, resident_name: str) -> MessageLine:
         corrected=_json(row.corrected_intent),
         language=row.language,
         provider_id=row.provider_id or "",
+        needs_reading=row.needs_reading_since is not None,
     )
 
 
-def inbound_messages(*, after_id: int = 0, limit: int = 200) -> list[MessageLine]:
-    """Inbound messages newer than `after_id` (the newest `limit` of them), newest first, with the sender's name."""
+def inbound_messages(*, after_id: int = 0, limit: int = 200, needs_reading_only: bool = False) -> list[MessageLine]:
+    """Inbound messages newer than `after_id` (the newest `limit` of them), newest first, with the sender's name and
+    whether each needs reading; with `needs_reading_only`, only those that do."""
+    which = (Message.direction == "in") & (Message.id > after_id)
     query = (
         Message.select(Message, Resident.name.alias("resident_name"))
         .join(Resident, peewee.JOIN.LEFT_OUTER, on=(Message.resident == Resident.id))
-        .where((Message.direction == "in") & (Message.id > after_id))
+        .where(which & needs_reading.condition() if needs_reading_only else which)
         .order_by(Message.id.desc())
         .limit(limit)
         .objects()

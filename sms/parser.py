@@ -7,7 +7,9 @@
 1. normalise: NFKC (full-width → ASCII), casefold, straight apostrophes, one space between words;
 2. whole-message words: stop ("STOP", "退订"), start ("START", "订阅"); then an auto-responder's text
    ("自动回复", "out of office") anywhere in the message: a machine answered, nobody is to be answered back;
-3. a volunteer's "DONE 12" / "完成12号";
+3. a volunteer's "DONE 12" / "完成12号"; "ACCEPT 12" / "接 12", "DECLINE 12" / "不接 12" and "PAUSE" / "暂停" (the whole
+   message); a sign-up, "JOIN volunteer grid 3 errands" / "报名 志愿者 第3网格 跑腿" (its text: what follows the
+   words); "RESUME" / "恢复" is a start word, which `kit.volunteer_replies` reads as back on duty from a volunteer;
 4. otherwise read the menu digit, the keywords (with negation) and a temperature, and decide:
    help beats unwell beats well; nothing recognised is unknown.
 
@@ -34,12 +36,17 @@ from data import names_in, read_toml
 from kit.health import CELSIUS_RANGE, FAHRENHEIT_RANGE, FEVER_C, SYMPTOMS
 from kit.jsonable import record_dict
 from kit.plaintext import without_controls
+from sms import need_words, volunteer_words
 
-IntentKind = Literal["well", "unwell", "help", "stop", "start", "done", "auto_reply", "unknown"]
+IntentKind = Literal[
+    "well", "unwell", "help", "stop", "start", "done", "auto_reply", "join", "accept", "decline", "pause", "unknown"
+]
 
 
 REQUIRED_KEYS = ("well", "unwell", "fever", "cough", "breathing", "help", "negations", "stop", "start", "done")
-OPTIONAL_KEYS = ("needs", "absence", "ignore", "breaks", "joiners", "counters", "labels", "auto_reply")
+OPTIONAL_KEYS: tuple[str, ...] = ("needs", "absence", "ignore", "breaks", "joiners", "counters", "labels", "auto_reply")
+OPTIONAL_KEYS += ("join", "accept", "decline", "pause")  # a volunteer's sign-up and answers to a task
+OPTIONAL_KEYS += ("need_signs",)  # a need in a reply nothing else was understood in (sms.need_words)
 NEGATION_REACH = 3  # words (or Chinese characters) allowed between a negation and what it negates
 
 # Keyword categories found by the scan, in the order a phrase listed twice in one table is read.
@@ -56,8 +63,8 @@ class Intent:
     kind: IntentKind
     temperature_c: float | None = None  # rounded to 1 decimal; Fahrenheit converted
     symptoms: tuple[str, ...] = ()  # subset of SYMPTOMS, in that order
-    text: str = ""  # for help: what is needed; otherwise ""
-    task_number: int | None = None  # for done: the task number, None when not given
+    text: str = ""  # for help: what is needed; for join: what follows the words; otherwise ""
+    task_number: int | None = None  # for done, accept, decline: the task number, None when not given
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -98,6 +105,10 @@ def parse_reply(text: str, language: str = "zh") -> Intent:
     if done:
         number = done.group("number")
         return Intent("done", task_number=int(number) if number else None)
+    said = volunteer_words.read(folded, words.answers, words.join)
+    if said is not None:
+        rest = _trim((shown if len(shown) == len(folded) else folded)[said.rest :]) if said.rest is not None else ""
+        return Intent(said.kind, task_number=said.task_number, text=rest)
 
     menu = _menu_choice(folded, words)
     choice = menu[0] if menu else None
@@ -121,6 +132,9 @@ def parse_reply(text: str, language: str = "zh") -> Intent:
     )
     kind: IntentKind = "help" if wants_help else "unwell" if unwell else "well" if well else "unknown"
     if kind == "unknown":
+        ends = [hit.end for hit in hits if hit.category in ("negations", "absence")]
+        if need_words.found(folded, words.need_signs, ends, _reaches):
+            return Intent("help", text=_help_text(shown, folded, None, []))  # the whole reply is the need
         return Intent("unknown")
     return Intent(
         kind,
@@ -128,6 +142,12 @@ def parse_reply(text: str, language: str = "zh") -> Intent:
         symptoms=tuple(name for name in SYMPTOMS if name in symptoms),
         text=_help_text(shown, folded, menu, hits) if kind == "help" else "",
     )
+
+
+def read_temperature(text: str, language: str = "zh") -> float | None:
+    """The body temperature in `text` ("38.5", "38度5", "三十八度五", "101F"), in °C rounded to 1 decimal, read as a
+    reply's is; None when it holds none in the body range (`kit.health`). For temperatures typed by an operator."""
+    return _temperature(_arabic_numerals(_normalise(text).casefold()), _vocabulary(_language_order(language)))
 
 
 # --- keyword tables ---------------------------------------------------------------------------------
@@ -144,7 +164,10 @@ class _Words(NamedTuple):
     done: re.Pattern[str]  # "done 12", "完成12号", "done"
     done_after: re.Pattern[str]  # "12 done", "任务12完成"
     auto_reply: re.Pattern[str]  # "auto-reply", "自动回复": a machine answered, not a person
+    answers: re.Pattern[str]  # "accept 12", "不接 12", "pause": the whole message
+    join: re.Pattern[str]  # "join ...", "报名 志愿者 ...": a sign-up and what follows it
     reach: int  # the longest label or counter: how far a number's neighbourhood goes
+    need_signs: re.Pattern[str]  # a need in a reply nothing else was understood in
 
 
 @lru_cache(maxsize=8)
@@ -200,7 +223,10 @@ def _vocabulary(order: tuple[str, ...]) -> _Words:
             rf"^\W*(?:(?:task|任务|第)\W*)?(?P<number>[0-9]{{1,6}})\s*号?\s*(?:任务)?\s*(?:{done})\W*$"
         ),
         auto_reply=re.compile(_alternation(every("auto_reply"))),
+        answers=volunteer_words.answers_pattern(*(_alternation(every(key)) for key in ("accept", "decline", "pause"))),
+        join=volunteer_words.join_pattern(every("join")),
         reach=max(map(len, every("labels") + every("counters")), default=0),
+        need_signs=re.compile(_alternation(every("need_signs"))),
     )
 
 
@@ -271,12 +297,18 @@ def _scan(folded: str, words: _Words) -> list[_Hit]:
             before = hits[-1]
             gap = folded[before.end : found.start()]
             if before.category in ("negations", "absence"):
-                in_reach = not _CLAUSE_END.search(gap) and len(_UNITS.findall(gap)) <= NEGATION_REACH
+                in_reach = _reaches(gap)
                 negated = in_reach and (category != "well" or before.category == "negations")
             elif before.negated and before.category in SYMPTOMS and category in SYMPTOMS:
                 negated = gap.strip() in words.joiners
         hits.append(_Hit(found.start(), found.end(), category, negated))
     return hits
+
+
+def _reaches(gap: str) -> bool:
+    """Whether a negation followed by `gap` still negates what comes after it: no punctuation ends the clause and
+    at most `NEGATION_REACH` words (or Chinese characters) lie between."""
+    return not _CLAUSE_END.search(gap) and len(_UNITS.findall(gap)) <= NEGATION_REACH
 
 
 def _help_text(shown: str, folded: str, menu: tuple[str, int] | None, hits: list[_Hit]) -> str:

@@ -105,6 +105,7 @@ def status(kit: Kit, as_json: bool) -> None:
             f"silent {checkin['silent']:,}, escalated {checkin['escalated']:,}",
         ),
         ("Alerts", f"{today['open_alerts']:,} open"),
+        ("Unread", counted(today["needs_reading"], "reply", "replies") + " nobody understood, not read yet"),
         ("Tasks", _counts(today["tasks"]) or "none"),
         ("Outbox", _counts(today["outbox"]) or "empty"),
         ("Retention", _retention(figures["retention"])),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from linli.cli.alerts import alerts_command
 from linli.cli.audit import audit_command
 from linli.cli.capacity import capacity_command
 from linli.cli.community import backup, config, init, status
@@ -13,9 +14,11 @@ from linli.cli.district import district_group
 from linli.cli.exporting import export_group
 from linli.cli.gateways import gateways_group
 from linli.cli.importing import import_group
+from linli.cli.inbox import inbox_command
 from linli.cli.notices import notice_group
 from linli.cli.operations import checkin_group, dispatch_command, parse_command, run_due_command
 from linli.cli.operators import operators_group
+from linli.cli.points import points_command
 from linli.cli.purge import moved_out_command, purge_command
 from linli.cli.records import export_messages, export_reports, export_tasks
 from linli.cli.report import report_group
@@ -23,6 +26,7 @@ from linli.cli.residents import residents
 from linli.cli.restore import restore
 from linli.cli.serving import serve
 from linli.cli.tasks import tasks_group
+from linli.cli.templates import templates_group
 from linli.cli.terminal import can_show_a_terminal_ui, demo, run_operators_ui
 from linli.cli.volunteers import volunteers
 
@@ -99,9 +103,13 @@ main.add_command(operators_group)
 main.add_command(audit_command)
 main.add_command(report_group)
 main.add_command(district_group)
+main.add_command(points_command)
 main.add_command(tasks_group)
+main.add_command(inbox_command)
+main.add_command(alerts_command)
 export_group.add_command(export_reports)
 export_group.add_command(export_messages)
 export_group.add_command(export_tasks)
 main.add_command(purge_command)
+main.add_command(templates_group)
 residents.add_command(moved_out_command)

@@ -281,3 +281,52 @@ def set_status_command(kit: Kit, resident_key: str, status: str, reason: str) ->
     actor = kit.allow(CHANGE_RESIDENTS)
     resident = set_status(get_resident(resident_key).id, status, reason=reason, actor=actor)
     echo_plain(f"Resident #{resident.id} {resident.name}: status {resident.status.upper()}.")
+
+
+@residents.command("answer")
+@click.argument("resident_key", metavar="ID_OR_PHONE")
+@click.argument("kind", metavar="well|unwell|help")
+@click.option("--temperature", help="Their temperature as they said it: 38.2, 38度5, 101F.")
+@click.option("--need", default="", help="For help: what they need, e.g. 买药 (may be left out).")
+@click.option(
+    "--via", "channel", default="phone", show_default=True, help="How the answer came: phone, door or operator."
+)
+@pass_kit
+def answer_command(kit: Kit, resident_key: str, kind: str, temperature: str | None, need: str, channel: str) -> None:
+    """Record a check-in answer a resident gave by phone, at the door or to an operator. It counts as their SMS
+    answer would: today's report, their status, the alerts, a help task, and off today's ladder.
+
+    \b
+    Example:
+      linli residents answer 13800138000 unwell --temperature 38度5 --via phone
+    """
+    from kit import ui_words
+    from kit.answers_by_hand import not_a_temperature, record_by_hand
+    from kit.community import get_community
+    from kit.permissions import WORK
+    from sms.parser import read_temperature
+
+    actor = kit.allow(WORK)
+    resident = get_resident(resident_key)
+    celsius = None
+    if temperature is not None and temperature.strip():
+        celsius = read_temperature(temperature, resident.language)
+        if celsius is None:
+            raise not_a_temperature(temperature.strip())
+    via = channel.strip().lower()
+    outcome = record_by_hand(
+        resident.id, kind.strip().lower(), channel=via, actor=actor, temperature_c=celsius, need=need
+    )
+    language = ui_words.base_language(get_community().language.split(",")[0])
+
+    def words(key: str, **values: object) -> str:
+        return ui_words.text(language, key, **values)
+
+    said = words(f"intent.{kind.strip().lower()}") + (f" {celsius:g} °C" if celsius is not None else "")
+    line = words(
+        "answer.recorded", id=resident.id, name=resident.name, via=words(f"answer.via.{via}"), outcome=said,
+        status=words(f"status.{outcome.status}"),
+    )  # fmt: skip
+    if outcome.task_id is not None:
+        line += " " + words("answer.help_task", id=outcome.task_id)
+    echo_plain(line)

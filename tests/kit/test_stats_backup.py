@@ -52,6 +52,7 @@ def test_community_status_counts_everything(neighbours: None) -> None:
             },
             "rounds": 0,
             "open_alerts": 0,
+            "needs_reading": 0,
             "tasks": {"open": 0, "assigned": 0, "accepted": 0, "done": 0, "cancelled": 0},
             "outbox": {},
             "inbox": {},

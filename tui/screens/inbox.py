@@ -3,7 +3,8 @@ one line with the keys pressed and what the call meant (kit.call_lines).
 
 A worker polls the inbox every couple of seconds (the latest messages, newest first) and the table is redrawn only
 when something changed: a new message, or a message the server has since parsed. An operator can answer the sender
-(queued in the outbox ahead of broadcasts) or correct a reply the parser read wrongly.
+(queued in the outbox ahead of broadcasts), correct a reply the parser read wrongly, or mark a reply nobody
+understood read (kit.needs_reading); until then its row says it needs reading.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
+from kit import needs_reading
 from kit.call_lines import fold_calls
 from kit.phones import display_phone
 from kit.plaintext import visible
@@ -59,8 +61,17 @@ def shown_intent(message: MessageLine) -> Text:
     return intent_text(message.intent)
 
 
+def intent_cell(message: MessageLine) -> Text:
+    """What a row was read as; a reply nobody has read yet says so first, in words (not only a colour)."""
+    if not message.needs_reading:
+        return shown_intent(message)
+    text = Text(f"{t('needs_reading.tag')} ", style="bold reverse")
+    text.append_text(shown_intent(message))
+    return text
+
+
 def signature(messages: list[MessageLine]) -> tuple[tuple[Any, ...], ...]:
-    return tuple((m.id, m.status, bool(m.intent), bool(m.corrected)) for m in messages)
+    return tuple((m.id, m.status, bool(m.intent), bool(m.corrected), m.needs_reading) for m in messages)
 
 
 class InboxScreen(LinliScreen):
@@ -69,6 +80,7 @@ class InboxScreen(LinliScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reply", "inbox.reply"),
         Binding("c", "correct", "inbox.correct"),
+        Binding("m", "mark_read", "needs_reading.mark"),
         Binding("ctrl+r", "reload", "key.refresh", show=False),
     ]
 
@@ -121,7 +133,7 @@ class InboxScreen(LinliScreen):
                 self.linli.local_time(message.at, "%m-%d %H:%M"),
                 plain(sender),
                 plain(message.body),
-                shown_intent(message),
+                intent_cell(message),
                 key=str(message.id),
             )
         if current is not None and any(m.id == current.id for m in messages):
@@ -176,3 +188,15 @@ class InboxScreen(LinliScreen):
     def _after(self, done: bool | None) -> None:
         if done:
             self.reload()
+
+    def action_mark_read(self) -> None:
+        """`m`: the highlighted reply nobody understood has been read; nothing more is to be done."""
+        message = self._current()
+        if message is not None and message.needs_reading:
+            self.mark_read(message.id)
+
+    @work(thread=True, group="inbox-read", exit_on_error=False, name="mark the message read")
+    def mark_read(self, message_id: int) -> None:
+        needs_reading.mark_read(message_id, actor=self.linli.actor)
+        deliver(self, self.notify, t("needs_reading.marked", id=message_id))
+        deliver(self, self.reload)

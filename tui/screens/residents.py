@@ -28,6 +28,8 @@ from kit.phones import display_phone
 from kit.plaintext import visible
 from kit.resident_search import ResidentFilter, ResidentView, count_residents, find_residents
 from kit.views import ResidentHistory, resident_history
+from tui.dialogs.answer import AnswerDialog
+from tui.dialogs.import_update import ImportUpdateDialog
 from tui.dialogs.resident_form import ResidentForm
 from tui.dialogs.resident_state import MonitoringDialog, StatusDialog
 from tui.i18n import t, word
@@ -80,6 +82,8 @@ class ResidentsScreen(LinliScreen):
         Binding("m", "monitoring", "residents.set_monitoring"),
         Binding("s", "status", "residents.set_status"),
         Binding("d", "details", "residents.detail"),
+        Binding("i", "import_sheet", "import_update.key"),
+        Binding("h", "answer", "answer.key"),
         Binding("ctrl+r", "reload", "key.refresh", show=False),
     ]
 
@@ -348,3 +352,20 @@ class ResidentsScreen(LinliScreen):
         view = self._current()
         if view is not None:
             self.app.push_screen(StatusDialog(view), self._changed)
+
+    def action_answer(self) -> None:
+        """Record the answer the resident gave by phone, at the door or to an operator (tui.dialogs.answer)."""
+        view = self._current()
+        if view is not None:
+            self.app.push_screen(AnswerDialog(view), self._changed)
+
+    def action_import_sheet(self) -> None:
+        """Update the register from a revised sheet: preview, then apply (tui.dialogs.import_update)."""
+        self.app.push_screen(ImportUpdateDialog(), self._imported)
+
+    def _imported(self, applied: str | None) -> None:
+        if applied is not None:
+            self.notify(applied)
+            self.load_choices()
+            self.count_register()
+            self.run_search(keep_cursor=True)

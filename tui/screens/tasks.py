@@ -19,6 +19,7 @@ from kit.models import TASK_STATES
 from kit.plaintext import visible
 from kit.tasks import TaskView, cancel_task, complete_task, list_tasks, task_counts
 from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.knock_outcome import KnockOutcomeDialog
 from tui.dialogs.task_dialogs import AssignDialog, NewTaskDialog, PrintDialog
 from tui.i18n import t, word
 from tui.plain import plain
@@ -160,6 +161,9 @@ class TasksScreen(LinliScreen):
     def action_done(self) -> None:
         task = self.current()
         if task is None or task.state not in OPEN_STATES:
+            return
+        if task.kind == "door_knock":  # closed only with what the volunteer found (tui.dialogs.knock_outcome)
+            self.app.push_screen(KnockOutcomeDialog(task), self._after)
             return
 
         def answered(yes: bool | None) -> None:

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kit import clock
+from kit import clock, needs_reading
 from kit.alerts import acknowledge, open_alerts
 from kit.capacity_text import plan_lines
 from kit.capacity_today import plan_today
@@ -72,6 +72,7 @@ class TodayFigures:
     next_runs: list[tuple[str, datetime]] = field(default_factory=list)
     scheduler_error: str = ""
     capacity: list[CapacityLine] = field(default_factory=list)
+    needs_reading: int = 0  # replies nobody understood that no operator has read yet (kit.needs_reading)
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def gather(settings: Settings, scheduler: Any) -> TodayFigures:
     else:
         figures.next_runs = [("check-in round", next_round_at(settings))]
     figures.capacity = capacity_lines(settings)
+    figures.needs_reading = needs_reading.count()
     return figures
 
 
@@ -171,7 +173,7 @@ class TodayScreen(LinliScreen):
     def show(self, figures: TodayFigures) -> None:
         """Redraw the sections whose figures changed (a refresh every few seconds mostly changes nothing)."""
         before, self.figures = self.figures, figures
-        if before is None or before.alerts != figures.alerts:
+        if before is None or (before.alerts, before.needs_reading) != (figures.alerts, figures.needs_reading):
             self._show_alerts(figures)
         if before is None or (before.day, before.rounds) != (figures.day, figures.rounds):
             self._show_round(figures)
@@ -185,7 +187,8 @@ class TodayScreen(LinliScreen):
             self._show_next(figures)
 
     def _show_alerts(self, figures: TodayFigures) -> None:
-        self.query_one("#alerts-title", Label).update(t("today.alerts", count=len(figures.alerts)))
+        unread = f"  ! {t('needs_reading.today', count=figures.needs_reading)}" if figures.needs_reading else ""
+        self.query_one("#alerts-title", Label).update(t("today.alerts", count=len(figures.alerts)) + unread)
         alerts = self.query_one("#alerts", OptionList)
         highlighted = alerts.highlighted
         alerts.clear_options()
