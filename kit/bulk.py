@@ -12,18 +12,104 @@ Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import peewee
 
-from kit.db import database, is_sqlite
+from kit.busy import turn_gap
+from kit.db import database, is_sqlite, transaction
 
 CHUNK = 500  # rows per transaction in long writes (a round's asks, a notice's messages): well under the busy timeout
 
 # Fields whose Python values the driver cannot store as they are; text and numbers pass straight through.
 _CONVERTED = (peewee.DateTimeField, peewee.DateField, peewee.BooleanField, peewee.TimeField)
+
+
+HOLD = 0.08  # seconds a transaction of a long write aims to hold the write lock for, at most (`Turns`)
+
+FIRST, LAST = -(2**31) + 1, -(2**31) + 2  # the bounds a `Chunked` statement is built with, replaced when it runs
+
+
+class Chunked:
+    """A statement over a range of ids, built once with the bounds `FIRST` and `LAST` and run for each chunk with
+    the chunk's own: building it with peewee costs more than running it."""
+
+    def __init__(self, query: peewee.Query) -> None:
+        self.sql, self.params = query.sql()
+
+    def run(self, first: int, last: int) -> int:
+        """Run the statement for ids from `first` to `last`; how many rows it wrote."""
+        bounds = {FIRST: first, LAST: last}
+        params = [bounds.get(p, p) if type(p) is int else p for p in self.params]
+        cursor = database.execute_sql(self.sql, params)
+        return max(cursor.rowcount or 0, 0)
+
+
+class Turns:
+    """The write transactions of one long write (a round's start, a ladder step), taking turns with other writers.
+
+    Before each transaction but the first, the write lock is left free long enough for a writer that waited during
+    the previous one to get in (`kit.busy.turn_gap`): only on SQLite, and only when no outer transaction holds the
+    lock anyway (PostgreSQL's writers do not wait for each other's tables). And the rows a transaction takes
+    (`chunks`, `resize`) shrink in proportion when one held the lock longer than `HOLD`: on a loaded machine the
+    same rows take longer, and a waiting writer should not. (`sleep` and `timer` are time.sleep and
+    time.perf_counter; tests give their own.)"""
+
+    def __init__(
+        self, *, sleep: Callable[[float], None] = time.sleep, timer: Callable[[], float] = time.perf_counter
+    ) -> None:
+        self._sleep, self._timer = sleep, timer
+        self._gap = 0.0
+        self._held = 0.0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._gap:
+            self._sleep(self._gap)
+        with transaction():
+            began = self._timer()  # the lock is ours from here (BEGIN IMMEDIATE) to the commit
+            yield
+        self._held = self._timer() - began
+        taking_turns = is_sqlite() and not database.in_transaction()
+        self._gap = turn_gap(self._held) if taking_turns else 0.0
+
+    def resize(self, size: int, most: int) -> int:
+        """How many rows the next transaction takes after one that took `size`: as many as would hold the lock for
+        `HOLD`, at most `most` and at least a quarter of it (a transaction has costs that do not shrink with its
+        rows, and on a starved machine any transaction takes long: smaller ones would only be more of them)."""
+        if self._held <= 0:
+            return most
+        return max(most // 4, 1, min(most, int(size * HOLD / self._held)))
+
+    def chunks(self, ids: Sequence[int], most: int) -> Iterator[Sequence[int]]:
+        """`ids` in order, cut into chunks of at most `most`, each for one `transaction` (`resize`)."""
+        start, size = 0, most
+        while start < len(ids):
+            chunk = ids[start : start + size]
+            yield chunk
+            start += len(chunk)
+            size = self.resize(len(chunk), most)
+
+
+def select_values(
+    model: type[peewee.Model], values: dict[peewee.Field, Any]
+) -> tuple[list[peewee.Node], list[peewee.Field]]:
+    """The columns of the SELECT and the fields of an INSERT ... SELECT into `model` writing `values` (SQL
+    expressions, or plain values), with every other column that has a Python-side default given it (peewee applies
+    those itself on create(); a raw statement must, or NOT NULL columns added later fail)."""
+    given = {field.name for field in values}
+    extra = {
+        field: field.default() if callable(field.default) else field.default
+        for field in model._meta.sorted_fields
+        if field.name not in given and field is not model._meta.primary_key and field.default is not None
+    }
+    chosen = {**values, **extra}
+    columns = [value if isinstance(value, peewee.Node) else peewee.Value(value) for value in chosen.values()]
+    return columns, list(chosen)
 
 
 def reserve_ids(model: type[peewee.Model], count: int) -> list[int]:
@@ -63,18 +149,42 @@ def insert_rows(
     sql = f"INSERT INTO {quote(model._meta.table_name)} ({columns}) VALUES ({marks})"
     if skip_conflicts:
         sql += " ON CONFLICT DO NOTHING"
-    convert = [index for index, field in enumerate(fields) if isinstance(field, _CONVERTED)]
-    prepared: Sequence[Sequence[Any]] = rows
-    if convert:
-        converted = [list(row) for row in rows]
-        for index in convert:
-            db_value = to_db(fields[index])
-            for row in converted:
-                row[index] = db_value(row[index])
-        prepared = converted
+    prepared = _prepared(fields, rows)
     cursor = database.cursor()
     cursor.executemany(sql, prepared)
     return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(prepared)
+
+
+def update_rows(
+    model: type[peewee.Model], fields: Sequence[peewee.Field], key: peewee.Field, rows: Sequence[Sequence[Any]]
+) -> int:
+    """UPDATE `model`'s rows with one prepared statement: each row is the new values of `fields`, then the value of
+    `key` that picks the row to change (`UPDATE t SET a = ?, b = ? WHERE id = ?`). Returns how many rows changed."""
+    if not rows:
+        return 0
+
+    def quote(name: str) -> str:
+        return name.join(database.quote)
+
+    changes = ", ".join(f"{quote(field.column_name)} = {database.param}" for field in fields)
+    sql = f"UPDATE {quote(model._meta.table_name)} SET {changes} WHERE {quote(key.column_name)} = {database.param}"
+    prepared = _prepared([*fields, key], rows)
+    cursor = database.cursor()
+    cursor.executemany(sql, prepared)
+    return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(prepared)
+
+
+def _prepared(fields: Sequence[peewee.Field], rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+    """`rows` with the values of `fields` the driver cannot store as they are converted (`to_db`)."""
+    convert = [index for index, field in enumerate(fields) if isinstance(field, _CONVERTED)]
+    if not convert:
+        return rows
+    converted = [list(row) for row in rows]
+    for index in convert:
+        db_value = to_db(fields[index])
+        for row in converted:
+            row[index] = db_value(row[index])
+    return converted
 
 
 def to_db(field: peewee.Field) -> Callable[[Any], Any]:

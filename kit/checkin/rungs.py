@@ -1,20 +1,38 @@
 """What the ladder's rungs write: an ask due for its next step (`Due`), its new stage (`Move`), the messages a
-rung queues, the alerts for overdue door-knocks, and the asks' new stages in one statement."""
+rung queues, the alerts for overdue door-knocks, and the asks' new stages in one statement; and the reminder rung
+for a whole range of asks at once (`Reminders`).
+
+Decisions
+- The reminder is the rung a whole round reaches at once (three hours after the prompts went out), so it is
+  written by the database itself: one INSERT ... SELECT queues the reminders, with their keys, and one UPDATE
+  moves the same asks on, in one transaction. Both select the asks the per-ask rung (`reminder_draft`, in
+  kit.checkin.ladder) would remind: due at "asked", the prompt gone out long enough ago (or ended without going
+  out), not opted out in the register nor at the carrier. The per-ask rung stays for an ask whose prompt changed
+  between the two, and for every ask when the SMS pool sends only approved templates and one has no reminder in
+  some language (`kit.template_mode.sendable_in_bulk`): kit.outbox then vets each message as it is queued.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from kit.bulk import insert_rows
+import peewee
+
+from kit import template_mode
+from kit.bulk import FIRST, LAST, Chunked, insert_rows, select_values
 from kit.bulk import to_db as bulk_to_db
+from kit.checkin.rounds import in_their_language
 from kit.db import database
-from kit.models import Alert, CheckinAsk, Volunteer
+from kit.models import Alert, CheckinAsk, Message, OptOut, Resident, Volunteer
 from kit.outbox import PRIORITY_CHECKIN, Draft
 from kit.people import deadline_text, people
 from kit.templates import render
+
+PENDING = ("queued", "sending")  # a message that may still go out
 
 
 class Due(NamedTuple):
@@ -107,8 +125,9 @@ def fill_second_contact_names(drafts: list[Draft]) -> None:
     for index, draft in enumerate(drafts):
         if draft.kind == "second_contact" and draft.resident_id in persons:
             person = persons[draft.resident_id]
-            body = render("second_contact", draft.language, name=person.name, address=person.address or "-")
-            drafts[index] = replace(draft, body=body)
+            values = {"name": person.name, "address": person.address or "-"}
+            body = render("second_contact", draft.language, **values)
+            drafts[index] = replace(draft, body=body, params=values)
 
 
 def raise_unreachable(overdue: list[Due], zone: ZoneInfo, now: datetime) -> None:
@@ -160,3 +179,67 @@ def apply_moves(moves: list[Move], now: datetime) -> None:
         for m in moves
     ]
     database.cursor().executemany(sql, rows)
+
+
+def _key(suffix: str = "") -> peewee.Expression:
+    """`ask_key` in SQL, on the ask's columns."""
+    key = peewee.Value("checkin:").concat(CheckinAsk.round.cast("TEXT")).concat(":")
+    key = key.concat(CheckinAsk.resident.cast("TEXT"))
+    return key.concat(suffix) if suffix else key
+
+
+class Reminders:
+    """The reminder rung for the asks with ids from `FIRST` to `LAST` (see the module's doc): built once per
+    ladder step, run per range of asks. `after`: how long after the prompt went out; `then`: when the reminded
+    ask is looked at next; `expiries`: each round's expiry (a round past it gets no reminders, its asks still
+    move on). The caller holds the transaction."""
+
+    def __init__(self, now: datetime, *, after: timedelta, then: datetime, expiries: dict[int, datetime]) -> None:
+        prompt = Message.alias("prompt")
+        at_carrier = Resident.phone.in_(OptOut.select(OptOut.phone))
+        gone_out = (
+            prompt.id.is_null()
+            | (prompt.sent_at.is_null() & prompt.status.not_in(PENDING))
+            | (prompt.sent_at <= now - after)
+        )
+        due = CheckinAsk.id.between(FIRST, LAST) & (CheckinAsk.stage == "asked") & (CheckinAsk.next_step_at <= now)
+        chosen = due & (Resident.opted_out == False) & (Resident.phone.is_null() | ~at_carrier) & gone_out  # noqa: E712
+
+        def asks(*columns: peewee.Node) -> peewee.Select:
+            return (
+                CheckinAsk.select(*columns)
+                .join(Resident, on=(CheckinAsk.resident == Resident.id))
+                .join(prompt, peewee.JOIN.LEFT_OUTER, on=(prompt.key == _key()))
+                .where(chosen)
+            )
+
+        live = {round_id: expiry for round_id, expiry in expiries.items() if now < expiry}
+        # Template-only mode with no approved reminder: the asks move on unreminded (an alert says why).
+        remind = bool(live) and template_mode.sendable_in_bulk("reminder")
+        self.queue = Chunked(self._insert(asks, now, live)) if remind else None
+        moved = CheckinAsk.update(stage="reminded", next_step_at=then, outcome="", updated_at=now)
+        self.move = Chunked(moved.where(due & CheckinAsk.id.in_(asks(CheckinAsk.id))))
+
+    @staticmethod
+    def _insert(asks: Callable[..., peewee.Select], now: datetime, live: dict[int, datetime]) -> peewee.Query:
+        """What `reminder_draft` and `kit.outbox.queue_many` write for each ask, for the rounds not expired."""
+        body, segments = in_their_language("reminder")
+        expires = peewee.Case(CheckinAsk.round, list(live.items()))
+        values = {
+            Message.direction: "out", Message.channel: "sms", Message.peer: Resident.phone, Message.body: body,
+            Message.language: Resident.language, Message.kind: "reminder", Message.status: "queued",
+            Message.gateway: "", Message.key: _key(":reminder"), Message.resident: CheckinAsk.resident,
+            Message.round: CheckinAsk.round, Message.segments: segments, Message.priority: PRIORITY_CHECKIN,
+            Message.attempts: 0, Message.not_before: now, Message.expires_at: expires,
+            Message.claimed_by: "", Message.created_at: now, Message.updated_at: now, Message.error_code: "",
+            Message.error: "", Message.intent: "", Message.corrected_intent: "",
+        }  # fmt: skip
+        columns, fields = select_values(Message, values)
+        rows = asks(*columns).where(CheckinAsk.round.in_(list(live)) & Resident.phone.is_null(False))
+        return Message.insert_from(rows.order_by(CheckinAsk.id), fields).on_conflict("nothing")
+
+    def run(self, first: int, last: int) -> int:
+        """Remind the chosen asks with ids from `first` to `last` and move them on; how many moved."""
+        if self.queue is not None:
+            self.queue.run(first, last)
+        return self.move.run(first, last)

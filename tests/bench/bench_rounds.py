@@ -6,7 +6,9 @@ than 200 ms at a time. The community is the demo one (`kit.demo.generate_demo`),
 generating it is not timed.
 
 The lock is measured from outside, as the webhook feels it: a second thread with a connection of its own takes the
-write lock (BEGIN IMMEDIATE, then ROLLBACK) every few milliseconds and records how long it had to wait.
+write lock (BEGIN IMMEDIATE, then ROLLBACK) every few milliseconds and records how long it had to wait. It waits
+with SQLite's own busy handler, as every Linli connection does (a busy timeout): sleeping longer the longer it has
+waited, so short transactions that follow each other at once can keep it out for the whole write.
 
     python -m tests.bench.bench_rounds [--residents 100000]
 """

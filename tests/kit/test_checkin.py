@@ -370,7 +370,7 @@ def test_twenty_thousand_residents(community: Community, fixed_clock: FixedClock
     assert knocks.where(Task.state == "assigned").count() == 200
     assert Message.select().where(Message.kind == "task").count() == 200
     [alert] = Alert.select().where(Alert.kind == "task_unassigned")
-    assert alert.text.startswith("200 door-knock task(s) in grid 网格10 have nobody to do them")
+    assert alert.text.startswith("网格10有200个上门任务没有人做")
     deliver_everything()
     fixed_clock.advance(hours=3)
     report = advance_ladder(settings=SETTINGS)
