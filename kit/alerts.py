@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from kit import audit
+from kit.bulk import insert_rows
 from kit.clock import utcnow
 from kit.db import transaction
-from kit.errors import NotFound
+from kit.errors import ConfigError, NotFound
 from kit.models import Alert, Community
-from kit.templates import FALLBACK, render
+from kit.templates import FALLBACK, render, word
 
 SEVERITIES = ("info", "warning", "urgent")
 
@@ -37,6 +41,42 @@ def alert_text(key: str, **values: object) -> str:
     community's operators, whatever language the resident they are about speaks."""
     community = Community.select().first()
     return render(key, community.language if community is not None else FALLBACK, **values)
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    """An alert for `raise_alerts`."""
+
+    kind: str
+    text: str
+    key: str
+    severity: str = "warning"
+    resident_id: int | None = None
+    task_id: int | None = None
+
+
+def raise_alerts(alerts: Sequence[NewAlert]) -> set[str]:
+    """`raise_alert` for many alerts at once, in the caller's transaction, with one query and one insert: a key
+    raised before (or twice among `alerts`) is raised once. Returns the keys raised now."""
+    raised_before = {key for (key,) in Alert.select(Alert.key).where(Alert.key.in_([a.key for a in alerts])).tuples()}
+    new: dict[str, NewAlert] = {}
+    for alert in alerts:
+        if alert.key not in raised_before:
+            new.setdefault(alert.key, alert)
+    fields = [Alert.kind, Alert.text, Alert.key, Alert.severity, Alert.resident, Alert.task, Alert.created_at]
+    now = utcnow()
+    rows = [(a.kind, a.text, a.key, a.severity, a.resident_id, a.task_id, now) for a in new.values()]
+    insert_rows(Alert, fields, rows, skip_conflicts=True)
+    return set(new)
+
+
+def alert_word(key: str) -> str:
+    """A word from the texts' [words] table (a task kind, a symptom) in the community's first language, for alerts."""
+    community = Community.select().first()
+    try:
+        return word(key, community.language if community is not None else FALLBACK)
+    except ConfigError:
+        return key  # a kind without a word shows as it is stored
 
 
 def alert_message_error(

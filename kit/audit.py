@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from kit.bulk import insert_rows
 from kit.db import transaction
 from kit.models import AuditEntry
 
 
 def record(actor: str, action: str, entity: str, entity_id: int | None = None, **detail: Any) -> AuditEntry:
-    return AuditEntry.create(
-        actor=actor,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True) if detail else "",
-    )
+    return AuditEntry.create(actor=actor, action=action, entity=entity, entity_id=entity_id, detail=_detail(detail))
+
+
+def record_many(entries: Sequence[tuple[str, str, str, int | None, dict[str, Any]]]) -> None:
+    """`record` for many entries at once, each (actor, action, entity, entity_id, detail), with one insert."""
+    fields = [AuditEntry.actor, AuditEntry.action, AuditEntry.entity, AuditEntry.entity_id, AuditEntry.detail]
+    rows = [(actor, action, entity, entity_id, _detail(detail)) for actor, action, entity, entity_id, detail in entries]
+    insert_rows(AuditEntry, fields, rows)
+
+
+def _detail(detail: dict[str, Any]) -> str:
+    return json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True) if detail else ""
 
 
 def recent(limit: int = 50, entity: str | None = None, entity_id: int | None = None) -> list[AuditEntry]:

@@ -7,19 +7,21 @@ sends it later. Everything Linli hears is recorded here, idempotently by the pro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import peewee
 
 from kit.alerts import alert_message_error
-from kit.bulk import insert_rows
+from kit.bulk import insert_rows, reserve_ids, update_rows
 from kit.clock import utcnow
 from kit.db import database, transaction
+from kit.message_kinds import encode
 from kit.models import Message, MessageEvent, OptOut, Resident
 from kit.segments import analyze
+from kit.template_mode import Vetted, vet
 
 # Later statuses win over earlier ones when callbacks arrive out of order.
 _RANK = {
@@ -62,6 +64,8 @@ class Draft:
     priority: int = PRIORITY_CHECKIN
     not_before: datetime | None = None
     expires_at: datetime | None = None
+    template: str = ""  # the text's kind in kit.message_kinds when it is not `kind` (ack_fever for a "reply")
+    params: Mapping[str, object] = field(default_factory=dict)  # the values `body` was rendered with
 
 
 STILL_CALLED = ("checkin_call",)  # calls an opt-out does not stop: kit.checkin decides who gets them
@@ -103,7 +107,7 @@ def queue(draft: Draft) -> Message:
                 return existing
         status = "skipped" if opt_out_stops(draft.channel, draft.kind) and is_opted_out(draft.peer) else "queued"
         message = Message.create(**_row(draft, status, utcnow()))
-        MessageEvent.create(message=message.id, status=status, at=message.created_at)
+        MessageEvent.create(message=message.id, status=message.status, at=message.created_at)
     return message
 
 
@@ -123,6 +127,39 @@ def queue_many(drafts: Sequence[Draft]) -> int:
     return insert_rows(Message, fields, [tuple(row.values()) for row in rows], skip_conflicts=True)
 
 
+def queue_each(drafts: Sequence[Draft]) -> list[int]:
+    """`queue` for many messages at once (a batch of replies), in the caller's transaction, with one query per
+    question and one insert per table: a key queued before (or earlier among `drafts`) queues nothing new and
+    gives the first row's id, a number that opted out gets a 'skipped' row, every new row its first event.
+    Returns the message id of each draft, in order."""
+    keys = [draft.key for draft in drafts if draft.key is not None]
+    known: dict[str, int] = {}
+    if keys:
+        known = {key: id_ for key, id_ in Message.select(Message.key, Message.id).where(Message.key.in_(keys)).tuples()}
+    fresh: list[Draft] = []
+    taken = set(known)
+    for draft in drafts:
+        if draft.key is None:
+            fresh.append(draft)
+        elif draft.key not in taken:
+            fresh.append(draft)
+            taken.add(draft.key)
+    now = utcnow()
+    stopped = opted_out_among(d.peer for d in fresh)
+    rows = [
+        _row(d, "skipped" if d.peer in stopped and opt_out_stops(d.channel, d.kind) else "queued", now) for d in fresh
+    ]
+    ids = reserve_ids(Message, len(rows))
+    if rows:
+        fields = [Message.id, *(getattr(Message, name) for name in rows[0])]
+        insert_rows(Message, fields, [(id_, *row.values()) for id_, row in zip(ids, rows)])
+        events = [(id_, row["status"], now) for id_, row in zip(ids, rows)]
+        insert_rows(MessageEvent, [MessageEvent.message, MessageEvent.status, MessageEvent.at], events)
+    unkeyed = iter(id_ for id_, draft in zip(ids, fresh) if draft.key is None)
+    known.update((draft.key, id_) for id_, draft in zip(ids, fresh) if draft.key is not None)
+    return [known[d.key] if d.key is not None else next(unkeyed) for d in drafts]
+
+
 def _segments(body: str, channel: str, cache: dict[str, int] = {}) -> int:  # noqa: B006 - a deliberate memo
     if channel != "sms":
         return 0
@@ -133,14 +170,25 @@ def _segments(body: str, channel: str, cache: dict[str, int] = {}) -> int:  # no
     return cache[body]
 
 
+def _stored(draft: Draft, vetted: Vetted) -> str | None:
+    """The row's `params`: for a template gateway, an SMS's kind and values. A call keeps its own kind (its script)."""
+    return encode(vetted.kind, vetted.params) if draft.channel == "sms" and (draft.template or draft.params) else None
+
+
 def _row(draft: Draft, status: str, now: datetime) -> dict[str, Any]:
+    # Template-only mode (kit.template_mode): the variant and values a template gateway can send, or a refusal.
+    vetted = vet(draft.template or draft.kind, draft.language, draft.params, draft.body, draft.channel)
+    body = vetted.body
+    if vetted.refusal:
+        status = "skipped"
     return {
         "direction": "out",
         "channel": draft.channel,
         "peer": draft.peer,
-        "body": draft.body,
+        "body": body,
         "language": draft.language,
         "kind": draft.kind,
+        "params": _stored(draft, vetted),
         "status": status,
         "key": draft.key,
         "resident": draft.resident_id,
@@ -148,13 +196,13 @@ def _row(draft: Draft, status: str, now: datetime) -> dict[str, Any]:
         "round": draft.round_id,
         "task": draft.task_id,
         "notice_id": draft.notice_id,
-        "segments": _segments(draft.body, draft.channel),
+        "segments": _segments(body, draft.channel),
         "priority": draft.priority,
         "not_before": draft.not_before or now,
         "expires_at": draft.expires_at,
         "created_at": now,
         "updated_at": now,
-        "error": "opted out" if status == "skipped" else "",
+        "error": vetted.refusal or ("opted out" if status == "skipped" else ""),
     }
 
 
@@ -224,6 +272,15 @@ def mark_handled(message_id: int, intent: dict[str, Any] | None = None, *, error
                 body=message.body,
                 resident_id=message.resident_id,
             )
+
+
+def mark_all_handled(handled: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """`mark_handled` (without error) for many inbound messages at once, each with its intent, in one statement."""
+    now = utcnow()
+    rows = [
+        ("handled", now, "", json.dumps(intent, ensure_ascii=False, sort_keys=True), id_) for id_, intent in handled
+    ]
+    update_rows(Message, [Message.status, Message.updated_at, Message.error, Message.intent], Message.id, rows)
 
 
 def record_status(

@@ -12,15 +12,19 @@ Decisions
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import peewee
 
 from kit.assignment import OPEN_STATES
 from kit.clock import utcnow
 from kit.community import community_zone
 from kit.localtime import at_local, local_date
 from kit.models import Message, Resident, Task, Volunteer
+from kit.retention import still_here
 
 FAMILY_WINDOW = timedelta(hours=24)  # a second contact's reply counts for the resident we asked about this long
 
@@ -55,20 +59,31 @@ def still_received(ids: Sequence[int]) -> list[Message]:
     return list(query.order_by(Message.id))
 
 
+def still_received_ids(ids: Sequence[int]) -> set[int]:
+    """Those of `ids` still waiting to be acted on (`still_received`, without reading the messages again)."""
+    if not ids:
+        return set()
+    query = Message.select(Message.id).where(Message.id.in_(list(ids)) & (Message.status == "received"))
+    return {message_id for (message_id,) in query.tuples()}
+
+
 def sender_of(message: Message) -> Sender:
     """The resident (the message's own, else the one with the sender's number) and the volunteer who sent it."""
     return senders([message])[message.id]
 
 
 def senders(messages: Sequence[Message]) -> dict[int, Sender]:
-    """`sender_of` for each message, by message id, in three queries."""
+    """`sender_of` for each message, by message id, in at most three queries (the residents by number only for
+    messages stored without one)."""
     resident_ids = {m.resident_id for m in messages if m.resident_id is not None}
     phones = {m.peer for m in messages}
+    unlinked = {m.peer for m in messages if m.resident_id is None}
     by_id = {r.id: r for r in Resident.select().where(Resident.id.in_(list(resident_ids)))} if resident_ids else {}
     residents: dict[str, Resident] = {}
     volunteers: dict[str, Volunteer] = {}
+    if unlinked:
+        residents = {r.phone: r for r in Resident.select().where(Resident.phone.in_(list(unlinked)))}
     if phones:
-        residents = {r.phone: r for r in Resident.select().where(Resident.phone.in_(list(phones)))}
         volunteers = {v.phone: v for v in Volunteer.select().where(Volunteer.phone.in_(list(phones)))}
     return {
         m.id: Sender(
@@ -79,8 +94,8 @@ def senders(messages: Sequence[Message]) -> dict[int, Sender]:
     }
 
 
-def _day_start(message: Message) -> datetime:
-    zone = community_zone()
+def _day_start(message: Message, zone: ZoneInfo | None = None) -> datetime:
+    zone = zone or community_zone()
     return at_local(local_date(message.created_at or utcnow(), zone), time(0), zone)
 
 
@@ -101,7 +116,8 @@ def repeat_counts(messages: Sequence[Message]) -> dict[int, int]:
     """`repeat_count` for each message, by message id, in one query."""
     if not messages:
         return {}
-    starts = {m.id: _day_start(m) for m in messages}
+    zone = community_zone()
+    starts = {m.id: _day_start(m, zone) for m in messages}
     earlier = Message.select(Message.id, Message.peer, Message.body, Message.created_at).where(
         (Message.direction == "in")
         & (Message.channel == "sms")
@@ -118,6 +134,21 @@ def repeat_counts(messages: Sequence[Message]) -> dict[int, int]:
         )
         for m in messages
     }
+
+
+def shared_phones(phones: Iterable[str]) -> set[str]:
+    """Those of `phones` several residents still living here share (`kit.shared_phones.on_phone` lists them), in
+    one query: a reply from one of them may be about any of them."""
+    wanted = sorted(set(phones))
+    if not wanted:
+        return set()
+    shared = (
+        Resident.select(Resident.phone)
+        .where(Resident.phone.in_(wanted) & still_here())
+        .group_by(Resident.phone)
+        .having(peewee.fn.COUNT(Resident.id) > 1)
+    )
+    return {phone for (phone,) in shared.tuples()}
 
 
 def sent_with_key(key: str) -> bool:

@@ -12,13 +12,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from kit import shared_phones, template_mode
 from kit.busy import is_busy
 from kit.community import community_zone
 from kit.config import Settings, gateway_specs
 from kit.dispatcher import Dispatcher, DispatchReport
 from kit.gateway import Gateway
 from kit.scheduling import InProcessScheduler
-from linli.gateways import Pollers, build_gateways, provider_routes
+from linli.gateways import Pollers, build_gateways
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class Runtime:
         port: int | None = None,
     ) -> None:
         self.settings = settings
+        shared_phones.use_settings(settings.checkin)  # what a "1" from a shared phone means (--config included)
+        template_mode.use_settings(settings)  # template-only mode follows the SMS pool (--config included)
         self.gateways = gateways if gateways is not None else build_gateways(settings)
         self.scheduler = InProcessScheduler(settings)
         if settings.district.url:  # push the day's figures to the district at district.push_at, and when back online
@@ -54,18 +57,14 @@ class Runtime:
         self.last_error = ""
         self.server: Any = None
         if webhooks:
-            self.server = self._webhook_server(host, port)
+            self.server = self._webhook_server(host, port, own_process=gateways is None)
         self._threads: list[threading.Thread] = []
 
-    def _webhook_server(self, host: str | None, port: int | None) -> Any:
-        from ivr.webhooks import add_voice_routes
-        from linli.server import WebhookServer, sms_handlers
+    def _webhook_server(self, host: str | None, port: int | None, own_process: bool) -> Any:
+        """In a process of its own when it can be (`linli.webhook_process`): the configured gateways, on a file."""
+        from linli.webhook_process import webhook_server
 
-        def voice_routes(app: Any) -> None:
-            add_voice_routes(app, self.settings.twilio)
-
-        routes = [voice_routes, *provider_routes(self.gateways)]
-        return WebhookServer(self.settings, **sms_handlers(), extra_routes=routes, host=host, port=port)
+        return webhook_server(self.settings, self.gateways, host=host, port=port, own_process=own_process)
 
     @property
     def polls_inbound(self) -> bool:

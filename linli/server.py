@@ -18,14 +18,17 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
 from kit import db
+from kit.busy import is_busy
 from kit.config import Settings
 from kit.migrations import current_version
 from kit.models import Message
@@ -45,6 +48,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 RouteAdder = Callable[[web.Application], None]
 PROCESS_EVERY_SECONDS = 60.0  # the slow timer: process leftovers (e.g. rows stored just before a crash)
+POLL_SECONDS = 0.0005  # how often the webhooks' database thread asks again for a write lock another writer holds
+LOCK_SECONDS = 10.0  # ... for this long at most (the busy timeout every other connection has)
 MAX_BODY = 64 * 1024  # provider webhooks are small forms
 
 
@@ -150,6 +155,8 @@ class DatabaseThread:
         await asyncio.get_running_loop().run_in_executor(None, self.stop)
 
     def _serve(self) -> None:
+        if db.is_sqlite():  # this thread asks for the write lock itself (`_transaction`), never sleeping in SQLite's
+            db.database.execute_sql("PRAGMA busy_timeout = 0")
         try:
             while True:
                 first = self._queue.get()
@@ -169,9 +176,29 @@ class DatabaseThread:
         finally:
             db.close()  # this thread's connection
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """A write transaction, begun as soon as the write lock is free: this thread asks again every `POLL_SECONDS`
+        instead of sleeping in SQLite's busy handler, whose sleeps grow to 100 ms (a webhook would go on sleeping
+        while the lock sat free, e.g. between two transactions of the inbound worker)."""
+        deadline = time.monotonic() + LOCK_SECONDS
+        while True:
+            begun = ExitStack()
+            try:
+                begun.enter_context(db.transaction())
+            except Exception as error:
+                begun.close()
+                if not is_busy(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(POLL_SECONDS)
+                continue
+            with begun:
+                yield
+            return
+
     def _run_together(self, jobs: list[_Job]) -> None:
         try:
-            with db.transaction():
+            with self._transaction():
                 outcomes = [(True, job.call()) for job in jobs]
         except Exception:
             # Something failed (rare): the whole batch was rolled back; run each call in its own transaction,
@@ -185,10 +212,9 @@ class DatabaseThread:
         for loop, settled in by_loop.items():  # one wake-up of each loop per batch, not one per call
             loop.call_soon_threadsafe(_settle_all, settled)
 
-    @staticmethod
-    def _alone(job: _Job) -> tuple[bool, Any]:
+    def _alone(self, job: _Job) -> tuple[bool, Any]:
         try:
-            with db.transaction():
+            with self._transaction():
                 return True, job.call()
         except Exception as error:
             return False, error

@@ -7,10 +7,13 @@ transaction, and replies only go into the outbox (the dispatcher sends them). `h
 Who says what:
 - anybody: STOP / 退订 opts the number out (no reply: the carrier confirms); START / 订阅 opts it back in.
 - a resident: 1 / 2 / 3 and the many ways of saying them become a health report (`kit.reports`).
-- a volunteer: "DONE 12" / "完成 12" completes their own task 12 ("DONE" alone, when they have one task).
+- a volunteer: "DONE 12" / "完成 12" completes their own task 12 ("DONE" alone, when they have one task);
+  "ACCEPT 12" / "接 12", "DECLINE 12" / "不接 12", "PAUSE" / "暂停" and back on duty, and anybody's "JOIN" / "报名
+  志愿者", are `kit.volunteer_replies`'.
 - a resident's second contact, after we asked them about the resident: "1" (or any report) is taken as the
   resident's answer; anything else is shown to an operator.
-- a reply nobody understands is answered with the menu once per number per local day, never in a loop.
+- a reply nobody understands is answered with the menu once per number per local day, never in a loop, and waits
+  for a person to read it (`kit.needs_reading`).
 - a number we do not know gets no reply; an operator sees it (an alert, once per number per day).
 - an auto-responder's text ("自动回复", "out of office") gets no reply and changes nothing; the same text from the
   same number arriving `REPEATS` times in a local day is acted on but not answered again. Two machines answering
@@ -22,22 +25,26 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from kit import outbox, replies
-from kit.alerts import raise_alert
+from kit import needs_reading, outbox, replies, shared_phones, volunteer_replies
+from kit.alerts import alert_text, raise_alert
 from kit.busy import is_busy
 from kit.clock import utcnow
 from kit.community import community_zone, get_community
 from kit.db import transaction
 from kit.errors import Conflict, InvalidPhone, LinliError, NotFound
 from kit.escalation import hand_on_unreached
+from kit.health import KINDS
 from kit.localtime import local_date
 from kit.models import Message, Resident, Volunteer
 from kit.phones import normalize_phone
+from kit.points import award_second_contact
+from kit.report_batch import ReportRequest
 from kit.reports import record_report
 from kit.tasks import complete_task
 from kit.templates import render
@@ -47,9 +54,9 @@ log = logging.getLogger(__name__)
 
 BUSY = "busy"  # what `process` says when another writer held the lock: nothing done, try again later
 REPEATS = 3  # the same text from one number this often in a local day is answered no more
-BATCH = 200  # messages acted on together, in one transaction, by `process_pending`
-BATCH_SECONDS = 0.05  # ... or fewer: a batch commits after this long, so the webhooks' writes wait no longer
 _REPEATS_KNOWN: ContextVar[dict[int, int] | None] = ContextVar("repeats_known", default=None)  # a batch's counts
+_SHARED_KNOWN: ContextVar[set[str] | None] = ContextVar("shared_known", default=None)  # a batch's shared phones
+_DEFERRED: ContextVar[list[ReportRequest] | None] = ContextVar("deferred", default=None)  # a batch's plain reports
 
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -75,67 +82,19 @@ def handle(gateway: str, provider_id: str, peer: str, body: str, *, at: datetime
 
 
 def process_pending(limit: int | None = None) -> int:
-    """Act on every recorded message not acted on yet, oldest first: the webhook's worker calls it after each
-    message, and it picks up what a crash or a locked database left 'received'. A message that fails is marked
-    'error' (an operator is alerted) so it cannot block the ones behind it. A message that meets a lock held by
-    another writer stays 'received' and the pass stops there: the next pass tries it again. Returns how many were
-    processed.
+    """Act on every recorded message not acted on yet, oldest first, in batches (`sms.batch.process_pending`): the
+    webhook's worker calls it after each message, and it picks up what a crash or a locked database left
+    'received'. Returns how many were processed."""
+    from sms import batch  # acts through this module's `_act`, so it imports this module, not the other way
 
-    Decisions
-    - `BATCH` messages are acted on in one transaction, each in a savepoint of its own, after loading their senders
-      and repeat counts in a few queries (`kit.replies`): one commit and a handful of queries per batch instead of
-      a dozen per message, and each message ends exactly as `process` would have left it alone.
-    - A batch holds the write lock while it works, so it also ends after `BATCH_SECONDS`: the webhooks store new
-      messages between two batches, never waiting behind a long one."""
-    pending = replies.pending_inbound(limit)
-    done = position = 0
-    while position < len(pending):
-        taken, count, stopped = _process_batch(pending[position : position + BATCH])
-        done += count
-        position += taken
-        if stopped:
-            break
-    return done
+    return batch.process_pending(limit)
 
 
-def _process_batch(ids: list[int]) -> tuple[int, int, bool]:
-    """Act on the messages `ids` (or the first of them, when time is up) in one transaction. Returns how many of
-    `ids` it dealt with, how many it processed, and whether a lock stopped it."""
-    taken = done = 0
-    stopped = False
-    started = time.monotonic()
-    try:
-        with transaction():
-            messages = replies.still_received(ids)
-            senders = replies.senders(messages)
-            known = _REPEATS_KNOWN.set(replies.repeat_counts(messages))
-            try:
-                for message in messages:
-                    if done and time.monotonic() - started > BATCH_SECONDS:
-                        break
-                    if _process_in_batch(message, senders[message.id]) == BUSY:
-                        stopped = True
-                        break
-                    done += 1
-                    taken = ids.index(message.id) + 1
-            finally:
-                _REPEATS_KNOWN.reset(known)
-            if done == len(messages):
-                taken = len(ids)  # all of them: any not loaded were acted on by another process meanwhile
-    except Exception as error:
-        if not is_busy(error):
-            raise
-        taken, done, stopped = 0, 0, True  # the whole batch was rolled back: every message stays 'received'
-    if stopped:
-        log.warning("inbound messages wait: the database is busy; the next pass tries them again")
-    return taken, done, stopped
-
-
-def _process_in_batch(message: Message, sender: replies.Sender) -> str:
+def process_in_batch(message: Message, sender: replies.Sender) -> str:
     """`process` for a message loaded with its batch, in a savepoint: a failure undoes this message's work alone."""
     intent: Intent | None = None
     try:
-        intent = parse_reply(message.body, _language(sender))
+        intent = parse_reply(message.body, language_of(sender))
         with transaction():
             outcome = _act(message, intent, sender.resident, sender.volunteer)
             outbox.mark_handled(message.id, intent.as_dict())
@@ -150,6 +109,35 @@ def _process_in_batch(message: Message, sender: replies.Sender) -> str:
     return outcome
 
 
+def reports_plainly(intent: Intent, sender: replies.Sender, shared_phone: bool) -> bool:
+    """Whether `_act` takes this reply straight to `_report` about its sender and does nothing else: a resident's
+    well, unwell or help from a phone of their own, from somebody who is not also a volunteer. `sms.batch` writes
+    such reports together (`act_deferring`); a new branch of `_act` that comes before the resident's report must
+    be excluded here too."""
+    return intent.kind in KINDS and sender.resident is not None and sender.volunteer is None and not shared_phone
+
+
+@contextmanager
+def known_in_batch(repeats: dict[int, int], shared: set[str]) -> Iterator[None]:
+    """Within the block, `_repeated` and `_sharing` read what a batch loaded for all its messages at once: the repeat
+    counts (`kit.replies.repeat_counts`) and the phones several residents share (`kit.replies.shared_phones`)."""
+    tokens = _REPEATS_KNOWN.set(repeats), _SHARED_KNOWN.set(shared)
+    try:
+        yield
+    finally:
+        _REPEATS_KNOWN.reset(tokens[0])
+        _SHARED_KNOWN.reset(tokens[1])
+
+
+def act_deferring(message: Message, intent: Intent, sender: replies.Sender, requests: list[ReportRequest]) -> str:
+    """`_act` on a plain report (`reports_plainly`), with the report added to `requests` instead of written."""
+    token = _DEFERRED.set(requests)
+    try:
+        return _act(message, intent, sender.resident, sender.volunteer)
+    finally:
+        _DEFERRED.reset(token)
+
+
 def process(message_id: int) -> str:
     """Parse and act on inbound message `message_id` if it is still 'received'; returns a short word for logs:
     stop, start, auto-reply, well, unwell, help, done, not-found, family, menu, ignored, unknown-sender, already,
@@ -159,7 +147,7 @@ def process(message_id: int) -> str:
     if message is None or message.direction != "in" or message.status != "received":
         return "already"
     sender = replies.sender_of(message)
-    intent = parse_reply(message.body, _language(sender))
+    intent = parse_reply(message.body, language_of(sender))
     try:
         with transaction():
             if Message.get_by_id(message_id).status != "received":  # another worker got here first
@@ -187,7 +175,8 @@ def _mark_error(message_id: int, intent: dict[str, Any] | None, error: str) -> s
     return "error"
 
 
-def _language(sender: replies.Sender) -> str:
+def language_of(sender: replies.Sender) -> str:
+    """The language a sender's replies are read in: theirs, else the community's."""
     known = sender.resident or sender.volunteer
     return known.language if known is not None else get_community().language
 
@@ -203,6 +192,18 @@ def _act(message: Message, intent: Intent, resident: Resident | None, volunteer:
         return "stop"
     if intent.kind == "auto_reply":
         return "auto-reply"  # a machine answered us: answering back could set two machines talking for ever
+    if volunteer_replies.concerns(intent.kind, volunteer):  # JOIN, ACCEPT, DECLINE, PAUSE, back on duty
+        said = volunteer_replies.answer(
+            intent.kind,
+            message=message,
+            resident=resident,
+            volunteer=volunteer,
+            task_number=intent.task_number,
+            text=intent.text,
+        )
+        helper_id = volunteer.id if volunteer is not None else None
+        _reply(message, said.template, said.language, volunteer_id=helper_id, **said.values)
+        return said.outcome
     if intent.kind == "start":
         was_out = outbox.opt_in(message.peer)
         known = resident or volunteer
@@ -212,6 +213,9 @@ def _act(message: Message, intent: Intent, resident: Resident | None, volunteer:
     if volunteer is not None and intent.kind == "done":
         return _done(message, intent, volunteer)
     if resident is not None:
+        sharing = _sharing(message.peer)
+        if len(sharing) > 1:
+            return _shared(message, intent, sharing)
         if intent.kind in ("well", "unwell", "help"):
             _report(message, intent, resident, channel="sms")
             return intent.kind
@@ -223,8 +227,7 @@ def _act(message: Message, intent: Intent, resident: Resident | None, volunteer:
         return _family(message, intent, family_of)
     raise_alert(
         "unknown_sender",
-        f"An SMS from {message.peer}, who is neither a resident nor a volunteer: “{message.body[:200]}”. "
-        "If they belong to the community, add them; nothing was sent back.",
+        alert_text("alert_unknown_sender", peer=message.peer, body=message.body[:200]),
         key=f"unknown_sender:{message.peer}:{_today(message)}",
         severity="info",
     )
@@ -252,6 +255,8 @@ def _reply(
             peer=message.peer,
             body=render(template, language or get_community().language, **values),
             kind="reply",
+            template=template,
+            params=values,
             key=key or f"reply:{message.id}",
             language=language,
             resident_id=message.resident_id,
@@ -259,6 +264,12 @@ def _reply(
             priority=outbox.PRIORITY_REPLY,
         )
     )
+
+
+def _sharing(peer: str) -> list[Resident]:
+    """The residents on `peer` when it is a phone several share (`kit.shared_phones.on_phone`), else none."""
+    known = _SHARED_KNOWN.get()
+    return [] if known is not None and peer not in known else shared_phones.on_phone(peer)
 
 
 def _repeated(message: Message) -> bool:
@@ -270,7 +281,9 @@ def _repeated(message: Message) -> bool:
 
 
 def _menu(message: Message, template: str, language: str) -> str:
-    """The menu, once per number per local day: a second reply nobody understands gets nothing."""
+    """The menu, once per number per local day: a second reply nobody understands gets nothing. Either way the reply
+    waits for a person to read it (`kit.needs_reading`)."""
+    needs_reading.enqueue(message.id, message.created_at or utcnow())
     key = f"helptext:{message.peer}:{_today(message)}"
     if replies.sent_with_key(key):
         return "ignored"
@@ -293,6 +306,41 @@ def _done(message: Message, intent: Intent, volunteer: Volunteer) -> str:
     return "done"
 
 
+# --- a phone several residents share ---------------------------------------------------------------------------
+
+
+def _shared(message: Message, intent: Intent, sharing: list[Resident]) -> str:
+    """A reply from a phone several residents share: about the one it names or the one `kit.shared_phones` can
+    tell (or, for "1" and when the community chose so, all of them still unanswered); else the sender is asked
+    which of them it is about, and a fever or a call for help is shown to an operator meanwhile."""
+    named = shared_phones.named_in(message.body, sharing)
+    language = (named.resident or sharing[0]).language
+    if named.resident is not None:
+        intent = parse_reply(named.rest, language)
+    if intent.kind not in ("well", "unwell", "help"):
+        return _menu(message, "help_text", language)
+    who = shared_phones.about_whom(sharing, named.resident, intent.kind, message.created_at or utcnow())
+    if not who:
+        names = shared_phones.names_of(sharing, language)
+        _reply(message, "shared_phone_which", language, names=names, example=sharing[0].name)
+        shared_phones.link_reply(message.id, None)  # about one of them, not known which
+        if intent.kind != "well":
+            raise_alert(
+                "shared_phone",
+                alert_text("alert_shared_phone_reply", peer=message.peer, names=names, body=message.body[:200]),
+                key=f"shared_phone:{message.id}",
+            )
+        return "which"
+    if len(who) == 1:
+        shared_phones.link_reply(message.id, who[0].id)
+        _report(message, intent, who[0], channel="sms")
+        return intent.kind
+    for person in who:  # "1" for all of them: one thank-you naming them all
+        _report(message, intent, person, channel="sms", acknowledge=False)
+    _reply(message, "ack_shared_well", language, names=shared_phones.names_of(who, language))
+    return intent.kind
+
+
 # --- a resident's second contact -----------------------------------------------------------------------------
 
 
@@ -301,6 +349,16 @@ def _report(message: Message, intent: Intent, resident: Resident, *, channel: st
     unless the same text keeps coming)."""
     if _repeated(message):
         options["acknowledge"] = False
+    deferred = _DEFERRED.get()
+    if deferred is not None:  # a batch writes it with the others (`act_deferring`)
+        deferred.append(
+            ReportRequest(
+                resident.id, intent.kind, temperature_c=intent.temperature_c, symptoms=tuple(intent.symptoms),
+                text=message.body, need=intent.text, channel=channel, message_id=message.id, at=message.created_at,
+                **options,
+            )
+        )  # fmt: skip
+        return
     record_report(
         resident.id,
         intent.kind,
@@ -318,13 +376,13 @@ def _report(message: Message, intent: Intent, resident: Resident, *, channel: st
 def _family(message: Message, intent: Intent, resident: Resident) -> str:
     if intent.kind in ("well", "unwell", "help"):
         _report(message, intent, resident, channel="family", acknowledge=False, actor=f"family:{message.peer}")
+        award_second_contact(message.peer, resident.id, at=message.created_at)  # kit.points: 邻里积分
         template = "ack_family_well" if intent.kind == "well" else "ack_family_unwell"
         _reply(message, template, resident.language, name=resident.name)
         return "family"
     raise_alert(
         "family_reply",
-        f"{message.peer}, the second contact of {resident.name}, replied: “{message.body[:200]}”. "
-        "Read it and call them back if needed.",
+        alert_text("alert_family_reply", peer=message.peer, name=resident.name, body=message.body[:200]),
         key=f"family_reply:{message.id}",
         resident_id=resident.id,
     )

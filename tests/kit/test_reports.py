@@ -71,7 +71,7 @@ def test_the_red_alert_says_who_and_what(wang: Resident) -> None:
     record_report(wang.id, "unwell", symptoms=["breathing"], text="喘不上气")
     [alert] = Alert.select()
     assert (alert.kind, alert.resident_id) == ("red", wang.id)
-    assert alert.text.startswith("王芳 (201, +8613800000001) is now RED after reporting breathing.")
+    assert alert.text.startswith("王芳（201, +8613800000001）报告呼吸困难，已标红。")
 
 
 def test_well_does_not_clear_and_only_operators_do(wang: Resident) -> None:

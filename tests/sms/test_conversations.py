@@ -105,7 +105,7 @@ def test_help_becomes_a_task_the_volunteer_closes(convo: Conversation) -> None:
     convo.expect(f"""
         09:00 {WANG} < {PROMPT}
         09:10 {WANG} > 3 帮我买降压药
-        09:10 {ZHANG} < 任务1：求助。王芳 3-2-201 +8613800000001。需要：买降压药。完成后回复：完成 1
+        09:10 {ZHANG} < 任务1：求助。王芳 3-2-201 +8613800000001。需要：买降压药。接单回复：接 1，完成后回复：完成 1
         09:10 {WANG} < 已收到求助（编号1），志愿者会联系您。
     """)
     convo.advance(hours=2)
@@ -134,13 +134,13 @@ def test_english_resident_and_volunteer(convo: Conversation) -> None:
     convo.expect(f"""
         {SMITH} < Daily check-in: reply 1 if you are well, 2 if you have fever or cough, 3 if you need help.
         {SMITH} > help: buy bread
-        {ZHANG} < Task 1: help request. John Smith 5-1-302 +8613800000003. Needs: buy bread. When done reply: DONE 1
+        {ZHANG} < Task 1: help request. John Smith 5-1-302 +8613800000003. Needs: buy bread. Reply ACCEPT 1 to take it, and DONE 1 when done
         {SMITH} < We got your request (number 1). A volunteer will contact you.
         {ZHANG} > done 1
         {SMITH} < Your request (number 1) is done. Reply 3 any time you need help.
         {ZHANG} < Thank you! Task 1 is done, +1 points.
         {ZHANG} > DONE 1
-    """)
+    """)  # noqa: E501
     assert Volunteer.get(Volunteer.phone == ZHANG).points == 1
 
 
@@ -167,7 +167,7 @@ def test_silence_climbs_the_whole_ladder(convo: Conversation) -> None:
         12:00 {WANG} < 提醒：您今天还没有健康打卡。回复1 身体好，2 发烧或咳嗽，3 需要帮助。
         14:00 {WANG} < [call] 您好，这里是社区健康打卡。身体好请按1，发烧或咳嗽请按2，需要帮助请按3。
         15:00 {DAUGHTER} < 您好，王芳（3-2-201）今天没有回复健康打卡，也没接电话。请联系TA，或回复1 TA平安。
-        16:00 {ZHANG} < 任务1：上门查看 王芳 3-2-201，今天联系不上。请在19:00前完成，完成后回复：完成 1
+        16:00 {ZHANG} < 任务1：上门查看 王芳 3-2-201，今天联系不上。请在19:00前完成。接单回复：接 1，完成后回复：完成 1
     """)
     assert alerts() == [("unreachable", "urgent", "19:00")]
     alert = Alert.get()
@@ -211,7 +211,7 @@ def test_answer_during_the_door_knock_calls_the_volunteer_off(convo: Conversatio
     convo.say(WANG, "1")
     convo.until("21:00")
     convo.expect(f"""
-        16:00 {ZHANG} < 任务1：上门查看 王芳 3-2-201，今天联系不上。请在19:00前完成，完成后回复：完成 1
+        16:00 {ZHANG} < 任务1：上门查看 王芳 3-2-201，今天联系不上。请在19:00前完成。接单回复：接 1，完成后回复：完成 1
         16:30 {ZHANG} < 任务1已取消，不用再去了。谢谢！
     """)
     assert Task.get_by_id(1).state == "cancelled"
@@ -222,7 +222,7 @@ def test_no_phone_goes_straight_to_the_door(convo: Conversation) -> None:
     add_resident(ResidentInput(name="李伯", grid="东区", building="3", unit="1", room="101"))
     convo.start_round()
     convo.expect(f"""
-        09:00 {ZHANG} < 任务1：上门查看 李伯 3-1-101（没有手机）。请在12:00前完成，完成后回复：完成 1
+        09:00 {ZHANG} < 任务1：上门查看 李伯 3-1-101（没有手机）。请在12:00前完成。接单回复：接 1，完成后回复：完成 1
     """)
     visits = door_knock_list()
     assert [(v.name, v.address, v.reason, v.task_id, v.volunteer) for v in visits] == [
@@ -256,7 +256,7 @@ def test_opt_out_stops_the_texts_not_the_care(convo: Conversation) -> None:
         09:00 {WANG} > TD
         12:00 {WANG} < [call] {CALL}
         13:00 {DAUGHTER} < 您好，王芳（3-2-201）今天没有回复健康打卡，也没接电话。请联系TA，或回复1 TA平安。
-        14:00 {ZHANG} < 任务1：上门查看 王芳 3-2-201，今天联系不上。请在17:00前完成，完成后回复：完成 1
+        14:00 {ZHANG} < 任务1：上门查看 王芳 3-2-201，今天联系不上。请在17:00前完成。接单回复：接 1，完成后回复：完成 1
     """)
     assert wang().opted_out
     assert (
@@ -275,7 +275,7 @@ def test_a_community_that_does_not_call_sends_the_opted_out_to_the_door(
     convo.until("09:30")
     convo.expect(f"""
         {WANG} > TD
-        {ZHANG} < 任务1：上门查看 王芳 3-2-201，今天联系不上。请在12:00前完成，完成后回复：完成 1
+        {ZHANG} < 任务1：上门查看 王芳 3-2-201，今天联系不上。请在12:00前完成。接单回复：接 1，完成后回复：完成 1
     """)
     assert [(v.name, v.reason) for v in door_knock_list()] == [("王芳", "opted-out")]
 

@@ -134,7 +134,9 @@ def test_volunteer_gibberish_gets_the_volunteer_menu_once(people: tuple[Resident
     Resident.delete().execute()  # the volunteer is not also a resident
     handle("simulator", "SM1", ZHANG, "收到")
     handle("simulator", "SM2", ZHANG, "好的好的")  # "well" from a volunteer who is not a resident: not understood
-    assert replies_to(ZHANG) == ["没看懂您的回复。任务完成后请回复：完成 任务编号，例如：完成 12"]
+    assert replies_to(ZHANG) == [
+        "没看懂您的回复。请回复“接”“不接”或“完成”加任务编号，例如：完成 12；暂停接单请回复：暂停"
+    ]
 
 
 def test_a_second_contacts_reply_without_being_asked_is_an_unknown_sender(people: tuple[Resident, Volunteer]) -> None:
