@@ -69,3 +69,13 @@ def test_tasks_en(town: DemoSummary, make_app: MakeApp, snap_compare: SnapCompar
 def test_inbox_en(town: DemoSummary, make_app: MakeApp, snap_compare: SnapCompare) -> None:
     busy_morning()
     assert snap_compare(make_app("en"), terminal_size=SIZE, run_before=go("inbox"))
+
+
+def test_notices_zh(town: DemoSummary, make_app: MakeApp, snap_compare: SnapCompare) -> None:
+    busy_morning()
+    assert snap_compare(make_app("zh"), terminal_size=SIZE, run_before=go("notices"))
+
+
+def test_volunteers_zh(town: DemoSummary, make_app: MakeApp, snap_compare: SnapCompare) -> None:
+    busy_morning()
+    assert snap_compare(make_app("zh"), terminal_size=SIZE, run_before=go("volunteers"))
