@@ -30,6 +30,7 @@ from kit.template_mode import TemplateGateway
 
 MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)|\+\d{8,15}")
 LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|cn|net|org|top|xyz|io)\b", re.IGNORECASE)
+ADJACENT = re.compile(r"\{\w+\}\{\w+\}")  # two placeholders with nothing between them
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,14 @@ def _findings(gateway: TemplateGateway, kind: MessageKind, language: str, measur
         )
     if limits.forbids_links and LINK.search(text):
         found.append(Finding(name, language, f"{name} ({language}): contains a link, which {gateway.kind} forbids"))
+    side_by_side = ADJACENT.search(text)
+    if limits.forbids_adjacent_params and side_by_side:
+        found.append(
+            Finding(
+                name, language, f"{name} ({language}): two parameters side by side ({side_by_side.group(0)}), which "
+                f"{gateway.kind} forbids: put a word between them in data/templates/{language}.toml",
+            )
+        )  # fmt: skip
     for parameter in kind.parameters(language):
         found.extend(_parameter(gateway, kind, language, parameter, measured))
     return found

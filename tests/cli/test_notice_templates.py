@@ -40,7 +40,7 @@ def template_only(community: Community, tmp_path: Path, monkeypatch: pytest.Monk
 def test_the_preview_shows_the_exact_text_with_the_signature(template_only: Path, run: Run) -> None:
     result = run("notice", "send", *WATER)
     assert result.exit_code == 0, result.output
-    assert "Text (ali1): 【幸福里社区】社区通知：12月1日3号楼停水，请提前储水。有困难请回复3。" in result.output
+    assert "Text (ali1): 【幸福里社区】社区通知：12月1日在3号楼停水，请提前储水。有困难请回复3。" in result.output
     assert "Nothing was sent" in result.output
     assert Message.select().count() == 0
 
@@ -49,7 +49,7 @@ def test_sending_it_stores_the_kind_and_values_for_the_gateway(template_only: Pa
     result = run("notice", "send", *WATER, "--yes")
     assert result.exit_code == 0, result.output
     rows = {m.peer: m for m in Message.select()}
-    assert rows["+8613800000001"].body == "社区通知：12月1日3号楼停水，请提前储水。有困难请回复3。"
+    assert rows["+8613800000001"].body == "社区通知：12月1日在3号楼停水，请提前储水。有困难请回复3。"
     assert rows["+8613800000002"].body.startswith("Community notice: no water 12月1日 at 3号楼")
     for message in rows.values():
         assert message.kind == "notice" and message.status == "queued"

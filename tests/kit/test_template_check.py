@@ -47,3 +47,33 @@ def test_a_template_with_a_number_or_a_link_is_a_problem_where_forbidden(
     ]
     allowing = TemplateGateway("x", "aliyun", TemplateLimits(35), TemplateMap({"zh": {"opted_in": "SMS_9"}}))
     assert not [finding for finding in check(allowing, ["zh"]).problems if finding.kind == "opted_in"]
+
+
+def test_two_parameters_side_by_side_are_a_problem_where_the_provider_forbids_them(
+    community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = templates.text
+
+    def text(key: str, language: str, section: str | None = None) -> str:
+        if key == "notice_water_off" and section is None:
+            return "社区通知：{date}{place}停水。"
+        return written(key, language, section)
+
+    monkeypatch.setattr(message_kinds, "text", text)
+    tencent = TemplateLimits(35, forbids_adjacent_params=True)
+    gateway = TemplateGateway("tc1", "tencent", tencent, TemplateMap({"zh": {"notice_water_off": "100002"}}))
+    lines = [f.line for f in check(gateway, ["zh"]).problems if f.kind == "notice_water_off"]
+    assert lines == [
+        "notice_water_off (zh): two parameters side by side ({date}{place}), which tencent forbids: put a word "
+        "between them in data/templates/zh.toml"
+    ]
+    aliyun = TemplateGateway("ali1", "aliyun", ALIYUN, TemplateMap({"zh": {"notice_water_off": "SMS_2"}}))
+    assert not [f for f in check(aliyun, ["zh"]).problems if f.kind == "notice_water_off"]
+
+
+def test_no_text_linli_ships_puts_two_parameters_side_by_side() -> None:
+    from kit.template_check import ADJACENT
+
+    for kind in message_kinds.kinds():
+        for language in ("zh", "en"):
+            assert not ADJACENT.search(kind.text(language)), (kind.name, language)
