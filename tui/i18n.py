@@ -48,10 +48,17 @@ def word(prefix: str, value: str | None) -> str:
 
 
 def translate_bindings(node: DOMNode) -> None:
-    """Give `node`'s key bindings their descriptions in the current language (descriptions are i18n keys)."""
+    """Give `node`'s key bindings their descriptions in the current language: Linli's descriptions are i18n keys, and
+    Textual's own (in English, e.g. "Focus Next") have theirs in the [textual] table."""
     bindings = node._bindings  # the node's own copy of its class bindings
     for key, key_bindings in bindings.key_to_bindings.items():
         bindings.key_to_bindings[key] = [
-            dataclasses.replace(binding, description=t(binding.description)) if has(binding.description) else binding
-            for binding in key_bindings
+            dataclasses.replace(binding, description=_words_for(binding.description)) for binding in key_bindings
         ]
+
+
+def _words_for(description: str) -> str:
+    if has(description):
+        return t(description)
+    textual = f"textual.{description}"
+    return t(textual) if has(textual) else description
