@@ -30,11 +30,13 @@ from kit.notices import (
     preview_notice,
     send_notice,
 )
+from kit.notices.templated import TemplatedNotice, compose
 from kit.plaintext import visible
 from tui.dialogs.confirm import ConfirmDialog
 from tui.i18n import language, t, word
 from tui.plain import plain
 from tui.screens.base import LinliScreen
+from tui.widgets.notice_template import NoticeTemplateForm, TemplateChoice, signed_text, template_choices
 from tui.widgets.row_table import RowTable
 from tui.workers import deliver
 
@@ -81,10 +83,11 @@ class NoticesScreen(LinliScreen):
         super().__init__()
         self._preview_timer: Timer | None = None
         self._sending = False
+        self._template: NoticeTemplateForm | None = None  # template-only mode: the approved notice templates
 
     def compose(self) -> ComposeResult:
         yield self.navbar()
-        yield Label(t("notices.body"), classes="section-title")
+        yield Label(t("notices.body"), classes="section-title", id="notice-body-title")
         yield TextArea(id="notice-body", soft_wrap=True, show_line_numbers=False, compact=True)
         with Horizontal(id="audience"):
             yield Input(placeholder=t("notices.grids"), id="grids", compact=True)
@@ -108,6 +111,21 @@ class NoticesScreen(LinliScreen):
 
     def on_mount(self) -> None:
         self.set_interval(REFRESH_SECONDS, self._refresh_if_shown)
+        self.check_template_mode()
+
+    @work(thread=True, exclusive=True, group="notice-mode", exit_on_error=False, name="read the notice templates")
+    def check_template_mode(self) -> None:
+        choices = template_choices()
+        if choices is not None:
+            deliver(self, self._use_templates, choices)
+
+    async def _use_templates(self, choices: list[TemplateChoice]) -> None:
+        """Template-only mode: the approved notice templates take the free text's place."""
+        self._template = NoticeTemplateForm(choices)
+        await self.mount(self._template, before="#audience")
+        self.query_one("#notice-body", TextArea).display = False
+        self.query_one("#notice-body-title", Label).display = False
+        self._schedule_preview()
 
     def _refresh_if_shown(self) -> None:
         if self.is_current:
@@ -145,6 +163,9 @@ class NoticesScreen(LinliScreen):
         self._preview_timer = self.debounce(self._preview_timer, PREVIEW_PAUSE, self._run_preview)
 
     def _run_preview(self) -> None:
+        if self._template is not None:
+            self.preview_template(self._template.template(), self._template.params(), self._audience_channel(), False)
+            return
         if not self.body():
             self.query_one("#preview", Static).update(t("notices.empty_body"))
             return
@@ -161,17 +182,55 @@ class NoticesScreen(LinliScreen):
             return
         deliver(self, self._previewed, result, audience, confirm_after)
 
+    def _audience_channel(self) -> tuple[dict[str, list[str]], str]:
+        return self.audience_values(), self.channel()
+
+    @work(thread=True, exclusive=True, group="notice-preview", exit_on_error=False, name="preview the notice")
+    def preview_template(
+        self, template: str, params: dict[str, str], where: tuple[dict[str, list[str]], str], confirm_after: bool
+    ) -> None:
+        """The approved template filled in (kit.notices.templated.compose, as `linli notice send --template`)."""
+        audience, channel = where
+        try:
+            if not template:
+                deliver(self, self._preview_problem, t("notice_template.choose"))
+                return
+            composed = compose(template, params)
+            result = preview_notice(
+                composed.body, Audience.of(**audience), channel, bodies=composed.bodies, settings=self.linli.settings
+            )
+        except LinliError as error:
+            if confirm_after:
+                raise
+            deliver(self, self._preview_problem, error.message)
+            return
+        deliver(self, self._previewed, result, audience, confirm_after, composed)
+
     def _preview_problem(self, message: str) -> None:
         self.query_one("#preview", Static).update(plain("! " + message, style="bold red"))
 
-    def _previewed(self, preview: NoticePreview, audience: dict[str, list[str]], confirm_after: bool) -> None:
-        self.query_one("#preview", Static).update(preview_text(preview, self.linli.zone))
+    def _previewed(
+        self,
+        preview: NoticePreview,
+        audience: dict[str, list[str]],
+        confirm_after: bool,
+        composed: TemplatedNotice | None = None,
+    ) -> None:
+        shown = preview_text(preview, self.linli.zone)
+        if composed is not None:
+            shown.append_text(signed_text(composed))  # exactly what residents read, signature included
+        self.query_one("#preview", Static).update(shown)
         if confirm_after:
-            self._confirm(preview, audience)
+            self._confirm(preview, audience, composed)
 
     # --- sending ----------------------------------------------------------------------------------------------
 
     def action_send(self) -> None:
+        if self._template is not None:
+            if self._preview_timer is not None:
+                self._preview_timer.stop()
+            self.preview_template(self._template.template(), self._template.params(), self._audience_channel(), True)
+            return
         if not self.body():
             self.query_one("#preview", Static).update(Text("! " + t("notices.empty_body"), style="bold red"))
             return
@@ -179,7 +238,9 @@ class NoticesScreen(LinliScreen):
             self._preview_timer.stop()
         self.preview(self.body(), self.audience_values(), self.channel(), confirm_after=True)
 
-    def _confirm(self, preview: NoticePreview, audience: dict[str, list[str]]) -> None:
+    def _confirm(
+        self, preview: NoticePreview, audience: dict[str, list[str]], composed: TemplatedNotice | None = None
+    ) -> None:
         body = t(
             "notices.confirm_body",
             recipients=f"{preview.recipients:,}",
@@ -195,17 +256,21 @@ class NoticesScreen(LinliScreen):
             body += "\n" + notice_timing_text(preview.last_out, language(), self.linli.zone)
         warnings = "".join(f"\n! {warning}" for warning in preview.warnings)
         quoted = f"\n\n{preview.body}"
+        if composed is not None:
+            quoted = "\n" + signed_text(composed).plain
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.send(preview.body, audience, preview.channel)
+                self.send(preview.body, audience, preview.channel, composed)
 
         self.app.push_screen(
             ConfirmDialog(t("notices.confirm_title"), body + warnings + quoted, confirm=t("notices.send")), answered
         )
 
     @work(thread=True, exclusive=True, group="notice-send", exit_on_error=False, name="send the notice")
-    def send(self, body: str, audience: dict[str, list[str]], channel: str) -> None:
+    def send(
+        self, body: str, audience: dict[str, list[str]], channel: str, composed: TemplatedNotice | None = None
+    ) -> None:
         notice = send_notice(
             body,
             Audience.of(**audience),
@@ -213,6 +278,7 @@ class NoticesScreen(LinliScreen):
             settings=self.linli.settings,
             actor=self.linli.actor,
             confirm=True,
+            template=composed,
         )
         deliver(self, self._sent, int(notice.id))
 
@@ -233,6 +299,8 @@ class NoticesScreen(LinliScreen):
     def _sent(self, notice_id: int) -> None:
         self.notify(t("notices.sent", id=notice_id))
         self.query_one("#notice-body", TextArea).clear()
+        if self._template is not None:
+            self._template.clear()
         self.load_history()
 
     # --- following delivery -----------------------------------------------------------------------------------
