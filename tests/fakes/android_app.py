@@ -14,21 +14,20 @@ test's thread, so a test sees their answers.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import re
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
-from types import TracebackType
 from typing import Any
 
 import requests
 from aiohttp import web
+
+from tests.fakes.loopback import LoopbackServer
 
 USERNAME = "sms"
 PASSWORD = "fake-phone-password-0123"
@@ -46,7 +45,9 @@ def iso(at: datetime) -> str:
     return at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class FakeAndroidApp:
+class FakeAndroidApp(LoopbackServer):
+    thread_name = "fake-android-app"
+
     def __init__(
         self, *, signing_key: str = SIGNING_KEY, clock: Callable[[], datetime] = utc_now, port: int = 0
     ) -> None:
@@ -56,58 +57,15 @@ class FakeAndroidApp:
         self.hooks: dict[str, dict[str, Any]] = {}  # id -> {"id", "url", "event", "deviceId"}
         self.requests: list[tuple[str, str]] = []  # (method, path) as received
         self.deliveries: list[tuple[str, int]] = []  # (event, HTTP status of Linli's answer)
-        self.port = port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FakeAndroidApp:
-        self._thread = threading.Thread(target=self._run, name="fake-android-app", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("the fake Android app did not start")
-        return self
-
-    def stop(self) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        assert self._stopping is not None
-        self._loop.call_soon_threadsafe(self._stopping.set)
-        self._thread.join(10)
-        self._loop = None
+        super().__init__(port=port)
 
     def __enter__(self) -> FakeAndroidApp:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        self._loop = loop
-        self._stopping = asyncio.Event()
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        runner = web.AppRunner(app, access_log=None)
-        loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", self.port)
-        loop.run_until_complete(site.start())
-        self.port = runner.addresses[0][1]
-        self._ready.set()
-        loop.run_until_complete(self._stopping.wait())
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
+        self.start()
+        return self
 
     # --- the API ------------------------------------------------------------------------------------------------
 
-    async def _dispatch(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         self.requests.append((request.method, request.path))
         expected = "Basic " + base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
         if request.headers.get("Authorization") != expected:
@@ -117,7 +75,7 @@ class FakeAndroidApp:
             if request.method == "POST" and len(parts) == 1:
                 return self._send(await request.json())
             if request.method == "GET" and len(parts) == 2:
-                with self._lock:
+                with self.lock:
                     found = self.messages.get(parts[1])
                 return web.json_response(self._state(found)) if found else web.json_response({}, status=404)
         if parts[:1] == ["webhooks"]:
@@ -133,7 +91,7 @@ class FakeAndroidApp:
         if bad:
             return web.json_response({"message": f"Invalid phone number: {bad[0]}"}, status=400)
         key = str(body.get("id") or uuid.uuid4().hex[:21])
-        with self._lock:
+        with self.lock:
             if key in self.messages:
                 return web.json_response({"message": "message with this ID already exists"}, status=409)
             record = {"request": body, "state": "Pending", "states": {"Pending": iso(self.clock())}, "error": None}
@@ -176,7 +134,7 @@ class FakeAndroidApp:
     def advance(self, key: str, state: str, *, reason: str = "") -> list[int]:
         """Move message `key` to `state` (Processed, Sent, Delivered or Failed) and post the matching webhook;
         the HTTP statuses of Linli's answers."""
-        with self._lock:
+        with self.lock:
             record = self.messages[key]
             record["state"] = state
             record["states"][state] = iso(self.clock())

@@ -1,5 +1,6 @@
-"""An aiohttp app on 127.0.0.1 on its own thread and loop, on an ephemeral port: the base of the cloud SMS
-stand-ins (tencent_sms.py, aliyun_sms.py). The SDKs call it synchronously from the test's thread."""
+"""An aiohttp app on 127.0.0.1 on its own thread and loop, on an ephemeral port unless one is given: the base of the
+stand-ins for the Android app and the cloud SMS providers (android_app.py, tencent_sms.py, aliyun_sms.py). Gateways
+call it synchronously from the test's thread."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ class LoopbackServer:
 
     thread_name = "fake-cloud-sms"
 
-    def __init__(self) -> None:
-        self.port = 0
+    def __init__(self, *, port: int = 0) -> None:
+        self.port = port
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping: asyncio.Event | None = None
@@ -57,7 +58,7 @@ class LoopbackServer:
         app.router.add_route("*", "/{tail:.*}", self.handle)
         runner = web.AppRunner(app, access_log=None)
         loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", self.port)
         loop.run_until_complete(site.start())
         self.port = runner.addresses[0][1]
         self._ready.set()
