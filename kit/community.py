@@ -47,9 +47,7 @@ def init_community(
 def get_community() -> Community:
     community: Community | None = Community.select().first()
     if community is None:
-        raise NotInitialized(
-            "This database has no community yet. Run: linli init --name NAME --region CN --timezone Asia/Shanghai"
-        )
+        raise NotInitialized("community.none_yet")
     return community
 
 

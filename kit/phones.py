@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 import phonenumbers
+from babel import Locale, UnknownLocaleError
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType, ValidationResult
 
 from kit.errors import InvalidPhone
@@ -20,11 +22,11 @@ _ALLOWED = re.compile(r"^[0-9+()\-.\s/]+$")
 # already folded to ASCII by NFKC).
 _BETWEEN_NUMBERS = re.compile(r"[\s/,;、|]+")
 _TRAILING_DOT_ZERO = re.compile(r"^\d{7,}\.0$")  # Excel turned the number into a float
-_REASONS = {
-    ValidationResult.TOO_SHORT: "too short",
-    ValidationResult.TOO_LONG: "too long",
-    ValidationResult.INVALID_COUNTRY_CODE: "the country code is not valid",
-    ValidationResult.INVALID_LENGTH: "the wrong length",
+_REASONS = {  # the key of each reason a number is not possible (data/ui/*/errors.toml, [errors.phone])
+    ValidationResult.TOO_SHORT: "phone.too_short",
+    ValidationResult.TOO_LONG: "phone.too_long",
+    ValidationResult.INVALID_COUNTRY_CODE: "phone.bad_country_code",
+    ValidationResult.INVALID_LENGTH: "phone.wrong_length",
 }
 
 
@@ -32,13 +34,13 @@ def normalize_phone(raw: str | int | float | None, region: str = "CN") -> str:
     """`raw` as E.164 ('+8613800138000'); raises InvalidPhone saying why when it cannot be a real number."""
     text = _clean(raw)
     if not text:
-        raise InvalidPhone("The phone number is empty.")
+        raise InvalidPhone("phone.empty")
     if sum(_digit_count(piece) >= 7 for piece in _BETWEEN_NUMBERS.split(text)) > 1:
-        raise InvalidPhone(f"'{raw}' looks like more than one number; enter one.")
+        raise InvalidPhone("phone.more_than_one", raw=raw)
     if not _ALLOWED.match(text):
-        raise InvalidPhone(f"'{raw}' is not a phone number: it has letters or symbols in it.")
+        raise InvalidPhone("phone.letters", raw=raw)
     if text.count("+") > 1 or ("+" in text and not text.lstrip("(").startswith("+")):
-        raise InvalidPhone(f"'{raw}' looks like more than one number; enter one.")
+        raise InvalidPhone("phone.more_than_one", raw=raw)
     return _parse(text, region.upper())
 
 
@@ -66,9 +68,9 @@ def _parse(text: str, region: str) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
-        raise InvalidPhone(f"'{text}' is not a phone number.") from None
+        raise InvalidPhone("phone.not_a_number", raw=text) from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(_why_invalid(text, number, region))
+        raise _why_invalid(text, number, region)
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
@@ -105,13 +107,25 @@ def _national_fast_path(text: str, region: str) -> str | None:
     return None
 
 
-def _why_invalid(text: str, number: phonenumbers.PhoneNumber, region: str) -> str:
+def _why_invalid(text: str, number: phonenumbers.PhoneNumber, region: str) -> InvalidPhone:
     reason = phonenumbers.is_possible_number_with_reason(number)
-    where = _region_of(number, region)
+    where = _country_name(_region_of(number, region))
     if reason not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
-        return f"'{text}' is {_REASONS.get(reason, 'not possible')} for a phone number in {where}."
+        return InvalidPhone(_REASONS.get(reason, "phone.not_possible"), raw=text, where=where)
     digits = sum(ch.isdigit() for ch in text)
-    return f"'{text}' ({digits} digits) is not a valid number in {where}; check the digits."
+    return InvalidPhone("phone.not_valid", raw=text, digits=digits, where=where)
+
+
+def _country_name(region: str) -> Callable[[str], str]:
+    """The name of the country `region` (CN, GB) in a language: 中国, United Kingdom; the code when Babel has none."""
+
+    def name(language: str) -> str:
+        try:
+            return str(Locale.parse(language).territories.get(region, region))
+        except (ValueError, UnknownLocaleError):
+            return region
+
+    return name
 
 
 def _region_of(number: phonenumbers.PhoneNumber, default: str) -> str:

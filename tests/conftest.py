@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh database per test and a fixed clock (2026-11-20 09:00 in Shanghai).
+"""Shared fixtures: a fresh database per test, a fixed clock (2026-11-20 09:00 in Shanghai), errors in English.
 
 Tests marked `each_database` (the storage, import, outbox, dispatcher and check-in modules) run twice, on SQLite
 and on a real PostgreSQL server (tests/postgres.py); every other test stays on SQLite alone, so the suite stays fast.
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from kit import clock, db, template_mode
+from kit import clock, db, template_mode, ui_words
 from kit.community import init_community
 from kit.models import Community
 from tests.cli_run import Run, linli_runner
@@ -28,6 +28,15 @@ settings.load_profile("linli")
 
 # 09:00 in Asia/Shanghai on a Friday.
 START = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def reader_language() -> Iterator[None]:
+    """Each test starts with errors read in English (kit.errors); the CLI and the terminal UI switch to the
+    community's language when they open it, as they do for a volunteer."""
+    ui_words.use_language("en")
+    yield
+    ui_words.use_language("en")
 
 
 @pytest.fixture

@@ -16,23 +16,20 @@ from kit import ui_words
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
-_language = "zh"
-
 
 def set_language(code: str) -> str:
-    """Use `code` ("zh", "en", "zh-CN", ...) for the interface; a language without words falls back to Chinese."""
-    global _language
-    _language = ui_words.base_language(code)
-    return _language
+    """Use `code` ("zh", "en", "zh-CN", ...) for the interface and the kit's errors it shows; a language without
+    words falls back to Chinese."""
+    return ui_words.use_language(code)
 
 
 def language() -> str:
-    return _language
+    return ui_words.current()
 
 
 def t(key: str, **values: object) -> str:
     """The text for `key` in the current language; an unknown key shows itself (so a gap is visible, not fatal)."""
-    return ui_words.text(_language, key, **values)
+    return ui_words.say(key, **values)
 
 
 def has(key: str) -> bool:

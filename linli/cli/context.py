@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 import peewee
 
-from kit import db, template_mode
+from kit import db, template_mode, ui_words
 from kit.community import get_community
 from kit.config import Settings, load_settings
 from kit.errors import ImportFailed, LinliError, NotInitialized
@@ -66,11 +66,11 @@ class Kit:
             return
         path = self.db_path
         if not create and is_missing_file(path):
-            raise NotInitialized(f"There is no database at {path} yet. Run: {INIT_HINT}")
+            raise NotInitialized("community.no_database", path=path, hint=INIT_HINT)
         db.connect(path)
         self._opened = True
         if not create:
-            get_community()
+            ui_words.use_language(get_community().language_list[0])  # errors and lines in the community's words
         if identify:
             self.sign_in()
 
@@ -111,9 +111,11 @@ def is_missing_file(path: str) -> bool:
 pass_kit = click.make_pass_decorator(Kit, ensure=True)
 
 
-def fail(message: str, *, title: str = "error") -> NoReturn:
+def fail(message: str, *, title: str | None = None) -> NoReturn:
     """Print one clear line to stderr and exit 2 (a message often quotes a name or a cell: shown as plain text)."""
-    echo_plain(f"{title}: {message}", err=True)
+    echo_plain(
+        ui_words.say("cli.error_line", title=title or ui_words.say("errors.title.generic"), message=message), err=True
+    )
     sys.exit(2)
 
 
@@ -121,7 +123,7 @@ def report_error(error: LinliError) -> NoReturn:
     """One line for the error (an import failure first lists every bad line), then exit 2."""
     if isinstance(error, ImportFailed):
         for line, reason in error.problems:
-            echo_plain(f"line {line}: {reason}", err=True)
+            echo_plain(ui_words.say("cli.problem_line", line=line, reason=reason), err=True)
     fail(error.message, title=error.title)
 
 
