@@ -1,10 +1,11 @@
 """Keys a new operator can find: `?` lists the screen's keys in the community's language, confirm dialogs answer
 to y/n and say which button Enter presses, Home/End jump in tables, `k` acknowledges the first alert, Ctrl+C says
-how to quit, and the palette has no English command in a Chinese community."""
+how to quit, the palette has no English command in a Chinese community, and the search on Residents hides none of
+the screen's keys."""
 
 from __future__ import annotations
 
-from textual.widgets import Button, DataTable, Label, OptionList
+from textual.widgets import Button, DataTable, Input, Label, OptionList
 
 from kit.alerts import raise_alert
 from kit.demo import DemoSummary
@@ -12,6 +13,7 @@ from kit.models import Alert
 from tests.tui.conftest import MakeApp, screen_text, settle
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.keys_help import KeysHelp, screen_keys
+from tui.widgets.lazy_table import LazyTable
 
 
 async def test_question_mark_lists_the_screens_keys_in_chinese_and_escape_closes_it(
@@ -124,3 +126,26 @@ async def test_the_command_palette_is_in_chinese_from_the_footer_to_its_search_f
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
         assert app.screen.query_one(Input).placeholder == "搜索命令…"
+
+
+async def test_on_residents_the_footer_keeps_the_screens_keys_while_the_search_has_the_focus(
+    town: DemoSummary, make_app: MakeApp
+) -> None:
+    app = make_app("zh")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.switch_mode("residents")
+        await settle(pilot)
+        search = app.screen.query_one("#search", Input)
+        assert app.focused is search
+        shown = {key: active for key, active in app.screen.active_bindings.items()}
+        assert {"a", "e", "d", "h"} <= shown.keys()  # 新增, 修改, 详情, 回答 stay in view ...
+        assert not shown["a"].enabled  # ... greyed: "a" types into the search
+        footer = screen_text(app).splitlines()[-1]
+        assert "新增" in footer and "详情" in footer
+        await pilot.press("a", "escape")
+        await settle(pilot)
+        assert search.value == "a" and isinstance(app.focused, LazyTable)  # Escape takes the list ...
+        assert app.screen.active_bindings["a"].enabled  # ... where "a" adds a resident
+        await pilot.press("slash")
+        await settle(pilot)
+        assert app.focused is search and search.value == "a"  # "/" goes back to the search, typing nothing

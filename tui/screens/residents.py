@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
@@ -85,6 +85,7 @@ class ResidentsScreen(LinliScreen):
         Binding("i", "import_sheet", "import_update.key"),
         Binding("h", "answer", "answer.key"),
         Binding("ctrl+r", "reload", "key.refresh", show=False),
+        Binding("escape,down", "leave_search", show=False),
     ]
 
     def __init__(self) -> None:
@@ -148,6 +149,27 @@ class ResidentsScreen(LinliScreen):
     @on(Input.Submitted, "#search")
     def _to_list(self) -> None:
         self.query_one(LazyTable).focus()
+
+    def action_leave_search(self) -> None:
+        """Escape or Down in the search: to the list, where the letters are the screen's keys again."""
+        self.query_one(LazyTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_search":
+            return self.focused is self.query_one("#search", Input)
+        return super().check_action(action, parameters)
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """While the search has the focus, the screen's keys stay in the footer, greyed: their letters type into the
+        search until Enter, Escape or Down takes the list (an operator still sees what the screen can do)."""
+        bindings = super().active_bindings
+        if self.is_mounted and self.focused is self.query_one("#search", Input):
+            for key, key_bindings in self._bindings.key_to_bindings.items():
+                for binding in key_bindings:
+                    if binding.show and key not in bindings:
+                        bindings[key] = ActiveBinding(self, binding, False, binding.tooltip)
+        return bindings
 
     @on(Select.Changed)
     def _picked(self, event: Select.Changed) -> None:
