@@ -60,7 +60,7 @@ RETRY = ":call2"  # the key suffix of the second call
 # transactions: each is followed by a pause that lets waiting writers in, and a loaded machine takes fewer rows
 # per transaction (`kit.bulk.Turns`).
 BATCH = 3 * CHUNK
-RANGE = 12 * CHUNK
+RANGE = 18 * CHUNK
 
 # The key suffix of the message each stage sent last; the next step waits from when it went out.
 _SENT_AT_STAGE = {"asked": "", "reminded": ":reminder", "called": ":call", "second_contact": ":second"}

@@ -37,10 +37,10 @@ LIVING_ALONE = "elderly-alone"  # the tag (data/vocabulary.toml) of residents as
 PRIORITY_FIRST = PRIORITY_CHECKIN - 1  # their prompts: the dispatcher sends them before the rest of the round
 
 # Residents asked per transaction. Their rows are written by the database itself (INSERT ... SELECT), several times
-# faster than rows built in Python, so a chunk of this size still holds the write lock for under 100 ms (measured:
-# about 70 ms on two busy cores). Fewer, larger chunks: each is followed by a pause that lets waiting writers in,
-# the same 30 ms for any chunk under about 128 ms; a loaded machine takes fewer residents per chunk (`kit.bulk.Turns`).
-CHUNK = 16 * ROWS_PER_WRITE
+# faster than rows built in Python, so a chunk of this size holds the write lock for about 100 ms on a quiet 2-core
+# machine (`kit.bulk.HOLD`). Fewer, larger chunks: each is followed by a pause that lets waiting writers in, the
+# same 30 ms for any chunk under about 128 ms; a loaded machine takes fewer residents per chunk (`kit.bulk.Turns`).
+CHUNK = 24 * ROWS_PER_WRITE
 
 # Door-knocks handed out per transaction: each transaction also reads every volunteer's load (`create_door_knocks`),
 # so fewer, larger ones (measured: about 100 ms each).
