@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from kit import audit
@@ -36,11 +38,31 @@ def raise_alert(
         )
 
 
+_read_language: ContextVar[str | None] = ContextVar("alert_language", default=None)
+
+
+def _operators_language() -> str:
+    chosen = _read_language.get()
+    if chosen is not None:
+        return chosen
+    community = Community.select().first()
+    return community.language if community is not None else FALLBACK
+
+
+@contextmanager
+def language_read_once() -> Iterator[None]:
+    """Alerts written together (a batch of replies) read the community's language once, not once per word."""
+    token = _read_language.set(_operators_language())
+    try:
+        yield
+    finally:
+        _read_language.reset(token)
+
+
 def alert_text(key: str, **values: object) -> str:
     """The alert text `key` (data/templates, `alert_*`) in the community's first language: alerts are read by the
     community's operators, whatever language the resident they are about speaks."""
-    community = Community.select().first()
-    return render(key, community.language if community is not None else FALLBACK, **values)
+    return render(key, _operators_language(), **values)
 
 
 @dataclass(frozen=True)
@@ -72,9 +94,8 @@ def raise_alerts(alerts: Sequence[NewAlert]) -> set[str]:
 
 def alert_word(key: str) -> str:
     """A word from the texts' [words] table (a task kind, a symptom) in the community's first language, for alerts."""
-    community = Community.select().first()
     try:
-        return word(key, community.language if community is not None else FALLBACK)
+        return word(key, _operators_language())
     except ConfigError:
         return key  # a kind without a word shows as it is stored
 

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from kit import audit, reports
-from kit.alerts import raise_alerts
+from kit.alerts import language_read_once, raise_alerts
 from kit.assignment import Helper, alert_nobody, best_for, helpers_by_grid, task_loads, task_words
 from kit.bulk import insert_rows, reserve_ids
 from kit.checkin.answers import OpenAsk, answered_by, cancel_needless, mark_answered, open_asks
@@ -90,8 +90,9 @@ def record_reports(requests: Sequence[ReportRequest]) -> list[reports.ReportOutc
     _store_reports(batch)
     mark_answered([(ask, item.request.kind, item.at) for item in batch for ask in item.answers])
     _change_statuses(batch)
-    _raise_alerts(batch)
-    _create_help_tasks(batch)
+    with language_read_once():
+        _raise_alerts(batch)
+        _create_help_tasks(batch)
     _acknowledge(batch)
     return [
         reports.ReportOutcome(i.report_id, i.before, i.after, i.alerts, i.task_id, i.ack_id, len(i.answers))
