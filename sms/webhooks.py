@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiDict, MultiDictProxy
 from twilio.twiml.messaging_response import MessagingResponse
 
 from kit.models import Message
@@ -99,10 +99,11 @@ async def _read_form(request: web.Request) -> MultiDictProxy[str | bytes | bytea
     """The request's form; a body that is not text in its declared charset (UTF-8 when none is declared), even
     percent-encoded, is answered 400 before anything reads it: providers send UTF-8, so it came from somebody else."""
     try:
-        if request.content_type == FORM_TYPE:
+        if request.content_type == FORM_TYPE:  # what providers post: parsed once, strictly
             charset = request.charset or "utf-8"
             raw = await request.read()
-            parse_qsl(raw.decode(charset), keep_blank_values=True, encoding=charset, errors="strict")
+            pairs = parse_qsl(raw.rstrip().decode(charset), keep_blank_values=True, encoding=charset, errors="strict")
+            return MultiDictProxy(MultiDict(pairs))
         return await request.post()
     except (UnicodeDecodeError, LookupError):
         raise web.HTTPBadRequest(text="The body is not a UTF-8 form.\n") from None
