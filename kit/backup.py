@@ -58,21 +58,18 @@ def backup_target(target: str | os.PathLike[str], *, force: bool) -> Path:
     """`target` as a path a backup may be written to: SQLite only, not a folder, not the live file, not an existing
     file unless `force`, in a folder that exists."""
     if not is_sqlite():
-        raise StorageError(
-            "linli backup copies SQLite files only; back up a PostgreSQL database with pg_dump, "
-            "e.g. pg_dump --format=custom --file=linli.dump DBNAME."
-        )
+        raise StorageError("backup.sqlite_only")
     path = Path(target).expanduser()
     source_file = database.obj.database
     if path.is_dir():
-        raise Conflict(f"{path} is a folder; give a file name such as {path / 'linli-backup.sqlite3'}.")
+        raise Conflict("backup.is_a_folder", path=path, example=path / "linli-backup.sqlite3")
     if path.exists():
         if source_file != ":memory:" and _same_file(path, Path(source_file)):
-            raise Conflict(f"{path} is the live database itself; give the backup another name.")
+            raise Conflict("backup.is_the_live_database", path=path)
         if not force:
-            raise Conflict(f"{path} already exists; choose another name, or add --force to replace it.")
+            raise Conflict("backup.exists", path=path)
     if not path.parent.is_dir():
-        raise StorageError(f"The folder {path.parent} does not exist.")
+        raise StorageError("backup.no_folder", folder=path.parent)
     return path
 
 
@@ -88,12 +85,12 @@ def _copy(source: sqlite3.Connection, file: Path) -> None:
     try:
         copy = sqlite3.connect(file)
     except sqlite3.Error as error:
-        raise StorageError(f"Cannot create the backup file {file}: {error}.") from None
+        raise StorageError("backup.cannot_create", path=file, reason=str(error)) from None
     try:
         source.backup(copy, pages=PAGES_PER_STEP)
         copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, whatever the live one uses
     except sqlite3.Error as error:
-        raise StorageError(f"The backup could not be written: {error}.") from None
+        raise StorageError("backup.not_written", reason=str(error)) from None
     finally:
         copy.close()
 
@@ -103,11 +100,11 @@ def _verify(file: Path, version: int) -> int:
     try:
         copy = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as error:
-        raise StorageError(f"The backup {file} does not open: {error}.") from None
+        raise StorageError("backup.does_not_open", path=file, reason=str(error)) from None
     try:
         return _inspect(copy, version)
     except sqlite3.Error as error:
-        raise StorageError(f"The backup {file} cannot be read: {error}.") from None
+        raise StorageError("backup.unreadable", path=file, reason=str(error)) from None
     finally:
         copy.close()
 
@@ -116,10 +113,10 @@ def _inspect(copy: sqlite3.Connection, version: int) -> int:
     """The copy must pass quick_check and have `version`; returns its resident count."""
     check = copy.execute("PRAGMA quick_check").fetchone()[0]
     if check != "ok":
-        raise StorageError(f"The backup failed its integrity check ({check}); nothing was replaced.")
+        raise StorageError("backup.integrity", check=check)
     copied = copy.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
     if copied != version:
-        raise StorageError(f"The backup has schema version {copied}, not {version}; nothing was replaced.")
+        raise StorageError("backup.schema", copied=copied, version=version)
     table = Resident._meta.table_name
     return int(copy.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0])
 
@@ -149,7 +146,7 @@ def backup_encrypted(target: str | os.PathLike[str], recipients: str, *, force: 
     except BaseException as error:
         partial.unlink(missing_ok=True)
         if isinstance(error, (OSError, pyrage.EncryptError)):
-            raise StorageError(f"Cannot write the encrypted backup {path}: {error}.") from None
+            raise StorageError("backup.encrypted_not_written", path=path, reason=str(error)) from None
         raise
     return BackupResult(path=path, size=path.stat().st_size, schema_version=version, residents=residents)
 
@@ -171,7 +168,7 @@ def _plain_copy(source: sqlite3.Connection, version: int) -> tuple[bytes, int]:
         residents = _inspect(copy, version)
         data: bytes = copy.serialize()  # type: ignore[attr-defined]
     except sqlite3.Error as error:
-        raise StorageError(f"The backup could not be made: {error}.") from None
+        raise StorageError("backup.not_made", reason=str(error)) from None
     finally:
         copy.close()
     # Bytes 18 and 19 of the header say "WAL" when the live file uses it; 1 and 1 make the restored copy one
@@ -185,30 +182,26 @@ def age_recipients(spec: str) -> list[Any]:
     import pyrage
 
     text = spec.strip()
+    file: Path | None = None  # the recipients file, when `spec` names one
     if text.startswith(("age1", SECRET_KEY)):
-        lines, where = [(1, text)], "RECIPIENT"
+        lines = [(1, text)]
     else:
         file = Path(spec).expanduser()
         if not file.is_file():
-            raise ValidationError(
-                f"{spec} is neither an age public key (age1...) nor a file of them; "
-                "make a key pair with age-keygen and give its public key."
-            )
+            raise ValidationError("backup.not_a_key", spec=spec)
         try:
             read = file.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as error:
-            raise ValidationError(f"The recipients file {file} cannot be read: {error}.") from None
+            raise ValidationError("backup.recipients_unreadable", path=file, reason=str(error)) from None
         lines = [(n, line.strip()) for n, line in enumerate(read, 1) if line.strip() and not line.startswith("#")]
-        where = f"the recipients file {file}"
         if not lines:
-            raise ValidationError(f"The recipients file {file} has no public keys in it.")
+            raise ValidationError("backup.no_keys", path=file)
     keys = []
     for number, line in lines:
         if line.startswith(SECRET_KEY):
-            raise ValidationError(
-                f"{where} holds a secret key; keep it off this computer and give its public key (age1...), "
-                "which age-keygen -y KEYFILE prints."
-            )
+            if file is None:
+                raise ValidationError("backup.secret_key")
+            raise ValidationError("backup.secret_key_in_file", path=file)
         try:
             keys.append(
                 pyrage.ssh.Recipient.from_str(line)
@@ -216,6 +209,7 @@ def age_recipients(spec: str) -> list[Any]:
                 else pyrage.x25519.Recipient.from_str(line)
             )
         except pyrage.RecipientError:
-            what = "RECIPIENT" if where == "RECIPIENT" else f"Line {number} of {where}"
-            raise ValidationError(f"{what} is not a valid age public key (age1..., as age-keygen prints).") from None
+            if file is None:
+                raise ValidationError("backup.bad_recipient") from None
+            raise ValidationError("backup.bad_recipient_line", line=number, path=file) from None
     return keys

@@ -139,9 +139,7 @@ def hold_in_use(path: Path) -> None:
         fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(descriptor)
-        raise StorageError(
-            f"The database {path} is being restored (linli restore); try again when that has finished."
-        ) from None
+        raise StorageError("db.being_restored", path=path) from None
     _in_use.append(descriptor)
 
 
@@ -157,10 +155,7 @@ def sole_use(path: str | os.PathLike[str]) -> Iterator[None]:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StorageError(
-                f"The database {path} is in use by a running Linli (the operators' UI, linli serve, a command); "
-                "stop it first."
-            ) from None
+            raise StorageError("db.in_use", path=path) from None
         yield
     finally:
         os.close(descriptor)  # closing the descriptor drops the lock

@@ -80,15 +80,12 @@ def generate_demo(residents: int, seed: int = 7, *, actor: str = "demo") -> Demo
     """Fill an empty register with a demo community of `residents` people (creating the community if there is
     none); the same seed gives the same community. Raises Conflict when the database already holds residents."""
     if not 1 <= residents <= MAX_RESIDENTS:
-        raise ValidationError(f"Ask for between 1 and {MAX_RESIDENTS:,} residents.", field="residents")
+        raise ValidationError("demo.how_many", field="residents", most=MAX_RESIDENTS)
     rng = random.Random(seed)
     with transaction():
         registered = Resident.select().count()
         if registered:
-            raise Conflict(
-                f"This database already has residents ({registered:,}); demo data only goes into an empty "
-                "register. Use another --db for the demo community."
-            )
+            raise Conflict("demo.not_empty", count=registered)
         community = Community.select().first()
         if community is None:
             name, region, zone, languages = DEMO_COMMUNITY

@@ -38,7 +38,7 @@ RESIDENT_COLUMNS = (
 def check_format(fmt: str) -> str:
     value = fmt.strip().lower()
     if value not in FORMATS:
-        raise ValidationError(f"'{fmt}' is not an export format; use one of: {', '.join(FORMATS)}.", field="format")
+        raise ValidationError("export.bad_format", field="format", format=fmt, formats=", ".join(FORMATS))
     return value
 
 
@@ -52,7 +52,7 @@ def check_encoding(encoding: str) -> str:
         codecs.lookup(encoding)
     except LookupError:
         raise ValidationError(
-            f"'{encoding}' is not a text encoding; use one of: {', '.join(ENCODINGS)}.", field="encoding"
+            "export.bad_encoding", field="encoding", encoding=encoding, encodings=", ".join(ENCODINGS)
         ) from None
     return encoding
 

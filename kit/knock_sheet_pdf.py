@@ -36,7 +36,7 @@ WIDTHS: Final = (11, 22, 56, 20, 55, 22)  # mm, on A4's 186 mm between the margi
 
 
 class NoCjkFont(LinliError):
-    title = "No CJK font"
+    title_key = "no_cjk_font"
 
 
 def cjk_font(candidates: Sequence[Path] = FONTS) -> tuple[Path, int] | None:
@@ -80,7 +80,7 @@ def sheet_pdf(sheet: KnockSheet, fonts: Sequence[Path] | None = None) -> bytes:
     exists."""
     font = cjk_font(FONTS if fonts is None else fonts)
     if font is None:
-        raise NoCjkFont(sheet.word("no_font"), title=sheet.word("font_title"))
+        raise NoCjkFont.said(sheet.word("no_font"), title=sheet.word("font_title"))
     pdf = _SheetPdf(orientation="P", unit="mm", format="A4")
     pdf.page_words = sheet.word("page", page="{page}")
     pdf.set_title(f"{sheet.community} {sheet.word('title')} {sheet.day.isoformat()}")

@@ -27,7 +27,7 @@ LP_SECONDS: Final = 30.0  # lp only queues the job; it answers at once unless th
 
 
 class PrinterProblem(LinliError):
-    title = "Printer"
+    title_key = "printer"
 
 
 def documents_folder() -> Path:
@@ -53,7 +53,7 @@ def send_to_printer(path: str | Path, language: str) -> str:
     target = Path(path).expanduser().resolve()  # absolute: a name starting with "-" is not an option
     command = shutil.which("lp")
     if command is None:
-        raise PrinterProblem(ui_words.text(language, "sheet.no_printer", path=target), title=_title(language))
+        raise PrinterProblem.said(ui_words.text(language, "sheet.no_printer", path=target), title=_title(language))
     try:
         done = subprocess.run(
             [command, str(target)], capture_output=True, text=True, timeout=LP_SECONDS, check=False, stdin=None
@@ -74,6 +74,6 @@ def _title(language: str) -> str:
 
 
 def _failed(language: str, reason: str, path: Path) -> PrinterProblem:
-    return PrinterProblem(
+    return PrinterProblem.said(
         ui_words.text(language, "sheet.print_failed", reason=reason, path=path), title=_title(language)
     )

@@ -54,7 +54,7 @@ def create_private(path: str | os.PathLike[str]) -> Path:
     except FileExistsError:
         narrow(file)
     except OSError as error:
-        raise StorageError(f"Cannot create {file}: {error.strerror}.") from None
+        raise StorageError("files.cannot_create", path=file, reason=error.strerror or str(error)) from None
     return file
 
 
@@ -83,7 +83,7 @@ def private_folder(path: str | os.PathLike[str]) -> Path:
         try:
             parent.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
         except OSError as error:
-            raise StorageError(f"Cannot create the folder {parent}: {error.strerror}.") from None
+            raise StorageError("files.cannot_create_folder", path=parent, reason=error.strerror or str(error)) from None
     return folder
 
 

@@ -111,7 +111,7 @@ def message_rows(
 ) -> Iterator[dict[str, Any]]:
     """Every message in and out (of local `day`, of one `direction`), with the resident's or volunteer's name."""
     if direction is not None and direction not in DIRECTIONS:
-        raise ValidationError(f"'{direction}' is not a direction; use in or out.", field="direction")
+        raise ValidationError("records.bad_direction", field="direction", direction=direction)
     return _message_rows(day, direction, batch)
 
 
@@ -164,7 +164,7 @@ def _message_rows(day: date | None, direction: str | None, batch: int) -> Iterat
 def task_rows(day: date | None = None, state: str | None = None, *, batch: int = BATCH) -> Iterator[dict[str, Any]]:
     """Every task (created on local `day`, in `state`), with the resident, address, grid and volunteer."""
     if state is not None and state not in TASK_STATES:
-        raise ValidationError(f"'{state}' is not a task state; use one of: {', '.join(TASK_STATES)}.", field="state")
+        raise ValidationError("records.bad_task_state", field="state", state=state, states=", ".join(TASK_STATES))
     return _task_rows(day, state, batch)
 
 

@@ -78,23 +78,17 @@ def restore_database(
 def _paths(backup: str | os.PathLike[str], target: str | os.PathLike[str]) -> tuple[Path, Path]:
     text = str(target)
     if text == ":memory:" or db.is_postgresql_url(text):
-        raise StorageError(
-            "linli restore replaces a SQLite file; restore a PostgreSQL database with pg_restore, "
-            "e.g. pg_restore --clean --dbname DBNAME linli.dump."
-        )
+        raise StorageError("restore.sqlite_only")
     source, path = Path(backup).expanduser(), Path(text).expanduser()
     if not source.is_file():
-        raise ValidationError(f"There is no backup file {source}.")
+        raise ValidationError("restore.no_backup", path=source)
     if path.is_dir():
-        raise ValidationError(f"{path} is a folder; give the database file (see linli config).")
+        raise ValidationError("restore.is_a_folder", path=path)
     if path.exists() and source.samefile(path):
-        raise ValidationError(f"{source} is the database itself; give a backup of it.")
+        raise ValidationError("restore.is_the_database", path=source)
     wal = Path(f"{source}-wal")
     if wal.exists() and wal.stat().st_size:
-        raise ValidationError(
-            f"{source} has a -wal file beside it: it is a live database, not a backup. Copy it with "
-            f"linli --db {source} backup FILE, then restore FILE."
-        )
+        raise ValidationError("restore.live_wal", path=source)
     return source, path
 
 
@@ -106,7 +100,7 @@ def plain_copy(source: Path, file: Path, identity: str | None = None) -> None:
             _decrypt(source, file, identity)
             return
         if not head.startswith(SQLITE_HEADER):
-            raise StorageError(f"{source} is not a Linli backup (not a SQLite file); nothing was changed.")
+            raise StorageError("restore.not_sqlite", path=source)
         raw.seek(0)
         with open_private(file, "wb") as out:
             shutil.copyfileobj(raw, out, 1024 * 1024)
@@ -116,18 +110,13 @@ def _decrypt(source: Path, file: Path, identity: str | None) -> None:
     import pyrage
 
     if not identity:
-        raise ValidationError(
-            f"{source.name} is an encrypted backup: give its secret key with --identity KEYFILE "
-            f"(or decrypt it first: age -d -i KEYFILE -o linli-backup.sqlite3 {source})."
-        )
+        raise ValidationError("restore.needs_identity", name=source.name, path=source)
     keys = _identities(identity)
     try:
         with open(source, "rb") as encrypted, open_private(file, "wb") as out:
             pyrage.decrypt_io(encrypted, out, keys)
     except pyrage.DecryptError:
-        raise ValidationError(
-            f"{source.name} cannot be decrypted with the key given: it was encrypted for another key."
-        ) from None
+        raise ValidationError("restore.wrong_key", name=source.name) from None
 
 
 def _identities(identity: str) -> list[object]:
@@ -138,15 +127,15 @@ def _identities(identity: str) -> list[object]:
     if not text.startswith("AGE-SECRET-KEY-"):
         key_file = Path(identity).expanduser()
         if not key_file.is_file():
-            raise ValidationError(f"{identity} is neither an age secret key nor a file holding one.")
+            raise ValidationError("restore.no_identity", identity=identity)
         text = key_file.read_text(encoding="utf-8")
     lines = [line.strip() for line in text.splitlines() if line.strip().startswith("AGE-SECRET-KEY-")]
     try:
         keys: list[object] = [pyrage.x25519.Identity.from_str(line) for line in lines]
     except pyrage.IdentityError:
-        raise ValidationError("The secret key given is not a valid age key (AGE-SECRET-KEY-...).") from None
+        raise ValidationError("restore.bad_key") from None
     if not keys:
-        raise ValidationError(f"{identity} holds no age secret key (a line AGE-SECRET-KEY-...).")
+        raise ValidationError("restore.no_secret_key", identity=identity)
     return keys
 
 
@@ -156,31 +145,23 @@ def verify_backup(file: Path, *, shown: str) -> tuple[int, int]:
     try:
         connection = sqlite3.connect(file, isolation_level=None)
     except sqlite3.Error as error:
-        raise StorageError(f"The backup {shown} does not open: {error}.") from None
+        raise StorageError("restore.does_not_open", name=shown, reason=str(error)) from None
     try:
         connection.execute("PRAGMA journal_mode=DELETE")
         problems = [row[0] for row in connection.execute("PRAGMA integrity_check(3)")]
         if problems != ["ok"]:
-            raise StorageError(
-                f"The backup {shown} failed its integrity check ({'; '.join(problems)}); nothing was changed. "
-                "Try an older backup."
-            )
+            raise StorageError("restore.integrity", name=shown, found="; ".join(problems))
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         version = None
         if "schema_version" in tables:
             version = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
         if not version or "resident" not in tables:
-            raise StorageError(f"{shown} is a SQLite file but not a Linli database; nothing was changed.")
+            raise StorageError("restore.not_linli", name=shown)
         if version > LATEST:
-            raise SchemaTooNew(
-                f"The backup {shown} has schema version {version}, but this Linli knows only up to {LATEST}. "
-                "Upgrade Linli (pip install -U linli) before restoring it; nothing was changed."
-            )
+            raise SchemaTooNew("restore.too_new", name=shown, version=version, latest=LATEST)
         residents = connection.execute('SELECT COUNT(*) FROM "resident"').fetchone()[0]
     except sqlite3.DatabaseError as error:
-        raise StorageError(
-            f"The backup {shown} is damaged ({error}); nothing was changed. Try an older backup."
-        ) from None
+        raise StorageError("restore.damaged", name=shown, reason=str(error)) from None
     finally:
         connection.close()
     return int(version), int(residents)
@@ -199,9 +180,7 @@ def _held_alone(path: Path) -> Iterator[None]:
             connection.execute("BEGIN EXCLUSIVE")
         except sqlite3.OperationalError as error:
             if "locked" in str(error) or "busy" in str(error):
-                raise StorageError(
-                    f"The database {path} is open in another program; close it (or stop it) and restore again."
-                ) from None
+                raise StorageError("restore.in_another_program", path=path) from None
             # Damaged: SQLite cannot say who has it open; the lock file has already said nobody in Linli does.
         except sqlite3.DatabaseError:
             pass  # damaged beyond opening, the same

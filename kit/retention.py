@@ -26,7 +26,7 @@ from typing import Any
 
 import peewee
 
-from kit import audit, clock
+from kit import audit, clock, ui_words
 from kit.community import community_zone
 from kit.config import RetentionSettings
 from kit.db import transaction
@@ -60,28 +60,23 @@ class PurgeReport:
         return record_dict(self)
 
     def describe(self) -> str:
-        """One line: 'purged 3 health reports, 120 messages (240 status events), 7 audit entries; anonymised 1
-        resident who moved out' (or 'would purge ...' on a dry run)."""
-        counts = [
-            _counted(self.reports, "health report"),
-            _counted(self.messages, "message") + f" ({_counted(self.message_events, 'status event')})",
-            _counted(self.audit_entries, "audit entry", "audit entries"),
-        ]
-        moved = _counted(self.anonymised, "resident")
-        return f"{'would purge' if self.dry_run else 'purged'} {', '.join(counts)}; " + (
-            f"{'would anonymise' if self.dry_run else 'anonymised'} {moved} who moved out"
+        """One line in the reader's language: 'purged 3 health reports, 120 messages (240 status events), 7 audit
+        entries; anonymised 1 resident who moved out' (or 'would purge ...' on a dry run)."""
+        return ui_words.say(
+            "cli.purge.would_purge" if self.dry_run else "cli.purge.purged",
+            reports=ui_words.say_count("cli.purge.reports", self.reports),
+            messages=ui_words.say_count("cli.purge.messages", self.messages),
+            events=ui_words.say_count("cli.purge.events", self.message_events),
+            audit=ui_words.say_count("cli.purge.audit", self.audit_entries),
+            residents=ui_words.say_count("cli.purge.residents", self.anonymised),
         )
-
-
-def _counted(n: int, one: str, many: str = "") -> str:
-    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 def check_retention(settings: RetentionSettings) -> None:
     """Refuse negative days: 0 means for ever, anything else is a number of days."""
     for name in ("reports_days", "messages_days", "audit_days", "anonymise_after_days"):
         if getattr(settings, name) < 0:
-            raise ConfigError(f"retention.{name} must be 0 (keep for ever) or a number of days, not below 0.")
+            raise ConfigError("retention.negative_days", name=name)
 
 
 def cutoff(days: int, now: datetime | None = None) -> datetime | None:
@@ -211,7 +206,7 @@ def set_moved_out(resident_id: int, on: date | None = None, *, undo: bool = Fals
     with transaction():
         resident = get_resident(resident_id)
         if resident.anonymised_at is not None:
-            raise Conflict(f"Resident #{resident.id} moved out and was anonymised; their details are gone.")
+            raise Conflict("retention.anonymised", id=resident.id)
         old = resident.moved_out_at
         if undo:
             new = None

@@ -20,14 +20,14 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import peewee
 
+from kit import ui_words
 from kit.busy import is_busy
 from kit.errors import FileProblem, StorageError
-
-RESTORE_HINT = "restore the latest backup with: linli restore BACKUP"
 
 _DAMAGED = ("file is not a database", "file is encrypted or is not a database", "database disk image is malformed")
 _NOT_STORAGE = (
@@ -50,10 +50,7 @@ def storage_error(error: BaseException, database: str | None = None) -> StorageE
     while "no transaction is active" in str(error) and error.__context__ is not None:
         error = error.__context__  # SQLite rolled back on its own (a full disk): the rollback's error hid it
     if isinstance(error, MemoryError):
-        return StorageError(
-            "This computer ran out of memory. Close other programs; if a file was being imported, split it into "
-            "smaller files."
-        )
+        return StorageError("storage.out_of_memory")
     if isinstance(error, _NOT_STORAGE):
         return None
     if isinstance(error, (peewee.DatabaseError, sqlite3.DatabaseError)):
@@ -65,38 +62,37 @@ def storage_error(error: BaseException, database: str | None = None) -> StorageE
 
 def _database_error(error: BaseException, database: str | None) -> StorageError | None:
     text = str(error).lower()
-    where = f"The database {database}" if database else "The database"
+    where = _named(database, "the_database_at", "the_database")
     folder = Path(database).parent if database else None
     if is_busy(error):
-        return StorageError(
-            f"{where} stayed busy: another program held it longer than the busy timeout. Try again in a minute; "
-            "nothing was saved by this command."
-        )
+        return StorageError("storage.busy", where=where)
     if "database or disk is full" in text:
-        return StorageError(
-            f"The disk holding {folder or 'the database'} is full. Free some space and try again; nothing was saved "
-            "by this command."
-        )
+        return StorageError("storage.disk_full", folder=_named(folder, "the_file_at", "the_file"))
     if "readonly database" in text or "read-only" in text:
-        return StorageError(
-            f"{where} is read-only. Give this user write access to the file and its folder ({folder or 'its folder'}), "
-            "or open a copy."
-        )
+        return StorageError("storage.read_only", where=where, folder=_named(folder, "the_folder_at", "the_folder"))
     if any(words in text for words in _DAMAGED):
-        return StorageError(f"{where} is damaged or is not a Linli database; {RESTORE_HINT}.")
+        return StorageError("storage.damaged", where=where)
     if "unable to open database file" in text:
         return StorageError(
-            f"{where} cannot be opened: check that its folder{f' {folder}' if folder else ''} exists and that this "
-            "user may read and write in it."
+            "storage.cannot_open", where=where, its_folder=_named(folder, "its_folder_at", "its_folder")
         )
     if "disk i/o error" in text:
-        return StorageError(
-            f"The disk failed while reading or writing {database or 'the database'}. Check the disk; if it "
-            f"happens again, {RESTORE_HINT} onto another disk."
-        )
+        return StorageError("storage.disk_failed", file=_named(database, "the_file_at", "the_file"))
     if isinstance(error, (peewee.OperationalError, sqlite3.OperationalError)):
-        return StorageError(f"{where} failed: {error}.")
+        return StorageError("storage.failed", where=where, reason=str(error))
     return None
+
+
+def _named(path: object, named: str, unnamed: str) -> Callable[[str], str]:
+    """The words for a database or folder in a language: with its path (`named`), or without one (`unnamed`, a
+    PostgreSQL database has no file)."""
+
+    def words(language: str) -> str:
+        if path:
+            return ui_words.text(language, f"errors.storage.{named}", path=path)
+        return ui_words.text(language, f"errors.storage.{unnamed}")
+
+    return words
 
 
 def _file_error(error: OSError) -> FileProblem | None:
@@ -104,27 +100,24 @@ def _file_error(error: OSError) -> FileProblem | None:
     file = Path(os.fsdecode(name)) if isinstance(name, (str, bytes)) else None
     reason = error.strerror or str(error)
     if error.errno in _FULL:  # a write() that fails for want of space names no file
-        where = f"The disk holding {file.parent}" if file else "The disk"
-        return FileProblem(f"{where} is full. Free some space and try again; nothing was replaced.")
+        return FileProblem("files.disk_full_at", folder=file.parent) if file else FileProblem("files.disk_full")
     if error.errno == errno.EIO:
-        return FileProblem(f"The disk failed while reading or writing{f' {_shown(file)}' if file else ''}. Check it.")
+        return FileProblem("files.disk_failed_at", path=_shown(file)) if file else FileProblem("files.disk_failed")
     if file is None:
         return None
     folder = file.parent
     if error.errno == errno.ENOENT:
         if not folder.is_dir():
-            return FileProblem(f"The folder {folder} does not exist; create it or choose another one.")
-        return FileProblem(f"There is no file {_shown(file)}.")
+            return FileProblem("files.no_folder", folder=folder)
+        return FileProblem("files.no_file", path=_shown(file))
     if error.errno == errno.EROFS:
-        return FileProblem(f"{folder} is on a read-only disk; choose a folder on a disk that can be written.")
+        return FileProblem("files.read_only_disk", folder=folder)
     if error.errno in _NOT_ALLOWED:
-        return FileProblem(
-            f"This user may not use {_shown(file)} ({reason}); choose another folder or change the rights on it."
-        )
+        return FileProblem("files.not_allowed", path=_shown(file), reason=reason)
     if error.errno == errno.ENOTDIR:
-        return FileProblem(f"A part of {folder} is a file, not a folder; choose another path.")
+        return FileProblem("files.not_a_folder", folder=folder)
     if error.errno == errno.EISDIR:
-        return FileProblem(f"{file} is a folder; give a file name inside it.")
+        return FileProblem("files.is_a_folder", path=file)
     return None
 
 

@@ -14,6 +14,7 @@ read one table; a missing key shows itself rather than failing, so a gap in a tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -84,8 +85,19 @@ def say(key: str, **values: object) -> str:
 def say_count(key: str, count: int, **values: object) -> str:
     """`say` for a line about `count` things: the key's `one` words for 1 and its `other` words for any other count
     ("1 resident" / "3 residents"; Chinese has the same words in both), with `count` among the values."""
+    return text_count(_current, key, count, **values)
+
+
+def text_count(language: str, key: str, count: int, **values: object) -> str:
+    """`say_count` in `language` (a command's --lang)."""
     form = "one" if count == 1 else "other"
-    return text(_current, f"{key}.{form}", count=count, **values)
+    return text(language, f"{key}.{form}", count=count, **values)
+
+
+def later(key: str, **values: object) -> Callable[[str], str]:
+    """The words for `key` in whichever language they are read in: a value of an error (kit.errors) that itself needs
+    words, `channel=later("channel.sms")`."""
+    return lambda language: text(language, key, **values)
 
 
 def has(key: str) -> bool:

@@ -44,7 +44,7 @@ def known_migrations() -> list[Migration]:
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
     if versions != list(range(1, len(found) + 1)):
-        raise StorageError(f"Migrations are not numbered 1..n without gaps: {versions}.")
+        raise StorageError("migrations.gaps", versions=versions)
     return found
 
 
@@ -103,8 +103,5 @@ def apply_pending(db: peewee.Database) -> list[int]:
                 applied.append(migration.version)
         have = current_version(db)
     if have > latest:
-        raise SchemaTooNew(
-            f"This database has schema version {have}, but this Linli knows only up to {latest}. "
-            "Upgrade Linli (pip install -U linli) before opening it; nothing was changed."
-        )
+        raise SchemaTooNew("migrations.too_new", version=have, latest=latest)
     return applied

@@ -7,7 +7,7 @@ from datetime import time
 
 import click
 
-from kit import audit
+from kit import audit, ui_words
 from kit.community import community_zone
 from kit.localtime import at_local, to_local
 from kit.permissions import READ_AUDIT
@@ -64,4 +64,5 @@ def audit_command(kit: Kit, since_text: str | None, operator_name: str | None, l
         ]
         for entry in found
     ]
-    echo_table(("AT", "WHO", "ACTION", "RECORD", "DETAIL"), rows, empty="No audit entries match.")
+    headers = [ui_words.say(f"cli.audit.{column}") for column in ("at", "who", "action", "record", "detail")]
+    echo_table(headers, rows, empty=ui_words.say("cli.audit.none"))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from kit import ui_words
 from kit.community import get_community
 from kit.demo import generate_demo
+from kit.models import Community
 from linli.cli.context import Kit, pass_kit
-from linli.cli.output import counted, echo_json
+from linli.cli.output import echo_json, echo_plain
 
 
 @click.command("demo-data")
@@ -34,14 +36,31 @@ def demo_data(kit: Kit, residents: int, seed: int, as_json: bool) -> None:
       linli demo-data --residents 5000 --seed 42
     """
     kit.open()
+    _speak_the_communitys_language()  # a refusal below reads in the community's words too
     summary = generate_demo(residents, seed)
     if as_json:
         echo_json(summary.as_dict())
         return
-    click.echo(
-        f"{get_community().name}: {counted(summary.residents, 'resident')} in "
-        f"{counted(summary.households, 'household')} across {counted(summary.grids, 'grid')}, looked after by "
-        f"{counted(summary.volunteers, 'volunteer')}. Among them: {summary.elderly_alone:,} elderly living alone, "
-        f"{summary.no_phone:,} without a phone (on the door-knock list), {summary.home_quarantine:,} under home "
-        f"quarantine. Seed {seed}; written to {kit.db_path}."
+    _speak_the_communitys_language()  # the demo community, when it was made just now
+    echo_plain(
+        ui_words.say(
+            "cli.demo.summary",
+            name=get_community().name,
+            residents=ui_words.say_count("cli.demo.residents", summary.residents),
+            households=ui_words.say_count("cli.demo.households", summary.households),
+            grids=ui_words.say_count("cli.demo.grids", summary.grids),
+            volunteers=ui_words.say_count("cli.demo.volunteers", summary.volunteers),
+            elderly_alone=summary.elderly_alone,
+            no_phone=summary.no_phone,
+            home_quarantine=summary.home_quarantine,
+            seed=seed,
+            path=kit.db_path,
+        )
     )
+
+
+def _speak_the_communitys_language() -> None:
+    """Read in the community's first language, once there is a community (demo-data may create it)."""
+    community = Community.select().first()
+    if community is not None:
+        ui_words.use_language(community.language_list[0])

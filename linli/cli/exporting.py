@@ -16,7 +16,7 @@ from typing import BinaryIO, TextIO, cast
 
 import click
 
-from kit import audit
+from kit import audit, ui_words
 from kit.errors import ValidationError
 from kit.exporter import ENCODINGS, FORMATS, default_encoding, export_residents, export_residents_to_path
 from kit.permissions import EXPORT_PERSONAL_DATA
@@ -24,7 +24,7 @@ from kit.plaintext import visible
 from kit.resident_search import ResidentFilter
 from kit.vocabulary import normalize_monitoring, normalize_status
 from linli.cli.context import Kit, pass_kit
-from linli.cli.output import counted, json_escaped
+from linli.cli.output import echo_plain, json_escaped
 
 LANG_OPTION = click.option(
     "--lang",
@@ -51,6 +51,12 @@ def export_group() -> None:
     """
 
 
+def exported_line(language: str, what: str, count: int, path: str) -> str:
+    """ "Exported 3 residents to FILE." in the export's language (`what`: residents, reports, messages, tasks)."""
+    form = "one" if count == 1 else "other"
+    return ui_words.text(ui_words.base_language(language), f"cli.export.{what}.{form}", count=count, path=path)
+
+
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
@@ -60,7 +66,7 @@ def stdout_bytes() -> BinaryIO:
     sys.stdout.flush()
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:
-        raise ValidationError("This output cannot take raw bytes; write the export to a file with -o FILE.")
+        raise ValidationError("export.no_raw_bytes")
     return cast(BinaryIO, buffer)
 
 
@@ -144,7 +150,7 @@ def residents(
     """
     actor = kit.allow(EXPORT_PERSONAL_DATA)
     if fmt == "xlsx" and encoding:
-        raise ValidationError("--encoding applies to CSV and JSON; an XLSX workbook has none.")
+        raise ValidationError("export.encoding_for_xlsx")
     # Checked before the first byte is written, so a typo never leaves half an export on stdout.
     flt = ResidentFilter(
         grid=grid, tag=tag, status=normalize_status(status), monitoring=normalize_monitoring(monitoring)
@@ -153,10 +159,10 @@ def residents(
     audit.record_export(actor, "residents", output or "stdout", format=fmt, **{k: v for k, v in filters.items() if v})
     if output:
         count = export_residents_to_path(fmt, output, flt, encoding=encoding, language=export_language(lang))
-        click.echo(f"Exported {counted(count, 'resident')} to {output}.", err=True)
+        echo_plain(exported_line(export_language(lang), "residents", count, output), err=True)
         return
     if fmt == "xlsx" and stdout_is_terminal():
-        raise ValidationError("An XLSX workbook cannot be shown in a terminal; write it to a file with -o FILE.xlsx.")
+        raise ValidationError("export.xlsx_on_terminal")
     if fmt == "xlsx":
         binary = stdout_bytes()
         export_residents(fmt, binary, flt, language=export_language(lang))

@@ -21,6 +21,7 @@ from typing import Any
 import click
 from rich.cells import cell_len
 
+from kit import ui_words
 from kit.plaintext import UNSAFE_MULTILINE, visible
 
 STATUS_COLOURS = {"green": "green", "yellow": "yellow", "red": "red"}
@@ -77,9 +78,11 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> list
     return lines
 
 
-def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]], *, empty: str = "Nothing to show.") -> None:
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]], *, empty: str | None = None) -> None:
+    """The table, or the `empty` words (by default "Nothing to show." in the reader's language) when it has no rows."""
     if not rows:
-        click.echo(visible(empty))  # it may quote the search
+        words = empty if empty is not None else ui_words.say("cli.output.nothing")
+        click.echo(visible(words))  # it may quote the search
         return
     for line in format_table(headers, rows):
         click.echo(line)
@@ -134,7 +137,8 @@ def echo_plain(line: str, *, err: bool = False) -> None:
     click.echo(visible(line), err=err)
 
 
-def counted(number: int, singular: str, plural: str | None = None) -> str:
-    """'1 resident', '1,204 residents'."""
-    word = singular if number == 1 else (plural or singular + "s")
-    return f"{number:,} {word}"
+def word(table: str, value: str) -> str:
+    """A vocabulary value in the reader's words: word("message_status", "queued") -> "排队中" / "queued"; a value
+    without words (a grid's name, a reason from elsewhere) as it is."""
+    key = f"{table}.{value}"
+    return ui_words.say(key) if ui_words.has(key) else value

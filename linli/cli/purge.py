@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from kit import ui_words
 from kit.community import community_zone
 from kit.localtime import local_date
 from kit.permissions import CHANGE_RESIDENTS, VIEW
@@ -41,7 +42,7 @@ def purge_command(kit: Kit, dry_run: bool, as_json: bool) -> None:
         echo_json(report.as_dict())
     else:
         line = report.describe()
-        click.echo(line[0].upper() + line[1:] + ".")
+        click.echo(ui_words.say("cli.purge.line", summary=line[0].upper() + line[1:]))
 
 
 @click.command("moved-out")
@@ -63,10 +64,11 @@ def moved_out_command(kit: Kit, resident_id: int, day_text: str | None, undo: bo
     day = parse_date(day_text, "date", "date") if day_text else None
     resident = set_moved_out(resident_id, day, undo=undo, actor=actor)
     if undo:
-        click.echo(f"Resident #{resident.id} is no longer marked as moved out.")
+        click.echo(ui_words.say("cli.purge.not_moved_out", id=resident.id))
         return
     days = kit.settings.retention.anonymise_after_days
-    click.echo(
-        f"Resident #{resident.id} moved out on {local_date(resident.moved_out_at, community_zone()).isoformat()}; "
-        f"their details are removed {days:,} days later, by linli purge or the scheduler."
-    )
+    on = local_date(resident.moved_out_at, community_zone()).isoformat()
+    if days <= 0:  # 0 keeps them for ever (kit.retention)
+        click.echo(ui_words.say("cli.purge.kept", id=resident.id, day=on))
+        return
+    click.echo(ui_words.say_count("cli.purge.moved_out", days, id=resident.id, day=on))

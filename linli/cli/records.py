@@ -20,8 +20,15 @@ from kit.permissions import EXPORT_PERSONAL_DATA
 from kit.records import MESSAGE_COLUMNS, REPORT_COLUMNS, TASK_COLUMNS, message_rows, report_rows, task_rows
 from kit.residents import parse_date
 from linli.cli.context import Kit, pass_kit
-from linli.cli.exporting import LANG_OPTION, export_language, stdout_bytes, stdout_is_terminal, stdout_text
-from linli.cli.output import counted
+from linli.cli.exporting import (
+    LANG_OPTION,
+    export_language,
+    exported_line,
+    stdout_bytes,
+    stdout_is_terminal,
+    stdout_text,
+)
+from linli.cli.output import echo_plain
 
 Command = Callable[..., Any]
 
@@ -58,14 +65,15 @@ def _write(
     fmt: str,
     output: str | None,
     what: str,
+    language: str,
     words: Readable | None,
 ) -> None:
     if output:
         count = export_to_path(rows, columns, fmt, output, readable=words)
-        click.echo(f"Exported {counted(count, what)} to {output}.", err=True)
+        echo_plain(exported_line(language, what, count, output), err=True)
         return
     if fmt == "xlsx" and stdout_is_terminal():
-        raise ValidationError("An XLSX workbook cannot be shown in a terminal; write it to a file with -o FILE.xlsx.")
+        raise ValidationError("export.xlsx_on_terminal")
     if fmt == "xlsx":
         binary = stdout_bytes()
         write(rows, columns, fmt, binary, words)
@@ -88,8 +96,9 @@ def export_reports(kit: Kit, fmt: str, day_text: str | None, output: str | None,
     """
     day = _day(day_text)
     exporting(kit, "reports", fmt, output, date=day_text)
-    words = readable(export_language(lang), REPORT_VALUES, fmt)
-    _write(report_rows(day), REPORT_COLUMNS, fmt, output, "report", words)
+    language = export_language(lang)
+    words = readable(language, REPORT_VALUES, fmt)
+    _write(report_rows(day), REPORT_COLUMNS, fmt, output, "reports", language, words)
 
 
 @click.command("messages")
@@ -108,8 +117,9 @@ def export_messages(
     """
     day = _day(day_text)
     exporting(kit, "messages", fmt, output, date=day_text, direction=direction)
-    words = readable(export_language(lang), MESSAGE_VALUES, fmt)
-    _write(message_rows(day, direction), MESSAGE_COLUMNS, fmt, output, "message", words)
+    language = export_language(lang)
+    words = readable(language, MESSAGE_VALUES, fmt)
+    _write(message_rows(day, direction), MESSAGE_COLUMNS, fmt, output, "messages", language, words)
 
 
 @click.command("tasks")
@@ -128,5 +138,6 @@ def export_tasks(
     """
     day = _day(day_text)
     exporting(kit, "tasks", fmt, output, date=day_text, state=state)
-    words = readable(export_language(lang), TASK_VALUES, fmt)
-    _write(task_rows(day, state), TASK_COLUMNS, fmt, output, "task", words)
+    language = export_language(lang)
+    words = readable(language, TASK_VALUES, fmt)
+    _write(task_rows(day, state), TASK_COLUMNS, fmt, output, "tasks", language, words)

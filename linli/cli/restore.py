@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from kit import audit
+from kit import audit, ui_words
 from kit.db import transaction
 from kit.errors import StorageError
+from kit.models import Community
 from kit.permissions import RESTORE
 from kit.restore import restore_database
 from linli.cli.context import Kit, is_missing_file, pass_kit
-from linli.cli.output import counted
+from linli.cli.output import echo_plain
 
 
 @click.command("restore")
@@ -41,11 +42,14 @@ def restore(kit: Kit, backup_file: str, identity: str | None) -> None:
     kit.open(create=True, identify=False)
     with transaction():
         audit.record(actor, "restore", "database", None, backup=backup_file, kept=str(result.kept or ""))
-    kept = f"; the old one is kept as {result.kept}" if result.kept else ""
-    click.echo(
-        f"Restored {result.path} from {backup_file} (schema version {result.schema_version}, "
-        f"{counted(result.residents, 'resident')}){kept}."
-    )
+    community = Community.select().first()
+    if community is not None:  # the restored community's words
+        ui_words.use_language(community.language_list[0])
+    said = {"path": result.path, "backup": backup_file, "version": result.schema_version}
+    if result.kept:
+        echo_plain(ui_words.say_count("cli.restore.done_kept", result.residents, kept=result.kept, **said))
+    else:
+        echo_plain(ui_words.say_count("cli.restore.done", result.residents, **said))
 
 
 def _allowed_actor(kit: Kit) -> str:

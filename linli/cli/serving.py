@@ -6,8 +6,10 @@ import threading
 
 import click
 
+from kit import ui_words
 from kit.community import get_community
 from linli.cli.context import Kit, pass_kit
+from linli.cli.output import echo_plain
 from linli.logs import configure_logging
 
 
@@ -32,14 +34,14 @@ def serve(kit: Kit, host: str | None, port: int | None, no_webhooks: bool) -> No
     kit.open(create=False, identify=False)  # the kit's machinery acts on its own account (linli.cli.signin)
     configure_logging()
     runtime = Runtime(kit.settings, webhooks=not no_webhooks, host=host, port=port).start()
-    where = f"webhooks at {runtime.server.url}" if runtime.server is not None else "no webhooks"
-    click.echo(
-        f"Linli is looking after {get_community().name}: {where}, SMS by {kit.settings.gateway.sms}, "
-        f"voice by {kit.settings.gateway.voice}. Ctrl-C stops."
-    )
+    said = {"name": get_community().name, "sms": kit.settings.gateway.sms, "voice": kit.settings.gateway.voice}
+    if runtime.server is not None:
+        echo_plain(ui_words.say("cli.serve.running", url=runtime.server.url, **said))
+    else:
+        echo_plain(ui_words.say("cli.serve.running_without_webhooks", **said))
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
-        click.echo("Stopping; what is still queued is sent next time.")
+        click.echo(ui_words.say("cli.serve.stopping"))
     finally:
         runtime.stop()

@@ -18,16 +18,16 @@ from pathlib import Path
 import click
 from platformdirs import user_data_dir
 
-from kit import db
+from kit import db, ui_words
 from linli.cli.context import Kit, pass_kit
+from linli.cli.output import echo_plain
 
 log = logging.getLogger(__name__)
 
-UI_STOPPED = {
-    "zh": "界面因意外错误关闭了；短信和电话的收发照常进行。按回车重新打开界面，输入 q 回车退出邻里：",
-    "en": "The screen closed on an unexpected error; texts and calls are still sent and received. "
-    "Press Enter to open it again, or type q and Enter to stop Linli: ",
-}
+
+def ui_stopped(language: str) -> str:
+    """The question asked when the screen closed on an error, in `language` (the community's)."""
+    return ui_words.text(ui_words.base_language(language), "cli.serve.ui_stopped")
 
 
 def can_show_a_terminal_ui() -> bool:
@@ -64,9 +64,8 @@ def keep_serving(open_ui: Callable[[], int], ask: Callable[[str], str] = input) 
             code = 1
         if code == 0:
             return
-        language = "zh" if get_community().language == "zh" else "en"
         try:
-            answer = ask(UI_STOPPED[language])
+            answer = ask(ui_stopped(get_community().language))
         except (EOFError, KeyboardInterrupt):
             return
         if answer.strip().lower() in ("q", "quit", "退出"):
@@ -93,11 +92,13 @@ def demo(kit: Kit, residents: int, keep: bool) -> None:
     Example:
       linli demo --residents 2000
     """
+    from kit.demo import DEMO_COMMUNITY
     from linli.runtime import Runtime
     from tui.app import prepare_demo, run_tui
 
+    ui_words.use_language(DEMO_COMMUNITY[3][0])  # the demo community's words, before it exists
     if not can_show_a_terminal_ui():
-        raise click.UsageError("linli demo needs a terminal; run it in a terminal window (or over SSH).")
+        raise click.UsageError(ui_words.say("cli.demo.needs_terminal"))
     path = Path(kit.db_option) if kit.db_option else demo_path()
     if not keep:
         for suffix in ("", "-wal", "-shm"):
@@ -110,7 +111,7 @@ def demo(kit: Kit, residents: int, keep: bool) -> None:
         dispatch=dataclasses.replace(settings.dispatch, rate_per_second=max(settings.dispatch.rate_per_second, 50.0)),
     )
     db.connect(path)
-    click.echo(f"Preparing the demo community in {path} ...")
+    echo_plain(ui_words.say("cli.demo.preparing", path=path))
     prepare_demo(simulated, residents)
     runtime = Runtime(simulated, webhooks=False).start()
     try:

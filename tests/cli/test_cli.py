@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kit import db
+from kit.community import init_community
 from kit.models import Community, Resident, Volunteer
 from kit.outbox import opt_out
 from kit.resident_search import ResidentFilter, count_residents, find_residents, view_of
@@ -59,8 +60,9 @@ def test_init_creates_the_community_in_a_new_file(run: Run, tmp_path: Path, fixe
     result = run("--db", path, "init", "--name", "幸福里社区", "--region", "cn", "--timezone", "Asia/Shanghai",
                  "--language", "zh,en", "--language", "en")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == (
-        f"Created 幸福里社区 (region CN, Asia/Shanghai, languages zh, en) in {path}."
+    assert (
+        result.stdout.splitlines()[0]
+        == f"已建立幸福里社区（号码地区 CN，Asia/Shanghai，语言 zh, en），数据库：{path}。"
     )
     db.connect(path)
     try:
@@ -70,6 +72,17 @@ def test_init_creates_the_community_in_a_new_file(run: Run, tmp_path: Path, fixe
         )  # fmt: skip
     finally:
         db.close()
+
+
+def test_init_of_an_english_community_says_so_in_english(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "linli.sqlite3"
+    result = run("--db", path, "init", "--name", "Elm Court", "--region", "GB", "--timezone", "Europe/London",
+                 "--language", "en")  # fmt: skip
+    assert result.stdout.splitlines() == [
+        f"Created Elm Court (region GB, Europe/London, languages en) in {path}.",
+        "Next: linli import residents FILE, or linli residents add --name NAME --phone PHONE.",
+    ]
+    db.close()
 
 
 @pytest.mark.parametrize(
@@ -155,11 +168,10 @@ def test_import_with_bad_rows_lists_every_one_and_writes_nothing(
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "line 5: phone: '12345' (5 digits) is not a valid number in CN; check the digits.",
-        "line 6: birth_year: Birth year '19x0' should be four digits, e.g. 1948.",
-        result.stderr.splitlines()[-1],
+        "第 5 行：电话：“12345”（5位）不是有效的中国号码，请核对数字。",
+        "第 6 行：出生年份“19x0”应是四位数字，例如 1948。",
+        "导入已停止：什么都没有写入：5 行中有 2 行有问题；请改正，或加 --skip-invalid。",
     ]
-    assert result.stderr.splitlines()[-1].startswith("Import stopped: nothing was written: 2 of ")
     assert count_residents() == 0
 
 
@@ -177,8 +189,8 @@ def test_import_skipping_invalid_rows_writes_them_to_the_rejects_file(
     raw = rejects.read_bytes()
     assert raw.startswith(codecs.BOM_UTF8)
     assert list(csv.reader(io.StringIO(raw.decode("utf-8-sig")))) == [
-        ["line", "reason", *REGISTER[0]],
-        ["5", "phone: '12345' (5 digits) is not a valid number in CN; check the digits.",
+        ["行号", "原因", *REGISTER[0]],
+        ["5", "电话：“12345”（5位）不是有效的中国号码，请核对数字。",
          "赵六", "12345", "第2网格", "1", "1", "101", "", "1950", ""],
     ]  # fmt: skip
 
@@ -189,13 +201,13 @@ def test_import_skipping_invalid_rows_without_a_rejects_file_lists_them_on_stder
     rows = [*REGISTER, ("赵六", "12345", "第2网格", "1", "1", "101", "", "1950", "")]
     result = run("import", "residents", write_register(tmp_path / "register.csv", rows), "--skip-invalid")
     assert result.exit_code == 0
-    assert result.stderr == "line 5: phone: '12345' (5 digits) is not a valid number in CN; check the digits.\n"
+    assert result.stderr == "第 5 行：电话：“12345”（5位）不是有效的中国号码，请核对数字。\n"
     assert result.stdout == "register.csv：导入 3 人，拒收 1 行（见上方；加 --rejects 文件 可保存）。\n"
 
 
 def test_import_of_a_missing_file_is_one_line(run: Run, community: Community, tmp_path: Path) -> None:
     line = one_line_error(run("import", "residents", tmp_path / "nowhere.csv"))
-    assert line == f"Please check the input: There is no file {tmp_path / 'nowhere.csv'}."
+    assert line == f"请检查输入：找不到文件 {tmp_path / 'nowhere.csv'}。"
 
 
 # --- export -------------------------------------------------------------------------------------------------
@@ -227,7 +239,7 @@ def test_export_then_import_into_a_fresh_database_gives_the_same_residents(
     file = tmp_path / f"residents.{fmt}"
     result = run("export", "residents", "--format", fmt, "-o", file)
     assert result.exit_code == 0, result.output
-    assert result.stderr == f"Exported 3 residents to {file}.\n"
+    assert result.stderr == f"已导出 3 位居民到 {file}。\n"
     assert len(registered) == 3
     assert reimport_into_fresh_database(run, file, tmp_path) == registered
 
@@ -273,7 +285,7 @@ def test_export_filters_by_grid_and_status(run: Run, registered: list[dict[str, 
 
 def test_export_with_a_bad_status_prints_nothing_but_the_error(run: Run, registered: list[dict[str, Any]]) -> None:
     line = one_line_error(run("export", "residents", "--status", "purple"))
-    assert line == "Please check the input: 'purple' is not a health status; use one of: green, yellow, red."
+    assert line == "请检查输入：“purple”不是健康状态；请用其中之一：green, yellow, red。"
 
 
 def test_export_xlsx_refuses_to_write_to_a_terminal(
@@ -281,7 +293,18 @@ def test_export_xlsx_refuses_to_write_to_a_terminal(
 ) -> None:
     monkeypatch.setattr("linli.cli.exporting.stdout_is_terminal", lambda: True)
     line = one_line_error(run("export", "residents", "--format", "xlsx"))
-    assert "-o FILE.xlsx" in line
+    assert line == "请检查输入：XLSX 表格不能在终端里显示；请用 -o 文件名.xlsx 写进文件。"
+
+
+def test_export_says_its_lines_in_english_with_lang_en_or_in_an_english_community(
+    run: Run, registered: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    file = tmp_path / "residents.csv"
+    assert run("export", "residents", "--lang", "en", "-o", file).stderr == f"Exported 3 residents to {file}.\n"
+    Community.update(languages="en,zh").execute()
+    assert run("export", "residents", "-o", file).stderr == f"Exported 3 residents to {file}.\n"
+    line = one_line_error(run("export", "residents", "--format", "xlsx", "--encoding", "utf-8"))
+    assert line == "Please check the input: --encoding applies to CSV and JSON; an XLSX workbook has none."
 
 
 def test_export_xlsx_to_a_pipe_is_a_workbook(run: Run, registered: list[dict[str, Any]]) -> None:
@@ -310,7 +333,7 @@ def test_a_chinese_communitys_csv_says_its_columns_and_words_in_chinese(
 
 def test_adding_a_resident_with_a_bad_phone_says_why_and_saves_nothing(run: Run, community: Community) -> None:
     line = one_line_error(run("residents", "add", "--name", "王秀英", "--phone", "138001"))
-    assert line == "Phone number not accepted: '138001' (6 digits) is not a valid number in CN; check the digits."
+    assert line == "电话号码不能使用：“138001”（6位）不是有效的中国号码，请核对数字。"
     assert Resident.select().count() == 0
 
 
@@ -319,22 +342,22 @@ def test_add_then_show_a_resident(run: Run, community: Community) -> None:
                  "--building", "3", "--unit", "2", "--room", "201", "--tag", "独居老人", "--tag", "chronic",
                  "--birth-year", "1948", "--second-phone", "13900139001", "--notes", "耳背，请大声")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Added resident #1: 王秀英, +86 138 0013 8000.\n"
+    assert result.stdout == "已登记居民 #1：王秀英，+86 138 0013 8000。\n"
     shown = run("residents", "show", "+86 138-0013-8000")
     assert shown.stdout.splitlines() == [
-        "ID              1",
-        "Name            王秀英",
-        "Phone           +86 138 0013 8000",
-        "Second contact  +86 139 0013 9001",
-        "Grid            第1网格",
-        "Address         3-2-201",
-        "Language        zh",
-        "Tags            elderly-alone, chronic",
-        "Birth year      1948",
-        "Status          GREEN",
-        "Monitoring      none",
-        "Opted out       no",
-        "Notes           耳背，请大声",
+        "编号        1",
+        "姓名        王秀英",
+        "电话        +86 138 0013 8000",
+        "第二联系人  +86 139 0013 9001",
+        "网格        第1网格",
+        "地址        3-2-201",
+        "语言        zh",
+        "标签        独居老人、慢性病",
+        "出生年份    1948",
+        "健康状态    绿",
+        "管控        无",
+        "已退订短信  否",
+        "备注        耳背，请大声",
     ]
     as_json = json.loads(run("residents", "show", "1", "--json").stdout)
     assert as_json["tags"] == ["elderly-alone", "chronic"] and as_json["phone"] == "+8613800138000"
@@ -344,9 +367,8 @@ def test_add_a_resident_with_a_phone_already_registered_is_refused(run: Run, com
     assert run("residents", "add", "--name", "王秀英", "--phone", "13800138000").exit_code == 0
     line = one_line_error(run("residents", "add", "--name", "王二", "--phone", "+86 138 0013 8000"))
     assert line == (
-        "Already exists: +8613800138000 is already the number of 王秀英 (resident #1). Only residents at one address "
-        "share a phone: give the same building, unit and room, or give it as the second phone of someone they look "
-        "after."
+        "已经存在：+8613800138000 已经是 王秀英（居民 #1）的号码。只有同一地址的居民才能共用一个电话：请填相同的楼栋、"
+        "单元和房号，或者把它填作其所照顾居民的第二联系电话。"
     )
 
 
@@ -354,7 +376,7 @@ def test_edit_changes_only_what_is_given(run: Run, registered: list[dict[str, An
     result = run("residents", "edit", "13800138000", "--room", "203", "--add-tag", "孕妇", "--remove-tag", "慢性病",
                  "--clear-second-phone")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Updated resident #1 王秀英: second_phone, room, tags.\n"
+    assert result.stdout == "已修改居民 #1 王秀英：第二联系人、房号、标签。\n"
     wang = view_of(get_resident(1))
     assert (wang.room, wang.building, wang.tags, wang.second_phone, wang.grid) == (
         "203", "3", ("elderly-alone", "pregnant"), None, "第1网格",
@@ -363,32 +385,31 @@ def test_edit_changes_only_what_is_given(run: Run, registered: list[dict[str, An
 
 def test_edit_with_nothing_to_change_is_one_line(run: Run, registered: list[dict[str, Any]]) -> None:
     line = one_line_error(run("residents", "edit", "1"))
-    assert line == "Please check the input: Nothing to change: give at least one option, e.g. --phone or --add-tag."
+    assert line == "请检查输入：没有要改的：请至少给出一个选项，例如 --phone 或 --add-tag。"
 
 
 def test_edit_to_a_bad_phone_keeps_the_old_one(run: Run, registered: list[dict[str, Any]]) -> None:
     line = one_line_error(run("residents", "edit", "1", "--phone", "12"))
-    assert line.startswith("Phone number not accepted: '12'")
+    assert line == "电话号码不能使用：“12”作为中国的电话号码太短了。"
     assert view_of(get_resident(1)).phone == "+8613800138000"
 
 
 def test_show_an_unknown_resident(run: Run, registered: list[dict[str, Any]]) -> None:
-    assert one_line_error(run("residents", "show", "99")) == "Not found: No resident 99."
+    assert one_line_error(run("residents", "show", "99")) == "找不到：找不到居民 99。"
 
 
 def test_list_shows_a_page_with_status_words(run: Run, registered: list[dict[str, Any]]) -> None:
     result = run("residents", "list", "--limit", "2")
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
-        "ID  NAME    PHONE              ADDRESS  GRID     STATUS  MONITORING                        TAGS",
-        "1   王秀英  +86 138 0013 8000  3-2-201  第1网格  GREEN   home quarantine until 2026-12-04  "
-        "elderly-alone, chronic",
-        "2   李建国  +86 137 0013 7000  5-1-102  第2网格  RED",
-        "Showing 1-2 of 3 residents. Next page: --offset 2",
+        "编号  姓名    电话               地址     网格     健康状态  管控                     标签",
+        "1     王秀英  +86 138 0013 8000  3-2-201  第1网格  绿        居家隔离，至 2026-12-04  独居老人、慢性病",
+        "2     李建国  +86 137 0013 7000  5-1-102  第2网格  红",
+        "第 1-2 位，共 3 位居民。下一页：--offset 2",
     ]
     last = run("residents", "list", "--limit", "2", "--offset", "2").stdout.splitlines()
-    assert last[1].startswith("3   张桂兰  (no phone)")
-    assert last[-1] == "Showing 3-3 of 3 residents."
+    assert last[1].startswith("3     张桂兰  （无电话）")
+    assert last[-1] == "第 3-3 位，共 3 位居民。"
 
 
 def test_list_filters_and_json(run: Run, registered: list[dict[str, Any]]) -> None:
@@ -396,7 +417,7 @@ def test_list_filters_and_json(run: Run, registered: list[dict[str, Any]]) -> No
     assert [row["name"] for row in rows] == ["张桂兰"]
     monitored = json.loads(run("residents", "list", "--monitoring", "home_quarantine", "--json").stdout)
     assert [row["name"] for row in monitored] == ["王秀英"]
-    assert run("residents", "list", "--status", "yellow").stdout == "No residents match.\n"
+    assert run("residents", "list", "--status", "yellow").stdout == "没有符合条件的居民。\n"
 
 
 def test_search_by_name_phone_digits_and_address(run: Run, registered: list[dict[str, Any]]) -> None:
@@ -406,22 +427,49 @@ def test_search_by_name_phone_digits_and_address(run: Run, registered: list[dict
     assert names("王") == ["王秀英"]
     assert names("13700137000") == ["李建国"]
     assert names("3-2") == ["王秀英", "张桂兰"]
-    assert run("residents", "search", "赵").stdout == "No resident matches '赵'.\n"
+    assert run("residents", "search", "赵").stdout == "没有与“赵”相符的居民。\n"
 
 
 def test_set_monitoring_needs_an_end_date(run: Run, registered: list[dict[str, Any]]) -> None:
     line = one_line_error(run("residents", "set-monitoring", "2", "close_contact"))
-    assert line == "Please check the input: Give the date monitoring ends, e.g. 2026-12-05."
+    assert line == "请检查输入：请给出管控截止日期，例如 2026-12-05。"
     result = run("residents", "set-monitoring", "2", "密接", "--until", "2026/12/01")
-    assert result.stdout == "Resident #2 李建国: monitoring close contact until 2026-12-01.\n"
+    assert result.stdout == "居民 #2 李建国：管控 密接，至 2026-12-01。\n"
 
 
 def test_set_status(run: Run, registered: list[dict[str, Any]]) -> None:
-    assert run("residents", "set-status", "1", "yellow", "--reason", "cough").stdout == (
-        "Resident #1 王秀英: status YELLOW.\n"
-    )
+    result = run("residents", "set-status", "1", "yellow", "--reason", "cough")
+    assert result.stdout == "居民 #1 王秀英：健康状态 黄。\n"
     assert view_of(get_resident(1)).status == "yellow"
-    assert one_line_error(run("residents", "set-status", "1", "blue")).startswith("Please check the input: 'blue'")
+    assert one_line_error(run("residents", "set-status", "1", "blue")) == (
+        "请检查输入：“blue”不是健康状态；请用其中之一：green, yellow, red。"
+    )
+
+
+def test_an_english_community_reads_the_residents_commands_in_english(run: Run, database: Path) -> None:
+    init_community("Riverside", "CN", "Asia/Shanghai", ["en", "zh"], actor="test")
+    added = run("residents", "add", "--name", "Alice Smith", "--phone", "13800138000", "--tag", "独居老人")
+    assert added.stdout == "Added resident #1: Alice Smith, +86 138 0013 8000.\n"
+    assert run("residents", "set-monitoring", "1", "密接", "--until", "2026-12-01").stdout == (
+        "Resident #1 Alice Smith: monitoring close contact until 2026-12-01.\n"
+    )
+    assert run("residents", "set-status", "1", "red").stdout == "Resident #1 Alice Smith: status RED.\n"
+    assert run("residents", "list").stdout.splitlines() == [
+        "ID  NAME         PHONE              ADDRESS  GRID  STATUS  MONITORING                      TAGS",
+        "1   Alice Smith  +86 138 0013 8000                 RED     close contact until 2026-12-01  elderly alone",
+        "Showing 1-1 of 1 resident.",
+    ]
+    assert run("residents", "show", "1").stdout.splitlines()[-3:] == [
+        "Monitoring      close contact until 2026-12-01",
+        "Opted out       no",
+        "Notes",
+    ]
+    assert run("residents", "edit", "1", "--room", "201").stdout == "Updated resident #1 Alice Smith: room.\n"
+    assert run("residents", "search", "Bob").stdout == "No resident matches 'Bob'.\n"
+    assert one_line_error(run("residents", "show", "99")) == "Not found: No resident 99."
+    assert one_line_error(run("residents", "edit", "1")) == (
+        "Please check the input: Nothing to change: give at least one option, e.g. --phone or --add-tag."
+    )
 
 
 # --- volunteers ---------------------------------------------------------------------------------------------
@@ -430,14 +478,14 @@ def test_set_status(run: Run, registered: list[dict[str, Any]]) -> None:
 def test_volunteers_add_and_list(run: Run, community: Community) -> None:
     result = run("volunteers", "add", "--name", "李明", "--phone", "13900139000", "--skill", "errands,开车",
                  "--grid", "第1网格", "--grid", "第2网格")  # fmt: skip
-    assert result.stdout == "Added volunteer #1: 李明, +86 139 0013 9000, covering 第1网格, 第2网格.\n"
+    assert result.stdout == "已添加志愿者 #1：李明，+86 139 0013 9000，负责第1网格、第2网格。\n"
     assert run("volunteers", "add", "--name", "周红", "--phone", "13900139002", "--grid", "第3网格").exit_code == 0
     assert run("volunteers", "list", "--grid", "第2网格").stdout.splitlines() == [
-        "ID  NAME  PHONE              SKILLS            GRIDS             POINTS  ACTIVE  OPTED OUT",
-        "1   李明  +86 139 0013 9000  errands, driving  第1网格, 第2网格  0       yes",
+        "编号  姓名  电话               技能        网格              积分  在岗  已退订",
+        "1     李明  +86 139 0013 9000  跑腿、开车  第1网格、第2网格  0     是",
     ]
-    opt_out("+8613900139000")  # texted STOP: the list says so beside ACTIVE
-    assert run("volunteers", "list", "--grid", "第2网格").stdout.splitlines()[1].endswith("0       yes     yes")
+    opt_out("+8613900139000")  # texted STOP: the list says so beside 在岗
+    assert run("volunteers", "list", "--grid", "第2网格").stdout.splitlines()[1].endswith("0     是    是")
     listed = json.loads(run("volunteers", "list", "--json").stdout)
     assert [(v["name"], v["skills"], v["grids"]) for v in listed] == [
         ("李明", ["errands", "driving"], ["第1网格", "第2网格"]),
@@ -447,7 +495,10 @@ def test_volunteers_add_and_list(run: Run, community: Community) -> None:
 
 def test_volunteer_with_an_unknown_skill_is_refused(run: Run, community: Community) -> None:
     line = one_line_error(run("volunteers", "add", "--name", "李明", "--phone", "13900139000", "--skill", "juggling"))
-    assert line == "Please check the input: 'juggling' is not a skill; use: errands, medical, counselling, driving."
+    assert line == (
+        "请检查输入：“juggling”不是可选的技能，请用：errands, medical, counselling, driving"
+        "（也可写跑腿、医疗、心理、开车）。"
+    )
     assert Volunteer.select().count() == 0
 
 
@@ -472,7 +523,13 @@ def test_status_json_counts_the_community(run: Run, registered: list[dict[str, A
 
 def test_status_for_people(run: Run, registered: list[dict[str, Any]]) -> None:
     lines = run("status").stdout.splitlines()
-    assert lines[0] == "幸福里社区  (region CN, Asia/Shanghai, languages zh, en)"
+    assert lines[0] == "幸福里社区（号码地区 CN，Asia/Shanghai，语言 zh, en）"
+    assert "居民      3：绿 2  黄 0  红 1" in lines
+    assert "网格      第1网格 2，第2网格 1；没有网格 0" in lines
+    assert "标签      慢性病 1，独居老人 1，无电话 1，高龄 1" in lines
+    Community.update(languages="en").execute()
+    lines = run("status").stdout.splitlines()
+    assert lines[0] == "幸福里社区  (region CN, Asia/Shanghai, languages en)"
     assert "Residents   3: GREEN 2  YELLOW 0  RED 1" in lines
     assert "Grids       第1网格 2, 第2网格 1; without a grid 0" in lines
 
@@ -483,7 +540,7 @@ def test_backup_copies_the_database_and_refuses_to_overwrite(
     copy = tmp_path / "backup.sqlite3"
     result = run("backup", copy)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"Backed up to {copy} (") and result.stdout.endswith(", 3 residents).\n")
+    assert result.stdout.startswith(f"已备份到 {copy}（") and result.stdout.endswith("，3 位居民）。\n")
     with sqlite3.connect(copy) as connection:
         assert connection.execute("SELECT COUNT(*) FROM resident").fetchone()[0] == 3
         assert connection.execute("SELECT name FROM resident ORDER BY id").fetchall() == [
@@ -491,8 +548,9 @@ def test_backup_copies_the_database_and_refuses_to_overwrite(
         ]  # fmt: skip
     connection.close()
     line = one_line_error(run("backup", copy))
-    assert line == f"Already exists: {copy} already exists; choose another name, or add --force to replace it."
+    assert line.startswith("已经存在：") and str(copy) in line
     assert run("residents", "add", "--name", "赵六", "--phone", "13600136000").exit_code == 0
+    Community.update(languages="en").execute()
     assert run("backup", copy, "--force").stdout.endswith(", 4 residents).\n")
 
 
@@ -522,6 +580,12 @@ def test_config_lists_every_setting_and_never_a_secret(
     assert '[checkin]\n# Local time the daily check-in round starts.\ntime = "08:30"\n' in text
 
 
+def test_config_speaks_the_communitys_language(run: Run, community: Community) -> None:
+    text = run("config").stdout
+    assert "\n# 正在用的数据库：" in text
+    assert '\n# auth_token = ""  # 密钥，未设置：请在环境变量 TWILIO_AUTH_TOKEN 里设置\n' in text
+
+
 def test_config_with_a_missing_file_is_one_line(run: Run, tmp_path: Path) -> None:
     line = one_line_error(run("--config", tmp_path / "none.toml", "config"))
     assert line == f"Configuration problem: Configuration file {tmp_path / 'none.toml'} does not exist."
@@ -545,4 +609,7 @@ def test_status_shows_todays_round_alerts_tasks_and_outbox(run: Run, community: 
     assert today["outbox"] == {"queued": 1}
     assert today["tasks"]["open"] + today["tasks"]["assigned"] == 1
     human = run("status")
-    assert "Check-in    2026-11-20: asked 2, answered 0, silent 2, escalated 1" in human.output
+    assert "报平安    2026-11-20：已问 2，已回 0，未回 2，已上报 1" in human.output
+    assert "发件箱    排队中 1" in human.output
+    Community.update(languages="en").execute()
+    assert "Check-in    2026-11-20: asked 2, answered 0, silent 2, escalated 1" in run("status").output

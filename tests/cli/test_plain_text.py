@@ -76,7 +76,7 @@ def test_json_is_exact_and_inert(run: Run, hostile: int) -> None:
 
 def test_a_search_that_quotes_an_escape_sequence(run: Run, hostile: int) -> None:
     result = run("residents", "search", f"nobody{CLEAR}")
-    assert result.stdout == "No resident matches 'nobody␛[2J'.\n"
+    assert result.stdout == "没有与“nobody␛[2J”相符的居民。\n"
 
 
 def test_sentences_that_quote_names(run: Run, hostile: int) -> None:
@@ -84,7 +84,7 @@ def test_sentences_that_quote_names(run: Run, hostile: int) -> None:
     assert_plain(added.stdout)
     assert "赵␛]0;pwned␇" in added.stdout
     status = run("residents", "set-status", "13800000002", "red")
-    assert status.stdout.startswith("Resident #") and "赵␛]0;pwned␇: status RED" in status.stdout
+    assert status.stdout.startswith("居民 #") and "赵␛]0;pwned␇：健康状态 红" in status.stdout
     volunteer = run("volunteers", "add", "--name", f"钱{CLEAR}", "--phone", "13900000008", "--grid", f"网格{CLEAR}")
     assert_plain(volunteer.stdout)
     assert "钱␛[2J" in volunteer.stdout
@@ -103,7 +103,7 @@ def test_an_error_that_quotes_a_value_is_one_plain_line(run: Run, hostile: int) 
 def test_parse_reads_the_need_without_the_escapes_and_shows_the_rest_as_symbols(run: Run) -> None:
     result = run("parse", f"3 买药{TITLE}")
     assert_plain(result.stdout)
-    assert "needs: 买药\n" in result.stdout
+    assert "需要：买药\n" in result.stdout
     as_json = run("parse", f"3 买药{TITLE}\u202e 送到门口", "--json")
     assert_plain(as_json.stdout)
     assert json.loads(as_json.stdout)["text"] == "买药 送到门口"
@@ -113,7 +113,7 @@ def test_status_shows_grid_names_as_symbols(run: Run, hostile: int) -> None:
     result = run("status")
     assert result.exit_code == 0, result.output
     assert_plain(result.stdout)
-    assert "网格␛[2J 1" in result.stdout and "GREEN 1" in result.stdout
+    assert "网格␛[2J 1" in result.stdout and "绿 1" in result.stdout
 
 
 # --- export ----------------------------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def test_residents_show_prints_any_name_as_symbols(run: Run, community: Communit
         return  # a name of blanks is refused
     result = run("residents", "add", "--name", name, "--notes", notes)
     assert result.exit_code == 0, result.output
-    resident = result.stdout.split("#", 1)[1].split(":", 1)[0]
+    resident = result.stdout.split("#", 1)[1].split("：", 1)[0]  # 已登记居民 #12：...
     shown = run("residents", "show", resident)
     assert_plain(result.stdout + shown.stdout)
     stored = get_resident(resident)

@@ -11,6 +11,7 @@ import pytest
 
 from kit import db
 from kit.backup import backup_database
+from kit.migrations import LATEST
 from kit.models import AuditEntry, Community, Resident
 from kit.residents import ResidentInput, add_resident
 from tests.cli_run import Run
@@ -46,8 +47,7 @@ def test_restore_puts_the_backup_in_place_and_says_where_the_old_file_is(
     assert result.exit_code == 0, result.output
     kept = database.with_name("linli.sqlite3.before-restore-20261120-010000")
     assert result.stdout == (
-        f"Restored {database} from {backup} (schema version {result.stdout.split('schema version ')[1].split(',')[0]}"
-        f", 1 resident); the old one is kept as {kept}.\n"
+        f"已用 {backup} 恢复 {database}（数据结构第 {LATEST} 版，1 位居民）；原来的数据库保存为 {kept}。\n"
     )
     assert kept.exists()
     db.connect(database)
@@ -61,8 +61,7 @@ def test_restore_is_refused_in_one_line_while_another_linli_has_the_database_ope
 ) -> None:
     line = one_line(run("--db", database, "restore", backup))
     assert line == (
-        f"Database problem: The database {database} is in use by a running Linli (the operators' UI, linli serve, "
-        "a command); stop it first."
+        f"数据库出了问题：数据库 {database} 正被运行中的邻里使用（网格员界面、linli serve 或某条命令）；请先把它停掉。"
     )
     assert not list(database.parent.glob("*before-restore*"))
     db.connect(database)
@@ -71,7 +70,21 @@ def test_restore_is_refused_in_one_line_while_another_linli_has_the_database_ope
 
 def test_a_missing_backup_is_one_line(run: Run, backup: Path, database: Path, tmp_path: Path) -> None:
     line = one_line(run("--db", database, "restore", tmp_path / "tuesday.sqlite3"))
-    assert line == f"Please check the input: There is no backup file {tmp_path / 'tuesday.sqlite3'}."
+    assert line == f"请检查输入：没有备份文件 {tmp_path / 'tuesday.sqlite3'}。"
+
+
+def test_an_english_community_reads_restore_in_english(
+    run: Run, community: Community, database: Path, tmp_path: Path
+) -> None:
+    Community.update(languages="en,zh").execute()
+    add_resident(ResidentInput(name="Tom Smith", phone="13600136000"))
+    backup = backup_database(tmp_path / "monday.sqlite3").path
+    db.close()
+    missing = one_line(run("--db", database, "restore", database.with_name("tuesday.sqlite3")))
+    assert missing == f"Please check the input: There is no backup file {database.with_name('tuesday.sqlite3')}."
+    result = run("--db", database, "restore", backup)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Restored {database} from {backup} (schema version {LATEST}, 1 resident); ")
 
 
 def test_restore_onto_a_damaged_database(run: Run, backup: Path, database: Path) -> None:

@@ -64,8 +64,7 @@ def test_a_damaged_database(run: Run, closed: Path) -> None:
         file.write(b"\xff" * page_size)
     line = one_line(run("--db", closed, "residents", "list"))
     assert line == (
-        f"Database problem: The database {closed} is damaged or is not a Linli database; "
-        "restore the latest backup with: linli restore BACKUP."
+        f"数据库出了问题：数据库（{closed}）已损坏，或者不是邻里的数据库；请用最近的备份恢复：linli restore 备份文件。"
     )
 
 
@@ -74,8 +73,8 @@ def test_a_read_only_database(run: Run, closed: Path, monkeypatch: pytest.Monkey
     monkeypatch.setitem(db.SQLITE_PRAGMAS, "query_only", 1)
     line = one_line(run("--db", closed, "residents", "add", "--name", "王秀英", "--phone", "13800138000"))
     assert line == (
-        f"Database problem: The database {closed} is read-only. Give this user write access to the file and its "
-        f"folder ({closed.parent}), or open a copy."
+        f"数据库出了问题：数据库（{closed}）是只读的。请给当前用户这个文件和所在文件夹（{closed.parent}）的写入权限，"
+        "或者打开一个副本。"
     )
 
 
@@ -86,10 +85,7 @@ def test_a_full_disk_under_the_database_during_an_import(
     monkeypatch.setitem(db.SQLITE_PRAGMAS, "max_page_count", 1)
     monkeypatch.setattr(kit.importer, "COMMIT_ROWS", 100)
     line = one_line(run("--db", closed, "import", "residents", register(tmp_path / "register.csv", 800)))
-    assert line == (
-        f"Database problem: The disk holding {closed.parent} is full. Free some space and try again; nothing was "
-        "saved by this command."
-    )
+    assert line == f"数据库出了问题：存放 {closed.parent} 的磁盘满了。请腾出一些空间再试；这条命令什么都没有保存。"
     monkeypatch.delitem(db.SQLITE_PRAGMAS, "max_page_count")
     db.connect(closed)
     assert Resident.select().count() == 0  # the batches written before the disk filled were undone
@@ -101,12 +97,21 @@ def test_a_full_disk_under_the_database_during_an_import(
 def test_an_export_to_a_folder_that_does_not_exist(run: Run, closed: Path, tmp_path: Path) -> None:
     target = tmp_path / "no" / "such" / "residents.csv"
     line = one_line(run("--db", closed, "export", "residents", "-o", target))
+    assert line == f"文件出了问题：文件夹 {target.parent} 不存在；请先建好，或者换一个文件夹。"
+
+
+def test_an_english_community_reads_a_file_problem_in_english(run: Run, closed: Path, tmp_path: Path) -> None:
+    db.connect(closed)
+    Community.update(languages="en,zh").execute()
+    db.close()
+    target = tmp_path / "no" / "such" / "residents.csv"
+    line = one_line(run("--db", closed, "export", "residents", "-o", target))
     assert line == f"File problem: The folder {target.parent} does not exist; create it or choose another one."
 
 
 def test_an_export_to_a_folder_this_user_may_not_write(run: Run, closed: Path) -> None:
     line = one_line(run("--db", closed, "export", "residents", "-o", "/sys/residents.csv"))
-    assert "/sys" in line and line.startswith("File problem: ")
+    assert "/sys" in line and line.startswith("文件出了问题：当前用户不能使用 /sys/residents.csv（")
     assert "residents.csv.partial" not in line  # the hidden file written first is not what the person asked for
 
 
@@ -117,7 +122,7 @@ def test_a_full_disk_under_an_export(run: Run, closed: Path, tmp_path: Path, mon
     monkeypatch.setattr(kit.exporter, "write_csv", no_space)
     target = tmp_path / "residents.csv"
     line = one_line(run("--db", closed, "export", "residents", "-o", target))
-    assert line == "File problem: The disk is full. Free some space and try again; nothing was replaced."
+    assert line == "文件出了问题：磁盘满了。请腾出一些空间再试；原有文件没有被替换。"
     assert not target.exists()
     assert [p.name for p in tmp_path.iterdir() if "residents" in p.name] == []  # no partial file left
 
@@ -127,7 +132,7 @@ def test_rejects_to_a_folder_that_does_not_exist(run: Run, closed: Path, tmp_pat
     path.write_text("姓名,手机\n王秀英,12345\n李建国,13700137000\n", encoding="utf-8")
     rejects = tmp_path / "missing" / "rejects.csv"
     line = one_line(run("--db", closed, "import", "residents", path, "--skip-invalid", "--rejects", rejects))
-    assert line == f"File problem: The folder {rejects.parent} does not exist; create it or choose another one."
+    assert line == f"文件出了问题：文件夹 {rejects.parent} 不存在；请先建好，或者换一个文件夹。"
 
 
 def test_a_file_over_the_import_limit(run: Run, closed: Path, tmp_path: Path) -> None:
@@ -136,9 +141,8 @@ def test_a_file_over_the_import_limit(run: Run, closed: Path, tmp_path: Path) ->
     path = register(tmp_path / "big.csv", 6000)
     assert path.stat().st_size > 1024 * 1024
     line = one_line(run("--db", closed, "--config", config, "import", "residents", path))
-    assert line.startswith("Please check the input: big.csv is ")
-    assert line.endswith(" MB, over the 1 MB Linli imports at once (setting imports.max_file_mb); split it into "
-                         "smaller files and import each.")  # fmt: skip
+    assert line.startswith("请检查输入：big.csv 有 ")
+    assert line.endswith(" MB，超过了邻里一次能导入的 1 MB（设置 imports.max_file_mb）；请拆成几个小文件分别导入。")
 
 
 def test_out_of_memory(run: Run, closed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,10 +151,7 @@ def test_out_of_memory(run: Run, closed: Path, tmp_path: Path, monkeypatch: pyte
 
     monkeypatch.setattr(kit.importer, "validate_resident", exhausted)
     line = one_line(run("--db", closed, "import", "residents", register(tmp_path / "register.csv", 3)))
-    assert line == (
-        "Database problem: This computer ran out of memory. Close other programs; if a file was being imported, "
-        "split it into smaller files."
-    )
+    assert line == "数据库出了问题：这台电脑的内存用完了。请关掉其他程序；如果正在导入文件，请把它拆成几个小文件。"
 
 
 def test_a_bug_keeps_its_traceback(run: Run, closed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,6 +199,27 @@ def test_storage_failures_in_words(error: BaseException, message: str) -> None:
 )
 def test_what_is_not_a_storage_failure_is_left_alone(error: BaseException) -> None:
     assert storage_error(error, "/srv/linli.sqlite3") is None
+
+
+@pytest.mark.parametrize(
+    ("database", "zh", "en"),
+    [
+        (
+            "/srv/linli.sqlite3",
+            "数据库（/srv/linli.sqlite3）一直被别的程序占用，",
+            "The database /srv/linli.sqlite3 stayed busy: ",
+        ),
+        (None, "数据库一直被别的程序占用，", "The database stayed busy: "),  # PostgreSQL: no file to name
+    ],
+)
+def test_a_storage_failure_reads_in_each_language(database: str | None, zh: str, en: str) -> None:
+    explained = storage_error(sqlite3.OperationalError("database is locked"), database)
+    assert explained is not None
+    assert explained.text("zh").startswith(zh)
+    assert explained.text("en").startswith(en)
+    unopened = storage_error(sqlite3.OperationalError("unable to open database file"), database)
+    assert unopened is not None
+    assert ("所在文件夹 /srv 是否存在" if database else "所在文件夹是否存在") in unopened.text("zh")
 
 
 def test_a_full_disk_is_not_hidden_by_the_rollback_that_follows() -> None:

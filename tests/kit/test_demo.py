@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from kit import db
+from kit.community import init_community
 from kit.demo import DemoSummary, generate_demo
 from kit.errors import Conflict, ValidationError
 from kit.models import AuditEntry, Community, Grid, Household, Resident, ResidentTag, Volunteer, VolunteerGrid
@@ -310,15 +311,30 @@ def test_the_command_prints_a_summary_and_refuses_a_second_run(database: Path) -
     assert first.exit_code == 0, first.output
     assert json.loads(first.output)["residents"] == 400
     assert second.exit_code == 2
-    assert "Already exists: This database already has residents (400)" in second.output
+    assert "已经存在：这个数据库里已经有居民（400 位）" in second.output  # the demo community reads Chinese
 
 
 def test_the_command_summary_reads_as_a_paragraph(database: Path) -> None:
     result = CliRunner().invoke(CLI, ["demo-data", "--residents", "250"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("幸福里社区（演示）: 250 residents in ")
-    assert "Among them: 20 elderly living alone, " in result.output
+    assert result.output.startswith(
+        "幸福里社区（演示）：3 个网格、119 户、250 位居民，由 6 名志愿者照看。其中独居老人 20 人，"
+    )
+
+
+def test_an_english_community_reads_the_summary_and_the_refusal_in_english(database: Path) -> None:
+    init_community("Sunny Court", "CN", "Asia/Shanghai", ["en", "zh"], actor="test")
+    runner = CliRunner()
+
+    first = runner.invoke(CLI, ["demo-data", "--residents", "250"])
+    second = runner.invoke(CLI, ["demo-data", "--residents", "250"])
+
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("Sunny Court: 250 residents in ")
+    assert "Among them: 20 elderly living alone, " in first.output
+    assert second.exit_code == 2
+    assert second.stderr.startswith("Already exists: This database already has residents (250)")
 
 
 def test_the_command_help_has_an_example() -> None:

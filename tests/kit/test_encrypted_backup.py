@@ -152,14 +152,14 @@ def test_the_cli_writes_an_encrypted_backup_and_refuses_a_bad_key(
     runner = CliRunner()
     done = runner.invoke(main, ["backup", "--encrypt", str(identity.to_public()), str(target)])
     assert done.exit_code == 0, done.output
-    assert done.output.startswith(f"Encrypted backup written to {target} (")
-    assert "2 residents" in done.output
+    assert done.output.startswith(f"加密备份已写入 {target}（")  # the test community reads Chinese
+    assert "2 位居民" in done.output
     check_database(opened(target, identity, tmp_path))
 
     refused = runner.invoke(main, ["backup", "--encrypt", "age1nope", str(tmp_path / "c.age")])
     assert refused.exit_code == 2
     assert refused.stderr.strip().splitlines() == [
-        "Please check the input: RECIPIENT is not a valid age public key (age1..., as age-keygen prints)."
+        "请检查输入：RECIPIENT 不是有效的 age 公钥（应是 age-keygen 输出的 age1...）。"
     ]
 
 

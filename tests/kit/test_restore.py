@@ -239,6 +239,15 @@ def test_the_database_itself_and_a_missing_backup_are_refused(backup: Path, data
     unchanged(database)
 
 
+def test_a_refusal_reads_in_chinese_for_a_chinese_reader(backup: Path, database: Path) -> None:
+    with pytest.raises(ValidationError) as caught:
+        restore_database(database, database)
+    assert caught.value.text("zh") == f"{database} 就是数据库本身；请给出它的备份。"
+    with pytest.raises(StorageError) as postgres:
+        restore_database(backup, "postgresql://localhost/linli")
+    assert postgres.value.text("zh").startswith("linli restore 替换的是 SQLite 文件；PostgreSQL 数据库请用 pg_restore")
+
+
 # --- encrypted backups -----------------------------------------------------------------------------------------
 
 

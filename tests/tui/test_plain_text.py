@@ -36,7 +36,7 @@ from kit.resident_search import ResidentView
 from kit.residents import ResidentInput, add_resident
 from kit.views import MessageLine, ReportLine, ResidentHistory, TaskLine
 from kit.volunteers import add_volunteer
-from linli.cli.terminal import UI_STOPPED, keep_serving
+from linli.cli.terminal import keep_serving, ui_stopped
 from linli.gateways import build_gateways
 from linli.runtime import Runtime
 from sms.router import handle
@@ -316,7 +316,7 @@ def test_the_dispatcher_still_sends_after_a_screen_raised(
     finally:
         runtime.stop()
     assert codes == [1]  # the UI stopped on the error ...
-    assert questions == [UI_STOPPED["zh"]]  # ... the operator was told the work goes on ...
+    assert questions == [ui_stopped("zh")]  # ... the operator was told the work goes on ...
     assert Message.get(Message.body == "还在发送 [/]").status in ("sent", "delivered")  # ... and it went on
 
 
@@ -343,7 +343,7 @@ def test_a_ui_that_fails_to_start_is_a_crash_not_the_end(community: Community) -
         return "q"
 
     keep_serving(open_ui, ask)
-    assert asked == [UI_STOPPED["zh"]]
+    assert asked == [ui_stopped("zh")]
 
 
 # --- the renderers, on any text ---------------------------------------------------------------------------------
