@@ -23,6 +23,8 @@ Decisions:
   range (anything but its top-left cell, which holds the merged value) is refused with its address.
 - The template itself is never changed: the filled copy is written beside the output through a temporary file.
 - Labels (the grid column's "合计", "未分网格", the date) are in the community's language (data/figures.toml).
+- A problem names its place in the map ("the map, table 1, column B") in the reader's language: the place is a
+  function of the language, read when the error is shown (`kit.errors`).
 """
 
 from __future__ import annotations
@@ -30,12 +32,13 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zipfile import BadZipFile
 
+from kit import ui_words
 from kit.errors import ValidationError
 from kit.figures import FIGURES, NO_GRID, DayFigures, figure_labels
 from kit.plaintext import visible
@@ -55,6 +58,21 @@ _COLUMN = re.compile(r"^[A-Za-z]{1,3}$")
 
 class MapError(ValidationError):
     """A map or template that cannot be filled; the message names the place to fix."""
+
+    title_key = "daily_sheet"
+
+
+Place = Callable[[str], str]  # where in a map a problem is, in a language
+
+
+def _place(key: str, **values: Any) -> Place:
+    """The words of [errors.daily_sheet.place] `key` in a language, with the places inside them read in it too."""
+
+    def words(language: str) -> str:
+        shown = {name: value(language) if callable(value) else value for name, value in values.items()}
+        return ui_words.text(language, f"errors.daily_sheet.place.{key}", **shown)
+
+    return words
 
 
 @dataclass(frozen=True)
@@ -85,35 +103,37 @@ def load_map(path: str | os.PathLike[str]) -> SheetMap:
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise MapError(
-            f"There is no map at {file}; write one (see `linli report daily --help`) or give --map."
-        ) from None
+        raise MapError("daily_sheet.no_map", file=file) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise MapError(f"The map {file} is not valid TOML: {error}.") from None
-    return parse_map(raw, str(file))
+        raise MapError("daily_sheet.bad_toml", file=file, reason=str(error)) from None
+    return parse_map(raw, _place("map_file", file=str(file)))
 
 
-def parse_map(raw: Mapping[str, Any], where: str = "the map") -> SheetMap:
+def parse_map(raw: Mapping[str, Any], where: Place | None = None) -> SheetMap:
+    """The map in `raw` (read from TOML); MapError naming the place to fix, `where` being the map (its file)."""
+    where = where or _place("map")
     cells: dict[tuple[str | None, str], str] = {}
     for place, what in dict(raw.get("cells") or {}).items():
         sheet, cell = _split_place(str(place), where)
-        cells[(sheet, cell)] = _figure(what, f"{where}, cell {place}", allow_grid=False)
-    tables = [_table(item, f"{where}, table {n}") for n, item in enumerate(raw.get("tables") or [], start=1)]
+        cells[(sheet, cell)] = _figure(what, _place("cell", where=where, place=place), allow_grid=False)
+    tables = [
+        _table(item, _place("table", where=where, number=n)) for n, item in enumerate(raw.get("tables") or [], start=1)
+    ]
     if not cells and not tables:
-        raise MapError(f"{where} maps nothing: give a [cells] table or [[tables]] (see `linli report daily --help`).")
+        raise MapError("daily_sheet.maps_nothing", where=where)
     return SheetMap(cells, tables)
 
 
-def _split_place(place: str, where: str) -> tuple[str | None, str]:
+def _split_place(place: str, where: Place) -> tuple[str | None, str]:
     sheet, _, cell = place.rpartition("!")
-    _check_cell(cell, f"{where}, cell {place}")
+    _check_cell(cell, _place("cell", where=where, place=place))
     return (sheet or None), cell.upper()
 
 
-def _check_cell(cell: str, where: str) -> None:
+def _check_cell(cell: str, where: Place) -> None:
     match = _CELL.match(cell)
     if not match or _column_number(match.group(1)) > MAX_COLUMN or int(match.group(2)) > MAX_ROW:
-        raise MapError(f"{where}: '{cell}' is not a cell inside a sheet (like B4, up to XFD1048576).")
+        raise MapError("daily_sheet.not_a_cell", where=where, cell=cell)
 
 
 def _column_number(letters: str) -> int:
@@ -123,28 +143,28 @@ def _column_number(letters: str) -> int:
     return number
 
 
-def _figure(what: Any, where: str, *, allow_grid: bool) -> str:
+def _figure(what: Any, where: Place, *, allow_grid: bool) -> str:
     name = str(what).strip()
     name = name.removeprefix("total.")
     allowed = (*SPECIAL, *FIGURES) if allow_grid else ("community", "date", *FIGURES)
     if name not in allowed:
-        raise MapError(f"{where}: '{what}' is not a figure Linli knows. Known: {known_names()}.")
+        raise MapError("daily_sheet.unknown_figure", where=where, what=what, known=known_names())
     return name
 
 
-def _table(raw: Any, where: str) -> Table:
+def _table(raw: Any, where: Place) -> Table:
     if not isinstance(raw, Mapping):
-        raise MapError(f"{where} should be a table with start_row and columns.")
+        raise MapError("daily_sheet.not_a_table", where=where)
     start = raw.get("start_row")
     if not isinstance(start, int) or isinstance(start, bool) or not 1 <= start <= MAX_ROW:
-        raise MapError(f"{where}: start_row should be a row number such as 4.")
+        raise MapError("daily_sheet.bad_start_row", where=where)
     columns = {}
     for letter, what in dict(raw.get("columns") or {}).items():
         if not _COLUMN.match(str(letter)) or _column_number(str(letter)) > MAX_COLUMN:
-            raise MapError(f"{where}: '{letter}' is not a column letter (A to XFD).")
-        columns[str(letter).upper()] = _figure(what, f"{where}, column {letter}", allow_grid=True)
+            raise MapError("daily_sheet.not_a_column", where=where, letter=letter)
+        columns[str(letter).upper()] = _figure(what, _place("column", where=where, letter=letter), allow_grid=True)
     if not columns:
-        raise MapError(f'{where} has no columns: map a column letter to a figure, e.g. B = "asked".')
+        raise MapError("daily_sheet.no_columns", where=where)
     sheet = raw.get("sheet")
     return Table(str(sheet) if sheet else None, start, columns, bool(raw.get("total_row", False)))
 
@@ -166,13 +186,13 @@ def fill_template(
 
     source, target = Path(template), Path(output)
     if source.resolve() == target.resolve():
-        raise MapError(f"The output {target} is the template itself; write the filled form to another file.")
+        raise MapError("daily_sheet.output_is_template", output=target)
     try:
         book = load_workbook(source)
     except FileNotFoundError:
-        raise MapError(f"There is no template at {source}.") from None
+        raise MapError("daily_sheet.no_template", file=source) from None
     except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as error:
-        raise MapError(f"The template {source} is not an XLSX workbook Linli can read ({error}).") from None
+        raise MapError("daily_sheet.not_xlsx", file=source, reason=str(error)) from None
     writes = _planned_writes(sheet_map, figures, figure_labels(language))
     for sheet_name, cell, _, in_table in writes:
         _check_writable(book, sheet_name, cell, in_table=in_table)
@@ -208,7 +228,7 @@ def _planned_writes(sheet_map: SheetMap, figures: DayFigures, labels: Mapping[st
         for offset, (grid, values) in enumerate(rows):
             row_number = table.start_row + offset
             if row_number > MAX_ROW:
-                raise MapError(f"The table from row {table.start_row} runs past the end of the sheet.")
+                raise MapError("daily_sheet.past_end", row=table.start_row)
             for letter, what in table.columns.items():
                 value = grid if what == "grid" else common[what] if what in common else values[what]
                 writes.append((table.sheet, f"{letter}{row_number}", value, True))
@@ -225,7 +245,7 @@ def _sheet(book: Any, name: str | None) -> Any:
     if name is None:
         return book.worksheets[0]
     if name not in book.sheetnames:
-        raise MapError(f"The template has no sheet '{name}'; its sheets are: {', '.join(book.sheetnames)}.")
+        raise MapError("daily_sheet.no_sheet", sheet=name, sheets=", ".join(book.sheetnames))
     return book[name]
 
 
@@ -234,13 +254,8 @@ def _check_writable(book: Any, sheet_name: str | None, cell: str, *, in_table: b
     community has would otherwise lose its footer (signatures, notes) under the last rows."""
     sheet = _sheet(book, sheet_name)
     if in_table and sheet[cell].value not in (None, ""):
-        raise MapError(
-            f"The per-grid table would write over '{sheet[cell].value}' in {sheet.title}!{cell}: the form has no "
-            "room for every grid. Give the table more empty rows in the template, or move what is there."
-        )
+        raise MapError("daily_sheet.would_overwrite", value=sheet[cell].value, sheet=sheet.title, cell=cell)
     for merged in sheet.merged_cells.ranges:
         if cell in merged and cell != merged.start_cell.coordinate:
-            raise MapError(
-                f"Cell {sheet.title}!{cell} is inside the merged cells {merged.coord}; map the figure to "
-                f"{merged.start_cell.coordinate}, the merged range's first cell, or unmerge it in the template."
-            )
+            first = merged.start_cell.coordinate
+            raise MapError("daily_sheet.merged", sheet=sheet.title, cell=cell, merged=merged.coord, first=first)

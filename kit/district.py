@@ -43,18 +43,21 @@ EARLIEST_ZONE = timedelta(hours=14)  # UTC+14 (Kiribati) is where a day starts f
 TOP_KEYS = frozenset({"community", "date", "as_of", "figures", "grids", "totals"})
 PHONE_LIKE = re.compile(r"\d{7}")
 FIGURE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # the stable names are snake_case words
+# The keys of a bad figure's name and a value that is not a count, in the totals and in a grid
+_IN_TOTALS = ("district.bad_name_in_totals", "district.not_count_in_totals")
+_IN_GRID = ("district.bad_name_in_grid", "district.not_count_in_grid")
 
 
 class TokenRefused(LinliError):
     """A push without a token, or with a wrong or revoked one."""
 
-    title = "Token not accepted"
+    title_key = "district_token"
 
 
 class PushRefused(ValidationError):
     """A push whose body cannot be stored (not counts, a bad date, not JSON)."""
 
-    title = "Push not accepted"
+    title_key = "district_push"
 
 
 @dataclass(frozen=True)
@@ -103,12 +106,9 @@ def new_token() -> str:
 def check_name(name: str) -> str:
     name = name.strip()
     if not name:
-        raise ValidationError("Give the community a name, e.g. 幸福里社区.", field="name")
+        raise ValidationError("district.name_empty", field="name")
     if len(name) > MAX_NAME or not is_plain(name):
-        raise ValidationError(
-            f"A community's name is one line of at most {MAX_NAME} characters, without control characters.",
-            field="name",
-        )
+        raise ValidationError("district.name_too_long", field="name", max=MAX_NAME)
     return name
 
 
@@ -120,10 +120,7 @@ def add_community(name: str, *, actor: str) -> tuple[DistrictCommunity, str]:
     with transaction():
         existing = DistrictCommunity.get_or_none(DistrictCommunity.name == name)
         if existing is not None and existing.revoked_at is None:
-            raise Conflict(
-                f"{name} already has a token. To give it a new one: linli district revoke {name}, "
-                f"then linli district add {name}."
-            )
+            raise Conflict("district.has_token", name=name)
         if existing is not None:
             existing.token_hash = hash_token(token)
             existing.revoked_at = None
@@ -140,7 +137,7 @@ def revoke_community(name: str, *, actor: str) -> bool:
     with transaction():
         community = DistrictCommunity.get_or_none(DistrictCommunity.name == name.strip())
         if community is None:
-            raise NotFound(f"No community called {name.strip()} reports to this district; see: linli district list")
+            raise NotFound("district.no_community", name=name.strip())
         if community.revoked_at is not None:
             return False
         community.revoked_at = utcnow()
@@ -152,12 +149,12 @@ def revoke_community(name: str, *, actor: str) -> bool:
 def authenticate(token: str | None) -> DistrictCommunity:
     """The community whose token this is; TokenRefused for a missing, wrong or revoked one."""
     if not token:
-        raise TokenRefused("No token: send Authorization: Bearer <the community's token>.")
+        raise TokenRefused("district.no_token")
     community = DistrictCommunity.get_or_none(DistrictCommunity.token_hash == hash_token(token))
     if community is None:
-        raise TokenRefused("This token is not known to the district. Ask the district for the community's token.")
+        raise TokenRefused("district.unknown_token")
     if community.revoked_at is not None:
-        raise TokenRefused("This token was revoked by the district. Ask the district for a new one.")
+        raise TokenRefused("district.revoked_token")
     return community
 
 
@@ -167,34 +164,34 @@ def authenticate(token: str | None) -> DistrictCommunity:
 def parse_push(body: Any, *, max_age_days: int, now: datetime | None = None) -> ParsedPush:
     """The day, the time counted and the grids of a push body (decoded JSON); PushRefused says what is wrong."""
     if not isinstance(body, dict):
-        raise PushRefused("The body must be a JSON object: the day's figures from linli report push.")
+        raise PushRefused("district.not_object")
     unknown = ", ".join(key[:40] for key in sorted(set(body) - TOP_KEYS)[:10])
     if unknown:
-        raise PushRefused(f"Only the day's figures are accepted; unexpected fields: {unknown}.")
+        raise PushRefused("district.unexpected_fields", fields=unknown)
     names, community = body.get("figures", []), body.get("community", "")
     if not isinstance(names, list) or not all(isinstance(n, str) and FIGURE_NAME.match(n) for n in names):
-        raise PushRefused("'figures' must be the list of the figures' names, such as asked.")
+        raise PushRefused("district.bad_figures")
     if not isinstance(community, str) or len(community) > MAX_NAME:
-        raise PushRefused("'community' must be the community's name (the token says which community it is).")
+        raise PushRefused("district.bad_community")
     day = _day(body.get("date"), max_age_days, now or utcnow())
     as_of = _as_of(body.get("as_of"))
     grids = body.get("grids")
     if not isinstance(grids, list) or len(grids) > MAX_GRIDS:
-        raise PushRefused(f"'grids' must be a list of at most {MAX_GRIDS} grids.")
+        raise PushRefused("district.bad_grids", max=MAX_GRIDS)
     ignored: set[str] = set()
     parsed: list[tuple[str, dict[str, int]]] = []
     labels: set[str] = set()
     for row in grids:
         label, figures, unknown_figures = _grid(row)
         if label in labels:
-            raise PushRefused(f"The grid {label!r} appears twice.")
+            raise PushRefused("district.grid_twice", grid=label)
         labels.add(label)
         parsed.append((label, figures))
         ignored |= unknown_figures
     totals = body.get("totals", {})  # recomputed from the grids; checked only to be counts
     if not isinstance(totals, dict):
-        raise PushRefused("'totals' must be the day's counts, figure by figure.")
-    _counts(totals, "totals")
+        raise PushRefused("district.bad_totals")
+    _counts(totals)
     return ParsedPush(day, as_of, parsed, sorted(ignored))
 
 
@@ -204,45 +201,48 @@ def _day(value: Any, max_age_days: int, now: datetime) -> date:
     except ValueError:
         day = None
     if day is None:
-        raise PushRefused("'date' must be the day of the figures, as YYYY-MM-DD.")
+        raise PushRefused("district.bad_date")
     latest = (now + EARLIEST_ZONE).date()
     if day > latest:
-        raise PushRefused(f"{day} is in the future: figures are pushed for a day that has begun.")
+        raise PushRefused("district.future_day", day=day)
     earliest = now.date() - timedelta(days=max_age_days)
     if day < earliest:
-        raise PushRefused(f"{day} is too far past: this district takes days from {earliest} on.")
+        raise PushRefused("district.too_old", day=day, earliest=earliest)
     return day
 
 
 def _as_of(value: Any) -> datetime:
     if not isinstance(value, str):
-        raise PushRefused("'as_of' must be when the figures were counted, in ISO 8601 (UTC).")
+        raise PushRefused("district.bad_as_of")
     try:
         at = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
     except ValueError:
-        raise PushRefused("'as_of' must be when the figures were counted, in ISO 8601 (UTC).") from None
+        raise PushRefused("district.bad_as_of") from None
     return at if at.tzinfo is None else at.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _grid(row: Any) -> tuple[str, dict[str, int], set[str]]:
     if not isinstance(row, dict) or not isinstance(row.get("grid"), str):
-        raise PushRefused("Each grid must be an object with its label in 'grid' and its figures as counts.")
+        raise PushRefused("district.bad_grid")
     label = row["grid"].strip()
     if len(label) > MAX_LABEL or not is_plain(label):
-        raise PushRefused(f"A grid's label is one line of at most {MAX_LABEL} characters, not {visible(label)!r}.")
+        raise PushRefused("district.bad_label", max=MAX_LABEL, label=visible(label))
     if PHONE_LIKE.search(label):
-        raise PushRefused("A grid's label looks like a phone number; only grid labels and counts are accepted.")
-    counts = _counts({key: value for key, value in row.items() if key != "grid"}, f"grid {label!r}")
+        raise PushRefused("district.phone_label")
+    counts = _counts({key: value for key, value in row.items() if key != "grid"}, label)
     figures = {name: counts[name] for name in FIGURES if name in counts}
     return label, figures, set(counts) - set(FIGURES)
 
 
-def _counts(values: dict[Any, Any], where: str) -> dict[str, int]:
+def _counts(values: dict[Any, Any], grid: str | None = None) -> dict[str, int]:
+    """`values` when each is a count under a figure's name; PushRefused naming `grid` (None: the totals) if not."""
+    where = {} if grid is None else {"grid": grid}
     for key, value in values.items():
         if not isinstance(key, str) or not FIGURE_NAME.match(key):
-            raise PushRefused(f"In {where}: a figure's name must be a short snake_case word, such as asked.")
+            raise PushRefused(_IN_TOTALS[0] if grid is None else _IN_GRID[0], **where)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
-            raise PushRefused(f"In {where}: {key} must be a count (a whole number from 0), not {type(value).__name__}.")
+            kind = type(value).__name__
+            raise PushRefused(_IN_TOTALS[1] if grid is None else _IN_GRID[1], figure=key, kind=kind, **where)
     return dict(values)
 
 
@@ -288,4 +288,4 @@ def parse_json(raw: bytes) -> Any:
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise PushRefused("The body is not JSON (UTF-8): send the figures from linli report push.") from None
+        raise PushRefused("district.not_json") from None

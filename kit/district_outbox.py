@@ -41,16 +41,16 @@ UNAUTHORIZED = 401
 class DistrictUnreachable(LinliError):
     """The district's server could not be reached or failed: the day stays pending and is tried again."""
 
-    title = "District not reachable"
+    title_key = "district_unreachable"
 
 
 class DistrictRefused(LinliError):
     """The district's server answered no (HTTP `status`), with its reason."""
 
-    title = "District refused the push"
+    title_key = "district_refused"
 
-    def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message)
+    def __init__(self, key: str, /, *, status: int, title: str | None = None, **values: Any) -> None:
+        super().__init__(key, title=title, **values)
         self.status = status
 
 
@@ -68,9 +68,9 @@ class PushRun:
 
 def check_configured(settings: DistrictSettings) -> None:
     if not settings.url:
-        raise ConfigError("No district to push to: set [district] url (and token) in the configuration.")
+        raise ConfigError("push.no_url")
     if not settings.token:
-        raise ConfigError("No district token: set [district] token, or LINLI_DISTRICT_TOKEN, to the district's one.")
+        raise ConfigError("push.no_token")
 
 
 def queue_day(day: date) -> None:

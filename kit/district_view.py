@@ -138,7 +138,7 @@ def _as_date(value: Any) -> date | None:
 def district_trend(end: date, days: int = TREND_DAYS, figures: tuple[str, ...] = TREND_FIGURES) -> Trend:
     """The sums of `figures` over the communities (not revoked) for each of the `days` days up to `end`."""
     if not 1 <= days <= MAX_TREND_DAYS:
-        raise ValidationError(f"Show a trend of 1 to {MAX_TREND_DAYS} days, not {days}.", field="days")
+        raise ValidationError("district.trend_days", field="days", max=MAX_TREND_DAYS, days=days)
     start = end - timedelta(days=days - 1)
     span = [start + timedelta(days=offset) for offset in range(days)]
     index = {day: position for position, day in enumerate(span)}

@@ -109,7 +109,7 @@ def _read(requests: Sequence[ReportRequest]) -> list[_Report]:
     residents = {r.id: r for r in Resident.select(*columns).where(Resident.id.in_(ids))}
     for resident_id in ids:
         if resident_id not in residents:
-            raise NotFound(f"No resident {resident_id}.")
+            raise NotFound("report.no_resident", id=resident_id)
     now, zone = utcnow(), community_zone()
     times = [r.at or now for r in requests]
     asks = open_asks(ids, {local_date(at, zone) for at in times})

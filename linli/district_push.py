@@ -43,10 +43,7 @@ def endpoint(base_url: str) -> str:
     parts = urllib.parse.urlsplit(base_url.strip())
     plain_here = parts.scheme == "http" and parts.hostname in LOOPBACK
     if not parts.hostname or (parts.scheme != "https" and not plain_here):
-        raise ConfigError(
-            f"district.url must be the district server's https:// address (e.g. https://district.example.org), "
-            f"not {visible(base_url)!r}."
-        )
+        raise ConfigError("push.not_https", url=visible(base_url))
     return base_url.strip().rstrip("/") + ENDPOINT
 
 
@@ -82,18 +79,12 @@ def http_sender(settings: DistrictSettings, *, timeout: float = TIMEOUT_SECONDS)
         except urllib.error.HTTPError as error:
             reason = _reason(error)
             if error.code >= 500:
-                raise DistrictUnreachable(
-                    f"The district's server failed ({error.code}: {reason}); the figures of {day} are kept and "
-                    "pushed again later."
-                ) from None
-            raise DistrictRefused(
-                f"The district refused the figures of {day} ({error.code}): {reason}", status=error.code
-            ) from None
+                raise DistrictUnreachable("push.server_failed", code=error.code, reason=reason, day=day) from None
+            raise DistrictRefused("push.refused", status=error.code, day=day, code=error.code, reason=reason) from None
         except (urllib.error.URLError, OSError) as error:
             why = getattr(error, "reason", None) or error
             raise DistrictUnreachable(
-                f"Cannot reach the district at {visible(settings.url)} ({visible(str(why))}); the figures of {day} "
-                "are kept and pushed when it is back."
+                "push.unreachable", url=visible(settings.url), reason=visible(str(why)), day=day
             ) from None
 
     return send

@@ -2,6 +2,8 @@
 who has reported, the trend of the last days, and the table for the level above.
 
 Run against the district's own database (`--db postgresql://...`, or a SQLite file): a district has no residents.
+Its operator reads every line and error in `district.language`; the tables of `status`, `trend` and `export` take
+--lang too (their words are data/district.toml's).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from kit import clock
+from kit import clock, ui_words
 from kit.config import DistrictSettings
 from kit.district import add_community, revoke_community
 from kit.district_view import (
@@ -31,7 +33,7 @@ from kit.permissions import MANAGE_DISTRICT
 from kit.plaintext import visible
 from kit.residents import parse_date
 from linli.cli.context import Kit, is_missing_file, pass_kit
-from linli.cli.output import echo_json, echo_table
+from linli.cli.output import echo_json, echo_plain, echo_table
 
 SHOWN_FIGURES = ("residents", "asked", "answered", "unwell", "fever", "help", "unreachable", "tasks_open")
 date_option = click.option("--date", "day_text", metavar="DATE", help="The day, e.g. 2026-11-30. Default: today.")
@@ -39,20 +41,26 @@ lang_option = click.option("--lang", "language", help="Words in this language (z
 
 
 def open_district(kit: Kit, *, create: bool = False) -> DistrictSettings:
-    """Open the district's database (made by the first `district add`) and return the district's settings."""
+    """Open the district's database (made by the first `district add`) and return the district's settings; from
+    now on the lines and errors are in the district's language."""
+    settings = speak_the_districts_language(kit)
     if not create and is_missing_file(kit.db_path):
-        raise NotInitialized(
-            f"There is no district database at {kit.db_path} yet. Add a community first: linli district add NAME"
-        )
+        raise NotInitialized("district.no_database", path=kit.db_path)
     kit.open(create=True)
-    return kit.settings.district
+    return settings
+
+
+def speak_the_districts_language(kit: Kit) -> DistrictSettings:
+    settings = kit.settings.district
+    ui_words.use_language(settings.language)
+    return settings
 
 
 def district_today(settings: DistrictSettings) -> date:
     try:
         zone = ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"district.timezone {settings.timezone!r} is not a time zone, e.g. Asia/Shanghai.") from None
+        raise ConfigError("district.bad_timezone", zone=settings.timezone) from None
     return local_date(clock.utcnow(), zone)
 
 
@@ -85,8 +93,8 @@ def district_add(kit: Kit, name: str) -> None:
     """
     open_district(kit, create=True)
     community, token = add_community(name, actor=kit.allow(MANAGE_DISTRICT))
-    click.echo(f"Added {visible(community.name)}. Its token, shown only this once; set it as the community's")
-    click.echo("[district] token (or LINLI_DISTRICT_TOKEN):")
+    echo_plain(ui_words.say("cli.district.added", name=community.name))
+    click.echo(ui_words.say("cli.district.token_hint"))
     click.echo(token)
 
 
@@ -102,9 +110,9 @@ def district_revoke(kit: Kit, name: str) -> None:
     """
     open_district(kit)
     if revoke_community(name, actor=kit.allow(MANAGE_DISTRICT)):
-        click.echo(f"Revoked the token of {visible(name.strip())}; its pushes are refused from now on.")
+        echo_plain(ui_words.say("cli.district.revoked", name=name.strip()))
     else:
-        click.echo(f"The token of {visible(name.strip())} was already revoked.")
+        echo_plain(ui_words.say("cli.district.already_revoked", name=name.strip()))
 
 
 @district_group.command("list")
@@ -141,7 +149,8 @@ def district_list(kit: Kit, as_json: bool) -> None:
         ]
         for line in lines
     ]
-    echo_table(["community", "added", "revoked", "last reported"], rows, empty="No communities yet.")
+    headers = [ui_words.say(f"cli.district.col_{name}") for name in ("community", "added", "revoked", "last_reported")]
+    echo_table(headers, rows, empty=ui_words.say("cli.district.no_communities"))
 
 
 @district_group.command("serve")
@@ -167,7 +176,7 @@ def district_serve(kit: Kit, host: str | None, port: int | None) -> None:
     settings = open_district(kit, create=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host, port = host or settings.host, port or settings.port
-    click.echo(f"The district's server takes pushes at http://{host}:{port}{ENDPOINT}. Ctrl-C stops.")
+    click.echo(ui_words.say("cli.district.serving", url=f"http://{host}:{port}{ENDPOINT}"))
     web.run_app(build_district_app(settings), host=host, port=port, print=None)
 
 
@@ -260,8 +269,9 @@ def district_export(kit: Kit, output: str, day_text: str | None, language: str |
     """
     settings = open_district(kit)
     day = chosen_day(settings, day_text)
-    count = export_status(day, output, language or settings.language)
-    click.echo(f"Wrote {count:,} rows for {day} to {output}.")
+    language = language or settings.language
+    count = export_status(day, output, language)
+    echo_plain(ui_words.text_count(language, "cli.district.exported", count, day=day, output=output))
 
 
 @district_group.command("ui")
@@ -276,7 +286,8 @@ def district_ui(kit: Kit) -> None:
     from linli.cli.terminal import can_show_a_terminal_ui
     from tui.district_app import run_district_ui
 
+    speak_the_districts_language(kit)
     if not can_show_a_terminal_ui():
-        raise click.UsageError("linli district ui needs a terminal; run it in a terminal window (or over SSH).")
+        raise click.UsageError(ui_words.say("cli.district.needs_terminal"))
     settings = open_district(kit)
     run_district_ui(settings, district_today(settings))

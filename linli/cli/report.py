@@ -11,16 +11,17 @@ from pathlib import Path
 import click
 
 from data import resource
+from kit import ui_words
 from kit.community import get_community
-from kit.daily_sheet import MapError, fill_template, load_map, map_path_for
-from kit.errors import ValidationError
+from kit.daily_sheet import fill_template, load_map, map_path_for
+from kit.errors import FileProblem, ValidationError
 from kit.exporter import default_encoding, export_to_path, write
 from kit.figures import FIGURES, NO_GRID, DayFigures, day_figures, figure_labels
 from kit.plaintext import visible
 from kit.residents import parse_date
 from linli.cli.context import Kit, pass_kit
 from linli.cli.exporting import stdout_bytes
-from linli.cli.output import format_table
+from linli.cli.output import echo_plain, format_table
 from linli.cli.report_push import report_push
 
 EXAMPLES = "report_templates"
@@ -86,21 +87,25 @@ def report_daily(
     chosen = language or get_community().language_list[0]
     if template:
         if not output:
-            raise ValidationError("Say where to write the filled form: -o FILE.xlsx.")
+            raise ValidationError("report.needs_output", field="output")
         sheet_map = load_map(map_file or map_path_for(template))
         cells = fill_template(template, sheet_map, figures, output, language=chosen)
-        click.echo(f"Wrote {output}: a copy of {template} with {cells} cells filled for {figures.day}.", err=True)
+        filled = ui_words.text_count(
+            chosen, "cli.report.filled", cells, output=output, template=template, day=figures.day
+        )
+        echo_plain(filled, err=True)
         return
     if fmt == "table":
         if output:
-            raise ValidationError("A table is for the terminal; for a file use --format csv or json, or --template.")
+            raise ValidationError("report.table_to_file", field="output")
         for line in _table_lines(figures, chosen):
             click.echo(line)
         return
     rows = [{"date": figures.day, "grid": row.grid, **row.figures} for row in figures.grids]
     if output:
         export_to_path(rows, MACHINE_COLUMNS, fmt, output)
-        click.echo(f"Wrote the figures of {figures.day} ({len(rows)} grids) to {output}.", err=True)
+        wrote = ui_words.text_count(chosen, "cli.report.wrote_figures", len(rows), day=figures.day, output=output)
+        echo_plain(wrote, err=True)
         return
     text = io.TextIOWrapper(stdout_bytes(), encoding=default_encoding(fmt, to_file=False), newline="")
     try:
@@ -139,14 +144,15 @@ def report_examples(folder: str) -> None:
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise MapError(f"Cannot create the folder {target}: {error.strerror}.") from None
+        raise FileProblem("report.no_folder", folder=target, reason=error.strerror) from None
     written = []
     for entry in sorted(resource(EXAMPLES).iterdir(), key=lambda item: item.name):
         if entry.name.endswith((".xlsx", ".toml")):
             destination = target / entry.name
             if destination.exists():
-                raise MapError(f"{destination} exists already; choose an empty folder.")
+                raise FileProblem("report.exists", file=destination)
             with entry.open("rb") as source, open(destination, "wb") as copy:
                 shutil.copyfileobj(source, copy)
             written.append(entry.name)
-    click.echo(f"Wrote {', '.join(written)} to {target}.")
+    files = ui_words.say("cli.report.file_separator").join(written)
+    echo_plain(ui_words.say("cli.report.examples_written", files=files, folder=target))

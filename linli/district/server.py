@@ -9,7 +9,9 @@ Decisions:
   receives a few pushes a minute at most.
 - 401 (with `WWW-Authenticate: Bearer`) for a missing, wrong or revoked token; 422 for a body that is not the
   day's counts; 413 for a body over 256 kB (a day of a 500-grid community is about 100 kB). The answer is JSON:
-  `{"error": ...}` or the receipt.
+  `{"error": ...}` or the receipt. The error is in English whatever `district.language` is: a program reads it
+  (and `linli report push` shows it as the district's reason), so it stays the same words from one district to the
+  next.
 """
 
 from __future__ import annotations
@@ -57,9 +59,9 @@ def build_district_app(settings: DistrictSettings) -> web.Application:
                 executor, lambda: receive_push(token, raw, max_age_days=settings.max_age_days)
             )
         except TokenRefused as error:
-            return web.json_response({"error": error.message}, status=401, headers={"WWW-Authenticate": "Bearer"})
+            return web.json_response({"error": error.text("en")}, status=401, headers={"WWW-Authenticate": "Bearer"})
         except PushRefused as error:
-            return web.json_response({"error": error.message}, status=422)
+            return web.json_response({"error": error.text("en")}, status=422)
         return web.json_response(receipt.as_dict(), dumps=_dumps)
 
     async def healthz(request: web.Request) -> web.Response:
@@ -84,7 +86,7 @@ class DistrictServer(AppThread):
 
     what = "district server"
     thread_name = "linli-district"
-    advice = "Choose another --port (or stop whatever uses it)."
+    words = "district"  # what it is and what to do when its port is taken: [errors.gateway.listener]
 
     def __init__(self, settings: DistrictSettings, *, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host, port)

@@ -58,6 +58,7 @@ def test_the_shipped_examples_fill_in_with_one_command(today: Community, tmp_pat
     grid_form = tmp_path / "forms" / "街道日报-分网格.xlsx"
     result = run("report", "daily", "--template", str(grid_form), "-o", str(tmp_path / "1120.xlsx"))
     assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"已写入 {tmp_path / '1120.xlsx'}：{grid_form} 的副本，填好了 2026-11-20 的 ")
     sheet = active_sheet(load_workbook(tmp_path / "1120.xlsx"))
     assert sheet["B2"].value == "幸福里社区"
     assert [sheet[f"{column}4"].value for column in "ABCDEF"] == ["第1网格", 1, 1, 1, 0, 1]
@@ -74,17 +75,47 @@ def test_a_map_naming_an_unknown_figure_is_one_line_listing_the_known_ones(today
     line = one_line_error(
         run("report", "daily", "--template", str(form), "--map", str(tmp_path / "bad.toml"), "-o", "x")
     )
-    assert "'体温' is not a figure Linli knows. Known: community, date, grid, residents, asked" in line
+    bad = tmp_path / "bad.toml"
+    assert line.startswith(
+        f"表格填不了：对照表 {bad}，单元格 B4：邻里没有“体温”这个统计项。可以用的有：community, date, grid"
+    )
+
+
+def test_an_english_community_reads_the_reports_lines_in_english(today: Community, tmp_path: Path) -> None:
+    Community.update(languages="en,zh").execute()
+    form = str(tmp_path / "街道日报-汇总.xlsx")
+    assert run("report", "examples", str(tmp_path)).exit_code == 0
+    assert one_line_error(run("report", "daily", "--template", form)).endswith(
+        "Say where to write the filled form: -o FILE.xlsx."
+    )
+    filled = run("report", "daily", "--template", form, "-o", str(tmp_path / "s.xlsx"))
+    assert filled.stderr.startswith(f"Wrote {tmp_path / 's.xlsx'}: a copy of {form} with ")
+    assert filled.stderr.endswith(" cells filled for 2026-11-20.\n")
+    machine = run("report", "daily", "--format", "csv", "-o", str(tmp_path / "d.csv"))
+    assert machine.stderr == f"Wrote the figures of 2026-11-20 (2 grids) to {tmp_path / 'd.csv'}.\n"
 
 
 def test_a_template_needs_an_output_and_a_map(today: Community, tmp_path: Path) -> None:
     run("report", "examples", str(tmp_path))
     form = str(tmp_path / "街道日报-汇总.xlsx")
-    assert "-o FILE.xlsx" in one_line_error(run("report", "daily", "--template", form))
+    assert one_line_error(run("report", "daily", "--template", form)) == (
+        "请检查输入：请用 -o FILE.xlsx 指定填好的表写到哪里。"
+    )
     (tmp_path / "街道日报-汇总.toml").unlink()
-    assert "There is no map at" in one_line_error(run("report", "daily", "--template", form, "-o", "x.xlsx"))
+    missing = tmp_path / "街道日报-汇总.toml"
+    assert one_line_error(run("report", "daily", "--template", form, "-o", "x.xlsx")) == (
+        f"表格填不了：找不到对照表 {missing}；请写一个（见 `linli report daily --help`），或用 --map 指定。"
+    )
+
+
+def test_a_table_is_not_written_to_a_file_and_csv_says_what_it_wrote(today: Community, tmp_path: Path) -> None:
+    assert "表格只在终端里看" in one_line_error(run("report", "daily", "-o", str(tmp_path / "t.txt")))
+    machine = run("report", "daily", "--format", "json", "-o", str(tmp_path / "d.json"))
+    assert machine.stderr == f"已把 2026-11-20 的数字（2 个网格）写入 {tmp_path / 'd.json'}。\n"
+    english = run("report", "daily", "--format", "json", "-o", str(tmp_path / "d.json"), "--lang", "en")
+    assert english.stderr == f"Wrote the figures of 2026-11-20 (2 grids) to {tmp_path / 'd.json'}.\n"
 
 
 def test_examples_never_overwrite(tmp_path: Path) -> None:
     assert run("report", "examples", str(tmp_path)).exit_code == 0
-    assert "exists already" in one_line_error(run("report", "examples", str(tmp_path)))
+    assert "exists already; choose an empty folder." in one_line_error(run("report", "examples", str(tmp_path)))

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kit import ui_words
 from kit.clock import FixedClock
 from kit.config import DistrictSettings
 from kit.district import revoke_community
@@ -24,6 +25,9 @@ pytestmark = pytest.mark.each_database
 
 def stored() -> tuple[int, int]:
     return DistrictReport.select().count(), DistrictGridFigures.select().count()
+
+
+UNKNOWN_TOKEN = "This token is not known to the district. Ask the district for the community's token."
 
 
 def pushed_state() -> str:
@@ -81,6 +85,22 @@ def test_a_revoked_token_is_refused_with_401_and_nothing_is_stored(
         push_day(TODAY, http_sender(push_settings), retry_minutes=5)
     assert refused.value.status == 401 and "revoked" in refused.value.message
     assert stored() == (0, 0)
+
+
+def test_the_districts_answers_stay_english_and_the_community_reads_its_own_words(
+    neighbourhood: Any, push_settings: DistrictSettings
+) -> None:
+    ui_words.use_language("zh")  # the community's (and a Chinese district's) words
+    status, answer = post(push_settings.url, "not-the-token", b"{}")
+    assert (status, answer["error"]) == (401, UNKNOWN_TOKEN)
+    status, answer = post(push_settings.url, push_settings.token, b"[]")
+    assert answer["error"] == "The body must be a JSON object: the day's figures from linli report push."
+    wrong = DistrictSettings(url=push_settings.url, token="not-the-token")
+    with pytest.raises(DistrictRefused) as refused:
+        push_day(TODAY, http_sender(wrong), retry_minutes=5)
+    assert refused.value.title == "区里拒收了上报"
+    assert refused.value.message == f"区里拒收了 2026-11-20 的数字（401）：{UNKNOWN_TOKEN}"
+    assert DistrictPush.get(DistrictPush.day == TODAY).last_error == refused.value.message
 
 
 def test_no_token_at_all_is_401(server: DistrictServer, token: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from kit import ui_words
 from kit.checkin import record_answer, start_round
 from kit.clock import FixedClock
 from kit.config import CheckinSettings
@@ -157,6 +158,15 @@ def test_an_unknown_figure_names_the_known_ones() -> None:
 def test_a_map_outside_any_sheet_is_refused(raw: dict[str, object], says: str) -> None:
     with pytest.raises(MapError, match=says):
         parse_map(raw)
+
+
+def test_a_map_error_names_its_place_in_the_readers_language() -> None:
+    with pytest.raises(MapError) as caught:
+        parse_map({"tables": [{"start_row": 3, "columns": {"B": "体温"}}]})
+    assert caught.value.text("zh").startswith("对照表，第 1 个表格，B 列：邻里没有“体温”这个统计项。")
+    assert caught.value.text("en").startswith("the map, table 1, column B: '体温' is not a figure Linli knows.")
+    ui_words.use_language("zh")
+    assert caught.value.title == "表格填不了"
 
 
 def test_a_cell_inside_merged_cells_is_refused_and_nothing_written(day: dict[str, int], tmp_path: Path) -> None:
