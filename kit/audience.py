@@ -22,6 +22,7 @@ from typing import Any
 
 import peewee
 
+from kit import ui_words
 from kit.clock import utcnow
 from kit.community import community_zone
 from kit.errors import ValidationError
@@ -29,7 +30,11 @@ from kit.localtime import local_date
 from kit.models import Grid, Resident, ResidentTag
 from kit.vocabulary import normalize_language, normalize_monitoring, normalize_status, parse_tags
 
-TEXT_FORMS = "all, monitored, grid:NAME or tag:NAME"
+_EMPTY = {  # the refusal of an empty value, by field
+    "status": "audience.empty_status",
+    "monitoring": "audience.empty_monitoring",
+    "language": "audience.empty_language",
+}
 _LISTS = ("grids", "tags", "statuses", "monitoring", "languages")
 
 
@@ -79,15 +84,15 @@ class Audience:
         if kind == "tag" and value:
             tags = parse_tags(value)
             if not tags:
-                raise ValidationError(f"'{value}' is not a tag.", field="audience")
+                raise ValidationError("audience.not_a_tag", field="audience", value=value)
             return cls(tags=(tags[0],))
-        raise ValidationError(f"The audience '{text}' should be {TEXT_FORMS}.", field="audience")
+        raise ValidationError("audience.not_a_text_form", field="audience", text=text)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Audience:
         unknown = set(raw) - {*_LISTS, "monitored"}
         if unknown:
-            raise ValidationError(f"Unknown audience field(s): {', '.join(sorted(unknown))}.", field="audience")
+            raise ValidationError("audience.unknown_fields", field="audience", names=", ".join(sorted(unknown)))
         lists = {
             name: [values] if isinstance(values, str) else list(values)
             for name, values in raw.items()
@@ -125,27 +130,35 @@ class Audience:
             return f"grid:{self.grids[0]}"
         if set(fields) == {"tags"} and len(self.tags) == 1:
             return f"tag:{self.tags[0]}"
-        raise ValidationError(f"A check-in round's audience is one of {TEXT_FORMS}, not {self.describe()}.")
+        raise ValidationError("audience.not_a_round_audience", audience=self.describe)
 
     @property
     def is_everybody(self) -> bool:
         return not self.as_dict()
 
-    def describe(self) -> str:
-        """'everybody', or 'grid 第1网格 or 第2网格; tag elderly-alone; status red'."""
+    def describe(self, language: str | None = None) -> str:
+        """'everybody', or 'grid 第1网格 or 第2网格; tag living alone; status RED', in `language` (default: the
+        reader's): tags, statuses and monitoring categories in its words, grids by their names."""
+        language = language or ui_words.current()
+
+        def words(key: str, **values: object) -> str:
+            return ui_words.text(language, f"cli.audience.{key}", **values)
+
+        def shown(name: str, value: str) -> str:
+            key = f"{_VALUE_WORDS.get(name, '')}.{value}"
+            return ui_words.text(language, key) if name in _VALUE_WORDS and ui_words.has(key) else value
+
         if self.is_everybody:
-            return "everybody"
-        words = {
-            "grids": "grid",
-            "tags": "tag",
-            "statuses": "status",
-            "monitoring": "monitoring",
-            "languages": "language",
-        }
+            return words("everybody")
         parts = [
-            f"{words[name]} {' or '.join(values)}" for name, values in self.as_dict().items() if name != "monitored"
+            words(name, values=words("or").join(shown(name, value) for value in values))
+            for name, values in self.as_dict().items()
+            if name != "monitored"
         ]
-        return "; ".join((["monitored"] if self.monitored else []) + parts)
+        return words("separator").join(([words("monitored")] if self.monitored else []) + parts)
+
+
+_VALUE_WORDS = {"tags": "tag", "statuses": "status", "monitoring": "monitoring"}  # the data/ui table of their words
 
 
 def grid_ids(names: Iterable[str]) -> list[int]:
@@ -155,9 +168,9 @@ def grid_ids(names: Iterable[str]) -> list[int]:
     missing = [name for name in wanted if name not in known]
     if missing:
         grids = [name for (name,) in Grid.select(Grid.name).order_by(Grid.name).limit(20).tuples()]
-        raise ValidationError(
-            f"No grid named {', '.join(missing)}; grids are: {', '.join(grids) or 'none yet'}.", field="grid"
-        )
+        if not grids:
+            raise ValidationError("audience.no_grid_yet", field="grid", missing=", ".join(missing))
+        raise ValidationError("audience.no_grid", field="grid", missing=", ".join(missing), grids=", ".join(grids))
     return [known[name] for name in wanted]
 
 
@@ -200,5 +213,5 @@ def _sorted(values: Iterable[str]) -> tuple[str, ...]:
 
 def _required(value: str | None, raw: str, what: str) -> str:
     if value is None:
-        raise ValidationError(f"Give a {what}, not an empty value.", field=what)
+        raise ValidationError(_EMPTY[what], field=what)
     return value

@@ -18,27 +18,25 @@ def init_community(
     """Create the community; a database looks after exactly one."""
     name = name.strip()
     if not name:
-        raise ValidationError("Give the community a name, e.g. --name '幸福里社区'.", field="name")
+        raise ValidationError("community.no_name", field="name")
     region = region.strip().upper()
     if not is_valid_region(region):
-        raise ValidationError(f"'{region}' is not a phone region; use a two-letter code such as CN.", field="region")
+        raise ValidationError("community.bad_region", field="region", region=region)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(
-            f"'{timezone}' is not a time zone; use a name such as Asia/Shanghai.", field="timezone"
-        ) from None
+        raise ValidationError("community.bad_timezone", field="timezone", timezone=timezone) from None
     codes: list[str] = []
     for raw in languages or ["zh"]:
         code = normalize_language(raw)
         if code and code not in codes:
             codes.append(code)
     if not codes:
-        raise ValidationError("Name at least one language, e.g. zh.", field="languages")
+        raise ValidationError("community.no_language", field="languages")
     with transaction():
         existing = Community.select().first()
         if existing is not None:
-            raise Conflict(f"This database already belongs to '{existing.name}'. Use another --db for a new one.")
+            raise Conflict("community.already", name=existing.name)
         community = Community.create(name=name, region=region, timezone=timezone, languages=",".join(codes))
         audit.record(actor, "init", "community", community.id, name=name, region=region, timezone=timezone)
     return community

@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from kit import ui_words
 from kit.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -184,29 +186,27 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: dict[str, str
         try:
             raw = tomllib.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"Configuration file {file} does not exist.") from None
+            raise ConfigError("config.no_file", path=file) from None
         except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"Configuration file {file} is not valid TOML: {error}.") from None
+            raise ConfigError("config.not_toml", path=file, reason=str(error)) from None
+    in_file = _source("in_file", path=chosen)
     settings = Settings()
-    settings.gateways = _gateway_tables(raw.pop("gateways", {}), f"the configuration file {chosen}")
+    settings.gateways = _gateway_tables(raw.pop("gateways", {}), in_file)
     _templates_beside(settings.gateways, Path(chosen).parent if chosen else Path.cwd())
     for section_name, section_value in raw.items():
         section = getattr(settings, section_name, None)
         if section is None or not is_dataclass(section):
-            raise ConfigError(f"Unknown section [{section_name}] in the configuration.")
+            raise ConfigError("config.unknown_section", section=section_name)
         if not isinstance(section_value, dict):
-            raise ConfigError(
-                f"[{section_name}] must be a table of settings (a [{section_name}] header with key = value lines), "
-                f"not {section_name} = {section_value!r}."
-            )
+            raise ConfigError("config.not_a_table", section=section_name, value=repr(section_value))
         for key, value in section_value.items():
             if key in SECRETS:
-                _check_secret(f"{section_name}.{key}", value, f"the configuration file {chosen}")
+                _check_secret(f"{section_name}.{key}", value, in_file)
         _apply(section, section_name, section_value)
     for (section_name, key), variable in ENVIRONMENT.items():
         if env.get(variable):
             if key in SECRETS:
-                _check_secret(f"{section_name}.{key}", env[variable], f"the environment's {variable}")
+                _check_secret(f"{section_name}.{key}", env[variable], _source("in_environment", variable=variable))
             setattr(getattr(settings, section_name), key, env[variable])
     for channel in CHANNELS:
         gateway_specs(settings, channel)  # a name with no table or a wrong common setting: said now, not mid-round
@@ -229,15 +229,23 @@ def is_placeholder(value: str) -> bool:
     return bool(_MASKED.search(value)) or value.strip().casefold() in _PLACEHOLDERS
 
 
-def _check_secret(name: str, value: Any, source: str) -> None:
+def _source(key: str, **values: Any) -> Callable[[str], str]:
+    """Where a setting was read ("the configuration file linli.toml", "the environment's X"), in a language."""
+    return lambda language: ui_words.text(language, f"errors.config.{key}", **values)
+
+
+def _check_secret(name: str, value: Any, source: Callable[[str], str]) -> None:
     if not isinstance(value, str) or not is_placeholder(value):
         return  # a wrong type is named by _apply
     variable = secret_variable(name)
-    where = f"set {variable} to the real one" if variable else "give the real one"
     if not value:
-        raise ConfigError(f"{name} is empty in {source}: {where}, or remove the line to leave it unset.")
-    shown = value if len(value) <= 24 else value[:24] + "..."
-    raise ConfigError(f"{name} in {source} is a placeholder ({shown!r}), not a secret: {where}.")
+        if variable:
+            raise ConfigError("config.secret_empty_variable", name=name, source=source, variable=variable)
+        raise ConfigError("config.secret_empty", name=name, source=source)
+    shown = repr(value if len(value) <= 24 else value[:24] + "...")
+    if variable:
+        raise ConfigError("config.placeholder_variable", name=name, source=source, shown=shown, variable=variable)
+    raise ConfigError("config.placeholder", name=name, source=source, shown=shown)
 
 
 def _apply(section: Any, section_name: str, values: dict[str, Any]) -> None:
@@ -245,7 +253,7 @@ def _apply(section: Any, section_name: str, values: dict[str, Any]) -> None:
     known = {f.name for f in fields(section)}
     for key, value in values.items():
         if key not in known:
-            raise ConfigError(f"Unknown setting {section_name}.{key} in the configuration.")
+            raise ConfigError("config.unknown_setting", name=f"{section_name}.{key}")
         wanted = hints[key]
         if wanted == str | list[str]:  # [gateway] sms / voice: one name or a list of names
             if isinstance(value, list) and value and all(isinstance(name, str) for name in value):
@@ -256,7 +264,11 @@ def _apply(section: Any, section_name: str, values: dict[str, Any]) -> None:
             value = float(value)
         if not isinstance(value, wanted) or (wanted is not bool and isinstance(value, bool)):
             raise ConfigError(
-                f"Setting {section_name}.{key} must be {wanted.__name__}, not {type(value).__name__} ({value!r})."
+                "config.wrong_type",
+                name=f"{section_name}.{key}",
+                wanted=wanted.__name__,
+                given=type(value).__name__,
+                value=repr(value),
             )
         setattr(section, key, value)
 
@@ -321,7 +333,7 @@ def gateway_specs(settings: Settings, channel: str) -> list[GatewaySpec]:
             table = {"kind": name.lower()}
         if table is None:
             choices = ", ".join([*IMPLICIT_GATEWAYS, *sorted(settings.gateways)])
-            raise ConfigError(f"Unknown {channel} gateway '{name}' in gateway.{channel}; choose one of: {choices}.")
+            raise ConfigError("config.unknown_gateway", channel=channel, name=name, choices=choices)
         default_rate = settings.dispatch.rate_per_second * 60 if channel == "sms" else 0.0
         specs.append(
             GatewaySpec(
@@ -338,21 +350,21 @@ def gateway_specs(settings: Settings, channel: str) -> list[GatewaySpec]:
     return specs
 
 
-def _gateway_tables(raw: Any, source: str) -> dict[str, dict[str, Any]]:
+def _gateway_tables(raw: Any, source: Callable[[str], str]) -> dict[str, dict[str, Any]]:
     """The [gateways.NAME] tables, their common settings checked (the kind's own settings are its module's)."""
     if not isinstance(raw, dict):
-        raise ConfigError("[gateways] must hold one [gateways.NAME] table per gateway.")
+        raise ConfigError("config.gateways_not_tables")
     wanted = {"rate_per_minute": (int, float), "daily_cap": (int,), "stuck_after_minutes": (int, float)}
     wanted["poll_seconds"] = (int, float)
     for name, table in raw.items():
         if not isinstance(table, dict):
-            raise ConfigError(f"gateways.{name} must be a [gateways.{name}] table with a kind = ... line.")
+            raise ConfigError("config.gateway_not_a_table", name=name)
         if not isinstance(table.get("kind"), str) or not table["kind"].strip():
-            raise ConfigError(f"gateways.{name}.kind is missing: say which kind of gateway {name} is.")
+            raise ConfigError("config.gateway_no_kind", name=name)
         for key, types in wanted.items():
             value = table.get(key, 0)
             if isinstance(value, bool) or not isinstance(value, types) or value < 0:
-                raise ConfigError(f"Setting gateways.{name}.{key} must be a number, 0 or more, not {value!r}.")
+                raise ConfigError("config.gateway_not_a_number", name=name, setting=key, value=repr(value))
         for key, value in table.items():
             if key in SECRETS:
                 _check_secret(f"gateways.{name}.{key}", value, source)
@@ -368,7 +380,7 @@ def _templates_beside(tables: dict[str, dict[str, Any]], folder: Path) -> None:
             continue
         path = table["templates"]
         if not isinstance(path, str) or not path.strip():
-            raise ConfigError(f'gateways.{name}.templates must be the path of a templates file, e.g. "templates.toml".')
+            raise ConfigError("config.gateway_templates", name=name)
         table["templates"] = str(folder / Path(path.strip()).expanduser())
 
 

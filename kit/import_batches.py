@@ -9,12 +9,12 @@ Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from kit.db import transaction
-from kit.errors import StorageError
+from kit.errors import LinliError, StorageError
 from kit.models import Grid, Household, Resident, ResidentTag, VolunteerGrid
 from kit.storage import storage_error
 
@@ -58,11 +58,19 @@ def undo(written: Written, cause: BaseException) -> None:
                 _delete_unused(Grid, written.grids[start : start + CHUNK], used_by)
     except Exception as error:
         first, last = written.residents[0][0], written.residents[-1][1]
-        why = storage_error(cause) or cause
         raise StorageError(
-            f"The import stopped ({why}) and the {written.count:,} residents it had written (ids {first} to {last}) "
-            f"could not be removed again ({storage_error(error) or error}); remove them before importing again."
+            "import.undo_failed",
+            why=_said(storage_error(cause) or cause),
+            count=f"{written.count:,}",
+            first=first,
+            last=last,
+            reason=_said(storage_error(error) or error),
         ) from error
+
+
+def _said(error: BaseException) -> Callable[[str], str] | str:
+    """An error's words: a LinliError's in the reader's language, any other's as it says them."""
+    return error.text if isinstance(error, LinliError) else str(error)
 
 
 def _delete_unused(model: type[Grid] | type[Household], ids: list[int], used_by: list[Any]) -> None:

@@ -32,7 +32,7 @@ from typing import IO, Any
 
 import peewee
 
-from kit import audit
+from kit import audit, ui_words
 from kit.bulk import insert_rows, reserve_ids
 from kit.clock import utcnow
 from kit.community import get_community
@@ -95,11 +95,8 @@ def import_residents(
         valid = _check_rows(rows, result, spill, progress)
         if result.rejected and not skip_invalid:
             problems = [(r.line, r.reason) for r in result.rejected]
-            raise ImportFailed(
-                f"{len(problems)} of {valid + len(result.rejected)} rows have problems; "
-                "fix them or use --skip-invalid.",
-                problems,
-            )
+            total = valid + len(result.rejected)
+            raise ImportFailed("import.rows_have_problems", problems, count=len(problems), total=total)
         spill.seek(0)
         detail = {"file": Path(path).name, "imported": valid, "rejected": len(result.rejected)}
         if result.already_registered:
@@ -187,7 +184,7 @@ def _validated(
         address = address_key(record.building, record.unit, record.room)
         clash = first_line_of_phone.clash(row.line, record.phone, record.name, address)
         if clash is not None:
-            raise ValidationError(clash)
+            raise clash
     return record
 
 
@@ -230,10 +227,7 @@ def _write_batches(batches: Iterator[list[ResidentRecord]], actor: str, detail: 
         if written.residents:
             undo(written, error)
         if isinstance(error, (peewee.IntegrityError, sqlite3.IntegrityError)):
-            raise ImportFailed(
-                f"The residents changed while the file was being imported ({error}); nothing was written. "
-                "Import it again."
-            ) from error
+            raise ImportFailed("import.changed_meanwhile", reason=str(error)) from error
         raise
 
 
@@ -248,14 +242,19 @@ def _refuse_phones_taken_meanwhile(batch: list[ResidentRecord], ids: list[int]) 
         others = [holder for holder in registered.get(record.phone or "", []) if holder.id not in ours]
         owner = other_household(others, record.name, address)
         if owner is not None:
-            raise ImportFailed(
-                f"The residents changed while the file was being imported ({record.phone} was registered to "
-                f"{owner.name}, resident #{owner.id}, meanwhile); nothing was written. Import it again."
-            )
+            raise ImportFailed("import.phone_taken_meanwhile", phone=record.phone, owner=owner.name, id=owner.id)
 
 
 def _reason(error: ValidationError) -> str:
-    return f"{error.field}: {error.message}" if error.field and error.field not in error.message else error.message
+    """Why a row was rejected, in the reader's language: the field it is about first, unless the words name it."""
+    message = error.message
+    if not error.field:
+        return message
+    label_key = f"import_update.field.{error.field}"
+    label = ui_words.say(label_key) if ui_words.has(label_key) else error.field
+    if any(name.casefold() in message.casefold() for name in (label, error.field)):
+        return message
+    return ui_words.say("errors.import.field_problem", name=label, problem=message)
 
 
 def _reject_registered_phones(records: list[tuple[SheetRow, ResidentRecord]], result: ImportResult) -> None:
@@ -268,9 +267,9 @@ def _reject_registered_phones(records: list[tuple[SheetRow, ResidentRecord]], re
         address = address_key(record.building, record.unit, record.room)
         owner = other_household(registered.get(record.phone or "", []), record.name, address)
         if owner is not None:  # the same person again, or another household's number
-            reason = f"phone: {record.phone} is already registered to {owner.name} (resident #{owner.id})"
-            if owner.name != record.name and owner.address is not None and address is not None:
-                reason += ", at another address"
+            elsewhere = owner.name != record.name and owner.address is not None and address is not None
+            key = "phone_registered_elsewhere" if elsewhere else "phone_registered"
+            reason = ui_words.say(f"errors.import.{key}", phone=record.phone, owner=owner.name, id=owner.id)
             result.rejected.append(Rejected(row.line, reason, row.cells))
         else:
             kept.append((row, record))
@@ -348,9 +347,8 @@ def _ensure_households(
 
 
 def write_rejects(path: str | Path, result: ImportResult) -> None:
-    """The rejected rows, as they were, with their line and reason first: UTF-8 with BOM so Excel opens it."""
+    """The rejected rows, as they were, with their line and reason first (named in the reader's language, as the
+    reasons are): UTF-8 with BOM so Excel opens it."""
+    first = (ui_words.say("cli.import.rejects_line"), ui_words.say("cli.import.rejects_reason"))
     with open_private(path, "w", encoding="utf-8-sig", newline="") as out:  # the rows hold names and phones
-        write_csv(
-            [("line", "reason", *result.header), *((r.line, r.reason, *r.cells) for r in result.rejected)],
-            out,
-        )
+        write_csv([(*first, *result.header), *((r.line, r.reason, *r.cells) for r in result.rejected)], out)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from kit.clock import utcnow
+from kit.errors import ValidationError
 from kit.localtime import local_date, to_local
 from kit.models import CheckinAsk, Household, Resident, ResidentTag, format_address
 
@@ -116,15 +117,16 @@ class SheetPhones:
         self._first: dict[str, tuple[int, Address | None]] = {}
         self._people: dict[tuple[str, str], int] = {}
 
-    def clash(self, line: int, phone: str, name: str, address: Address | None) -> str | None:
+    def clash(self, line: int, phone: str, name: str, address: Address | None) -> ValidationError | None:
         """Why row `line` may not have `phone` (None: it may), and the row remembered."""
         first, where = self._first.setdefault(phone, (line, address))
         again = self._people.setdefault((phone, name), line)
         if again != line:
-            return f"phone {phone} is already on line {again}, with the same name"
+            return ValidationError("import.phone_on_line_same_name", phone=phone, line=again)
         if first != line and not may_share_phone(where, address):
-            elsewhere = ", at another address" if where is not None and address is not None else ""
-            return f"phone {phone} is already on line {first}{elsewhere}"
+            elsewhere = where is not None and address is not None
+            key = "import.phone_on_line_elsewhere" if elsewhere else "import.phone_on_line"
+            return ValidationError(key, phone=phone, line=first)
         return None
 
 

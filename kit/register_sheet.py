@@ -111,14 +111,15 @@ def column_map(pairs: Iterable[str]) -> dict[str, str]:
     for pair in pairs:
         column, equals, wanted = (part.strip() for part in pair.partition("="))
         if not equals or not column or not wanted:
-            raise ValidationError(f"--map {pair}: write COLUMN=field, e.g. --map 住址=address.")
+            raise ValidationError("sheet_columns.map_form", pair=pair)
         field_name = _header_lookup().get(_fold_header(wanted))
         if field_name is None:
-            raise ValidationError(f"--map {pair}: there is no field '{wanted}'; fields: {', '.join(field_names())}.")
+            fields = ", ".join(field_names())
+            raise ValidationError("sheet_columns.no_such_field", pair=pair, wanted=wanted, fields=fields)
         if _fold_header(column) in {_fold_header(c) for c in mapping}:
-            raise ValidationError(f"--map {pair}: the column {column} is mapped twice.")
+            raise ValidationError("sheet_columns.column_twice", pair=pair, column=column)
         if field_name in mapping.values():
-            raise ValidationError(f"--map {pair}: two columns are mapped to {field_name}.")
+            raise ValidationError("sheet_columns.target_twice", pair=pair, target=field_name)
         mapping[column] = field_name
     return mapping
 
@@ -179,11 +180,7 @@ def read_register(
     _check_mapped_columns(mapping, names, header.line, labels)
     if "phone" not in columns:
         found = ", ".join(label for label in labels if label)
-        raise ValidationError(
-            f"Line {header.line} names the columns ({found}) but none of them is a phone column. Name it "
-            "电话 or phone; if nobody in the file has a phone, add an empty 电话 column so that everybody "
-            "is put on the door-knock list on purpose."
-        )
+        raise ValidationError("sheet_columns.no_phone_column", line=header.line, found=found)
     used = {labels[index] for index in columns.values()}  # a group header merged over several columns: said once
     ignored = tuple(dict.fromkeys(label for label in labels if label and label not in used))
     return RegisterSheet(header.line, labels, columns, ignored, rows)
@@ -194,10 +191,7 @@ def _find_header(rows: Iterator[SheetRow], mapping: dict[str, str]) -> SheetRow:
         columns = map_header(row.cells, mapping)
         if "name" in columns and len(columns) >= 2:
             return row
-    raise ValidationError(
-        "No header row found in the first 10 rows. The file needs a row naming its columns, at least "
-        "姓名/name and 电话/phone (see `linli import residents --help`)."
-    )
+    raise ValidationError("sheet_columns.no_header", rows=HEADER_SEARCH_ROWS)
 
 
 def _is_lower_header(header: SheetRow, row: SheetRow, mapping: dict[str, str]) -> bool:
@@ -238,7 +232,7 @@ def _check_mapped_columns(
         if _fold_header(column) not in present:
             found = ", ".join(dict.fromkeys(label for label in labels if label))
             raise ValidationError(
-                f"--map {column}={field_name}: the header (line {line}) has no column {column}; its columns: {found}."
+                "sheet_columns.no_mapped_column", column=column, target=field_name, line=line, found=found
             )
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from peewee import fn
 
-from kit import audit
+from kit import audit, ui_words
 from kit.db import transaction
 from kit.errors import Conflict, ImportFailed
 from kit.importer import ImportResult, Rejected, checked_rows, read_sheet, store_residents
@@ -304,18 +304,26 @@ def refuse_clashes(preview: UpdatePreview) -> None:
     """Raise Conflict naming every phone clash (both rows or residents); nothing can be applied while one is left."""
     if not preview.clashes:
         return
-    lines = [clash_line(clash) for clash in preview.clashes]
-    raise Conflict(
-        "; ".join(lines) + ". Nothing was applied: correct the phone numbers in the sheet and preview again."
-    )
+    clashes = preview.clashes
+
+    def listed(language: str) -> str:
+        separator = ui_words.text(language, "errors.register.clash_separator")
+        return separator.join(clash_line(clash, language) for clash in clashes)
+
+    raise Conflict("register.clashes", clashes=listed)
 
 
-def clash_line(clash: PhoneClash) -> str:
-    where = f" (line {clash.owner_line})" if clash.owner_line is not None else ""
-    return (
-        f"line {clash.line} ({clash.name}, resident #{clash.resident_id}) gives {clash.phone}, the phone of "
-        f"{clash.owner_name} (resident #{clash.owner_id}){where}"
-    )
+def clash_line(clash: PhoneClash, language: str) -> str:
+    """One phone clash in `language`, both residents named (the refusal's words; the preview has its own)."""
+
+    def words(key: str, **values: object) -> str:
+        return ui_words.text(language, f"errors.register.{key}", **values)
+
+    where = words("clash_owner_line", line=clash.owner_line) if clash.owner_line is not None else ""
+    return words(
+        "clash", line=clash.line, name=clash.name, id=clash.resident_id, phone=clash.phone, owner=clash.owner_name,
+        owner_id=clash.owner_id, where=where,
+    )  # fmt: skip
 
 
 def apply_update(
@@ -326,20 +334,15 @@ def apply_update(
     register changed since the preview."""
     refuse_clashes(preview)
     if preview.rejected and mark_missing:
-        raise ImportFailed(
-            f"{len(preview.rejected)} rows have problems, and the residents they are would count as not in the sheet; "
-            "fix those rows before marking anybody moved out.",
-            [(r.line, r.reason) for r in preview.rejected],
-        )
+        problems = [(r.line, r.reason) for r in preview.rejected]
+        raise ImportFailed("register.problems_before_moving", problems, count=len(problems))
     if preview.rejected and not skip_invalid:
         problems = [(r.line, r.reason) for r in preview.rejected]
-        raise ImportFailed(
-            f"{len(problems)} rows have problems; fix them or use --skip-invalid (they are then left out).", problems
-        )
+        raise ImportFailed("register.rows_have_problems", problems, count=len(problems))
     applied = replace(preview, applied=True, marked_moved_out=len(preview.missing) if mark_missing else 0)
     with transaction():
         if register_state() != preview.state:
-            raise Conflict("The register changed since this preview; nothing was applied. Preview the sheet again.")
+            raise Conflict("register.changed_since_preview")
         if preview.new:
             store_residents([new.record for new in preview.new])
         for changed in preview.changed:

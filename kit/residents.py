@@ -4,11 +4,12 @@ them is `kit.resident_search`)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from kit import audit
+from kit import audit, ui_words
 from kit.clock import utcnow
 from kit.community import get_community
 from kit.db import transaction
@@ -22,6 +23,10 @@ from kit.vocabulary import fold, normalize_language, normalize_monitoring, norma
 # 1948, 1948年, 1948.0 (Excel), and the year-month forms an 出生年月 column holds: 1948年3月, 1948-03, 1948.3, 1948/3/5.
 _YEAR = re.compile(r"^(\d{4})(?:\.0|\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|[-./]\d{1,2}(?:[-./]\d{1,2})?)?$")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
+_DATE_KEYS = {  # what a date is, as `parse_date` is told, and the refusal that names it
+    "round date": "residents.round_date_format",
+    "monitoring end date": "residents.monitoring_until_format",
+}
 
 
 @dataclass
@@ -85,14 +90,16 @@ def _birth_year(value: Any, this_year: int) -> int | None:
             return None
         match = _YEAR.match(text)
         if not match:
-            raise ValidationError(f"Birth year '{text}' should be four digits, e.g. 1948.", field="birth_year")
+            raise ValidationError("residents.birth_year_digits", field="birth_year", text=text)
         year = int(match.group(1))
     if not 1900 <= year <= this_year:
-        raise ValidationError(f"Birth year {year} is not between 1900 and {this_year}.", field="birth_year")
+        raise ValidationError("residents.birth_year_range", field="birth_year", year=year, this_year=this_year)
     return year
 
 
 def parse_date(value: Any, what: str = "date", field_name: str = "monitoring_until") -> date | None:
+    """A date as people write it (2026-12-01, 2026/12/01, 2026年12月1日); `what` names it in the refusal: "date",
+    "round date" or "monitoring end date"."""
     if value is None or isinstance(value, date):
         return value.date() if isinstance(value, datetime) else value
     text = _text(value)
@@ -103,7 +110,7 @@ def parse_date(value: Any, what: str = "date", field_name: str = "monitoring_unt
             return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise ValidationError(f"The {what} '{text}' should look like 2026-12-01.", field=field_name)
+    raise ValidationError(_DATE_KEYS.get(what, "residents.date_format"), field=field_name, text=text)
 
 
 def validate_resident(raw: ResidentInput, community: Community, *, today: date | None = None) -> ResidentRecord:
@@ -111,13 +118,13 @@ def validate_resident(raw: ResidentInput, community: Community, *, today: date |
     today = today or utcnow().date()
     name = _text(raw.name)
     if not name:
-        raise ValidationError("The name is empty.", field="name")
+        raise ValidationError("residents.name_empty", field="name")
     if len(name) > 100:
-        raise ValidationError("The name is longer than 100 characters.", field="name")
+        raise ValidationError("residents.name_too_long", field="name")
     phone = _phone(raw.phone, community.region, "phone")
-    second = _phone(raw.second_phone, community.region, "second_phone", label="Second contact: ")
+    second = _phone(raw.second_phone, community.region, "second_phone")
     if phone and second == phone:
-        raise ValidationError("The second contact is the resident's own number.", field="second_phone")
+        raise ValidationError("residents.second_phone_is_own", field="second_phone")
     tags = parse_tags(_text(raw.tags) if not isinstance(raw.tags, list) else raw.tags)
     if phone is None and "no-phone" not in tags:
         tags.append("no-phone")
@@ -149,13 +156,16 @@ def validate_resident(raw: ResidentInput, community: Community, *, today: date |
     )
 
 
-def _phone(value: Any, region: str, field_name: str, label: str = "") -> str | None:
+def _phone(value: Any, region: str, field_name: str) -> str | None:
     if value is None or not _text(value):
         return None
     try:
         return normalize_phone(value if isinstance(value, (int, float)) else _text(value), region)
     except InvalidPhone as error:
-        raise InvalidPhone(label + error.message, field=field_name) from None
+        if field_name == "second_phone":  # said as the second contact's, in the reader's language when shown
+            raise InvalidPhone("residents.second_phone_problem", field=field_name, problem=error.text) from None
+        error.field = field_name
+        raise error from None
 
 
 def search_text_for(name: str, phone: str | None, address: str, grid: str | None) -> str:
@@ -201,12 +211,8 @@ def _phone_owner(record: ResidentRecord, other_than: int | None = None) -> Holde
 
 
 def _taken(phone: str, owner: Holder, name: str) -> Conflict:
-    if owner.name == name:
-        return Conflict(f"{phone} is already the number of {owner.name} (resident #{owner.id}).")
-    return Conflict(
-        f"{phone} is already the number of {owner.name} (resident #{owner.id}). Only residents at one address share "
-        "a phone: give the same building, unit and room, or give it as the second phone of someone they look after."
-    )
+    key = "residents.phone_taken" if owner.name == name else "residents.phone_taken_elsewhere"
+    return Conflict(key, phone=phone, owner=owner.name, id=owner.id)
 
 
 def add_resident(raw: ResidentInput, *, actor: str = "cli") -> Resident:
@@ -258,7 +264,9 @@ def edit_resident(resident_id: int, changes: dict[str, Any], *, actor: str = "cl
     """Change the given fields (raw values, as for add); the rest stay as they are."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise ValidationError(f"Cannot edit {', '.join(sorted(unknown))}; editable: {', '.join(EDITABLE)}.")
+        raise ValidationError(
+            "residents.not_editable", unknown=", ".join(sorted(unknown)), editable=", ".join(EDITABLE)
+        )
     community = get_community()
     with transaction():
         resident = get_resident(resident_id)
@@ -297,18 +305,26 @@ def get_resident(key: int | str) -> Resident:
         phone = normalize_phone(str(key), get_community().region)
         sharing = list(Resident.select().where(Resident.phone == phone).order_by(Resident.id).limit(5))
         if len(sharing) > 1:
-            named = ", ".join(f"{r.name} (#{r.id})" for r in sharing)
-            raise ValidationError(f"{phone} is the phone of {named}: give the resident's id (after #) instead.")
+            raise ValidationError("residents.phone_shared", phone=phone, named=_named(sharing))
         resident = sharing[0] if sharing else None
     if resident is None:
-        raise NotFound(f"No resident {key}.")
+        raise NotFound("residents.no_resident", resident=key)
     return resident
+
+
+def _named(residents: list[Resident]) -> Callable[[str], str]:
+    """'王秀英 (#1), 李建国 (#2)' in a language."""
+
+    def named(language: str) -> str:
+        return ", ".join(ui_words.text(language, "errors.residents.named", name=r.name, id=r.id) for r in residents)
+
+    return named
 
 
 def set_status(resident_id: int, status: str, *, reason: str = "", actor: str = "cli") -> Resident:
     value = normalize_status(status)
     if value is None:
-        raise ValidationError("Give a health status: green, yellow or red.", field="status")
+        raise ValidationError("residents.no_status", field="status")
     with transaction():
         resident = get_resident(resident_id)
         if resident.status != value:
@@ -324,7 +340,7 @@ def set_monitoring(resident_id: int, category: str, until: Any = None, *, actor:
     value = normalize_monitoring(category) or "none"
     end = parse_date(until, "monitoring end date")
     if value != "none" and value != "recovered" and end is None:
-        raise ValidationError("Give the date monitoring ends, e.g. 2026-12-05.", field="monitoring_until")
+        raise ValidationError("residents.no_monitoring_end", field="monitoring_until")
     with transaction():
         resident = get_resident(resident_id)
         old = (resident.monitoring, resident.monitoring_until)

@@ -62,9 +62,7 @@ def detect_encoding(raw: bytes) -> str:
         raw.decode("gb18030")
         return "gb18030"
     except UnicodeDecodeError:
-        raise ValidationError(
-            "The file is neither UTF-8 nor GB18030 text. Save it from Excel as 'CSV UTF-8' or as .xlsx and try again."
-        ) from None
+        raise ValidationError("import.not_text") from None
 
 
 def detect_file_encoding(file: Path) -> str:
@@ -97,15 +95,12 @@ def read_rows(path: str | Path, *, max_bytes: int | None = MAX_FILE_BYTES) -> It
     file = Path(path)
     suffix = file.suffix.lower()
     if not file.exists():
-        raise ValidationError(f"There is no file {file}.")
+        raise ValidationError("import.no_file", path=file)
     if suffix == ".xls":
-        raise ValidationError(f"{file.name} is an old .xls workbook; save it as .xlsx or CSV in Excel and try again.")
+        raise ValidationError("import.old_xls", file=file.name)
     size = file.stat().st_size
     if max_bytes is not None and size > max_bytes:
-        raise ValidationError(
-            f"{file.name} is {size / MB:.1f} MB, over the {max_bytes / MB:g} MB Linli imports at once "
-            "(setting imports.max_file_mb); split it into smaller files and import each."
-        )
+        raise ValidationError("import.too_big", file=file.name, size=f"{size / MB:.1f}", limit=f"{max_bytes / MB:g}")
     if suffix in XLSX_SUFFIXES:
         return _xlsx_rows(file)
     return _csv_rows(file)
@@ -143,7 +138,7 @@ def _xlsx_rows(file: Path) -> Iterator[SheetRow]:
         try:
             workbook = load_workbook(handle, read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many kinds for a damaged file
-            raise ValidationError(f"{file.name} could not be opened as an Excel workbook: {error}.") from None
+            raise ValidationError("import.not_a_workbook", file=file.name, reason=str(error)) from None
         try:
             sheet = workbook.worksheets[0]
             merged = _merged_ranges(file, getattr(sheet, "_worksheet_path", None))

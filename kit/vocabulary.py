@@ -59,13 +59,12 @@ def parse_tags(raw: str | list[str] | None) -> list[str]:
     return tags
 
 
-def _lookup(table: str, raw: str | None, allowed: tuple[str, ...], what: str, field: str) -> str | None:
+def _lookup(table: str, raw: str | None, allowed: tuple[str, ...], refusal: str, field: str) -> str | None:
     if raw is None:
         return None
     value = _tables()[table].get(fold(str(raw)))
     if value is None or value not in allowed:
-        choices = ", ".join(allowed)
-        raise ValidationError(f"'{raw}' is not a {what}; use one of: {choices}.", field=field)
+        raise ValidationError(refusal, field=field, raw=raw, choices=", ".join(allowed))
     return value
 
 
@@ -77,21 +76,19 @@ def normalize_language(raw: str | None, allowed: list[str] | None = None) -> str
     if value is None:
         value = fold(str(raw))
         if not re.fullmatch(r"[a-z]{2,3}", value):
-            raise ValidationError(f"'{raw}' is not a language code such as zh or en.", field="language")
+            raise ValidationError("vocabulary.not_a_language", field="language", raw=raw)
     if allowed and value not in allowed:
-        raise ValidationError(
-            f"Language '{value}' is not one this community uses ({', '.join(allowed)}).", field="language"
-        )
+        raise ValidationError("vocabulary.language_not_used", field="language", value=value, allowed=", ".join(allowed))
     return value
 
 
 def normalize_status(raw: str | None) -> str | None:
     if raw is None or not str(raw).strip():
         return None
-    return _lookup("statuses", raw, HEALTH_STATUSES, "health status", "status")
+    return _lookup("statuses", raw, HEALTH_STATUSES, "vocabulary.not_a_status", "status")
 
 
 def normalize_monitoring(raw: str | None) -> str | None:
     if raw is None:
         return None
-    return _lookup("monitoring", raw, MONITORING_CATEGORIES, "monitoring category", "monitoring")
+    return _lookup("monitoring", raw, MONITORING_CATEGORIES, "vocabulary.not_a_monitoring", "monitoring")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from kit import ui_words
 from kit.community import get_community
 from kit.errors import ValidationError
 from kit.import_text import row_lines, sheet_lines, summary_line
@@ -118,16 +119,17 @@ def residents(
       linli import residents 居民名册.csv --update --yes --mark-missing
       linli import residents 居民名册.xlsx --map 户籍地址=address --map Block=building
     """
+    kit.open(create=False, identify=False)  # the refusals below in the community's language
     if not update and (apply or mark_missing or as_json):
-        raise ValidationError("--yes, --mark-missing and --json go with --update.")
+        raise ValidationError("import.options_need_update")
     if mark_missing and not apply:
-        raise ValidationError("--mark-missing goes with --yes: without it nothing is applied.")
+        raise ValidationError("import.mark_missing_needs_yes")
     mapping = column_map(maps)
     actor = kit.allow(CHANGE_RESIDENTS)
     if not Path(file).is_file():
-        raise ValidationError(f"There is no file {file}.")
+        raise ValidationError("import.no_file", path=file)
     if rejects and Path(rejects).resolve() == Path(file).resolve():
-        raise ValidationError("--rejects must name another file than the one being imported.")
+        raise ValidationError("import.rejects_is_the_file")
     if update:
         with progress_bar(Path(file)) as advance:
             max_bytes = kit.settings.imports.max_file_mb * MB
@@ -156,7 +158,8 @@ def report(result: ImportResult, file: str, rejects: str | None) -> None:
     language = get_community().language
     if result.rejected and not rejects:
         for rejected in result.rejected:
-            echo_plain(f"line {rejected.line}: {rejected.reason}", err=True)  # the reason quotes the cell
+            # the reason quotes the cell; it was said in the reader's language when the row was read
+            echo_plain(ui_words.say("cli.problem_line", line=rejected.line, reason=rejected.reason), err=True)
     for line in row_lines(result, language):
         echo_plain(line, err=True)  # the lines quote the cells
     echo_plain(summary_line(result, Path(file).name, rejects, language))
@@ -174,7 +177,8 @@ def progress_bar(file: Path) -> Iterator[Callable[[int], None] | None]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     total = _estimated_rows(file)
-    columns = [TextColumn("Checking rows"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    checking = TextColumn(ui_words.say("cli.import.checking_rows"))
+    columns = [checking, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("import", total=total)
         yield lambda done: progress.advance(task, done)

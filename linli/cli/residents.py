@@ -1,4 +1,8 @@
-"""`linli residents ...`: add, edit, show, list and search residents; set their monitoring and health status."""
+"""`linli residents ...`: add, edit, show, list and search residents; set their monitoring and health status.
+
+Every line is in the community's language (data/ui/*/cli_register.toml, [cli.residents]), statuses, monitoring
+categories and tags in its words too (绿, 居家隔离, 独居老人); --json keeps the stored values.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 
 import click
 
+from kit import ui_words
 from kit.errors import ValidationError
 from kit.permissions import CHANGE_RESIDENTS
 from kit.phones import display_phone
@@ -14,56 +19,82 @@ from kit.resident_search import ResidentFilter, ResidentView, count_residents, f
 from kit.residents import ResidentInput, add_resident, edit_resident, get_resident, set_monitoring, set_status
 from kit.vocabulary import parse_tags
 from linli.cli.context import Kit, pass_kit
-from linli.cli.output import Cell, counted, echo_card, echo_json, echo_plain, echo_table, status_cell
+from linli.cli.output import STATUS_COLOURS, Cell, Coloured, echo_card, echo_json, echo_plain, echo_table
 
-TABLE_HEADERS = ("ID", "NAME", "PHONE", "ADDRESS", "GRID", "STATUS", "MONITORING", "TAGS")
+COLUMNS = ("id", "name", "phone", "address", "grid", "status", "monitoring", "tags")
+
+
+def say(key: str, **values: object) -> str:
+    """A line of `linli residents` in the reader's language (data/ui/*/cli_register.toml)."""
+    return ui_words.say(f"cli.residents.{key}", **values)
+
+
+def _known(key: str, value: str) -> str:
+    """A vocabulary value (a status, a monitoring category, a tag) in the reader's words; as stored if it has none."""
+    return ui_words.say(f"{key}.{value}") if ui_words.has(f"{key}.{value}") else value
+
+
+def _status(status: str) -> Coloured:
+    """A health status as the reader says it (GREEN, 绿), coloured on a terminal."""
+    return Coloured(_known("status", status), STATUS_COLOURS.get(status))
+
+
+def _tags(view: ResidentView) -> str:
+    return say("list_separator").join(_known("tag", tag) for tag in view.tags)
 
 
 def resident_row(view: ResidentView) -> list[Cell]:
     return [
         str(view.id),
         view.name,
-        display_phone(view.phone) or "(no phone)",
+        display_phone(view.phone) or say("no_phone_cell"),
         view.address,
         view.grid or "",
-        status_cell(view.status),
+        _status(view.status),
         _monitoring(view),
-        ", ".join(view.tags),
+        _tags(view),
     ]
 
 
 def _monitoring(view: ResidentView) -> str:
     if view.monitoring == "none":
         return ""
-    until = f" until {view.monitoring_until.isoformat()}" if view.monitoring_until else ""
-    return view.monitoring.replace("_", " ") + until
+    category = _known("monitoring", view.monitoring)
+    if view.monitoring_until is None:
+        return category
+    return say("monitoring_until", category=category, date=view.monitoring_until.isoformat())
 
 
 def echo_residents(views: Sequence[ResidentView], as_json: bool, *, empty: str) -> None:
     if as_json:
         echo_json([view.as_dict() for view in views])
     else:
-        echo_table(TABLE_HEADERS, [resident_row(view) for view in views], empty=empty)
+        headers = [say(f"col.{name}") for name in COLUMNS]
+        echo_table(headers, [resident_row(view) for view in views], empty=empty)
 
 
 def echo_resident(view: ResidentView) -> None:
-    echo_card(
-        [
-            ("ID", str(view.id)),
-            ("Name", view.name),
-            ("Phone", display_phone(view.phone) or "(no phone)"),
-            ("Second contact", display_phone(view.second_phone)),
-            ("Grid", view.grid or ""),
-            ("Address", view.address),
-            ("Language", view.language),
-            ("Tags", ", ".join(view.tags)),
-            ("Birth year", str(view.birth_year or "")),
-            ("Status", status_cell(view.status)),
-            ("Monitoring", _monitoring(view) or "none"),
-            ("Opted out", "yes" if view.opted_out else "no"),
-            ("Notes", view.notes),
-        ]
-    )
+    values: list[tuple[str, Cell]] = [
+        ("id", str(view.id)),
+        ("name", view.name),
+        ("phone", display_phone(view.phone) or say("no_phone_cell")),
+        ("second_phone", display_phone(view.second_phone)),
+        ("grid", view.grid or ""),
+        ("address", view.address),
+        ("language", view.language),
+        ("tags", _tags(view)),
+        ("birth_year", str(view.birth_year or "")),
+        ("status", _status(view.status)),
+        ("monitoring", _monitoring(view) or _known("monitoring", "none")),
+        ("opted_out", say("yes") if view.opted_out else say("no")),
+        ("notes", view.notes),
+    ]
+    echo_card([(say(f"card.{name}"), value) for name, value in values])
+
+
+def _field_names(names: Sequence[str]) -> str:
+    """The fields an edit changed, as the reader names them (the import preview's words for them)."""
+    return say("list_separator").join(_known("import_update.field", name) for name in names)
 
 
 def joined(values: tuple[str, ...]) -> str | None:
@@ -124,7 +155,7 @@ def add(kit: Kit, /, tags: tuple[str, ...], **values: str | None) -> None:
     actor = kit.allow(CHANGE_RESIDENTS)
     resident = add_resident(ResidentInput(tags=joined(tags), **values), actor=actor)
     view = view_of(resident)
-    echo_plain(f"Added resident #{view.id}: {view.name}, {display_phone(view.phone) or 'no phone'}.")
+    echo_plain(say("added", id=view.id, name=view.name, phone=display_phone(view.phone) or say("no_phone")))
 
 
 @residents.command("edit")
@@ -164,15 +195,15 @@ def edit(
         removed = set(parse_tags(joined(remove_tags)))
         changes["tags"] = [tag for tag in current + parse_tags(joined(add_tags)) if tag not in removed]
     if not changes:
-        raise ValidationError("Nothing to change: give at least one option, e.g. --phone or --add-tag.")
+        raise ValidationError("residents.nothing_to_change")
     before = view_of(resident).as_dict()
     after_view = view_of(edit_resident(resident.id, changes, actor=actor))
     after = after_view.as_dict()
     changed = [name for name in before if name != "address" and before[name] != after[name]]
     if changed:
-        echo_plain(f"Updated resident #{after_view.id} {after_view.name}: {', '.join(changed)}.")
+        echo_plain(say("updated", id=after_view.id, name=after_view.name, fields=_field_names(changed)))
     else:
-        echo_plain(f"Resident #{after_view.id} {after_view.name} already had those values; nothing changed.")
+        echo_plain(say("unchanged", id=after_view.id, name=after_view.name))
 
 
 @residents.command("show")
@@ -222,12 +253,12 @@ def list_(
     kit.open(create=False)
     flt = ResidentFilter(grid=grid, tag=tag, status=status, monitoring=monitoring)
     views = find_residents(flt, limit=limit, offset=offset)
-    echo_residents(views, as_json, empty="No residents match.")
+    echo_residents(views, as_json, empty=say("none_match"))
     if not as_json and views:
         total = count_residents(flt)
-        footer = f"Showing {offset + 1:,}-{offset + len(views):,} of {counted(total, 'resident')}."
+        footer = ui_words.say_count("cli.residents.showing", total, first=offset + 1, last=offset + len(views))
         if offset + len(views) < total:
-            footer += f" Next page: --offset {offset + limit}"
+            footer += say("next_page", offset=offset + limit)
         click.echo(footer)
 
 
@@ -245,7 +276,7 @@ def search(kit: Kit, query: str, limit: int, as_json: bool) -> None:
     """
     kit.open(create=False)
     views = find_residents(ResidentFilter(query=query), limit=limit)
-    echo_residents(views, as_json, empty=f"No resident matches '{query}'.")
+    echo_residents(views, as_json, empty=say("no_match", query=query))
 
 
 @residents.command("set-monitoring")
@@ -263,7 +294,8 @@ def set_monitoring_command(kit: Kit, resident_key: str, category: str, until: st
     actor = kit.allow(CHANGE_RESIDENTS)
     resident = set_monitoring(get_resident(resident_key).id, category, until, actor=actor)
     view = view_of(resident)
-    echo_plain(f"Resident #{view.id} {view.name}: monitoring {_monitoring(view) or 'none'}.")
+    monitoring = _monitoring(view) or _known("monitoring", "none")
+    echo_plain(say("monitoring_set", id=view.id, name=view.name, monitoring=monitoring))
 
 
 @residents.command("set-status")
@@ -280,7 +312,7 @@ def set_status_command(kit: Kit, resident_key: str, status: str, reason: str) ->
     """
     actor = kit.allow(CHANGE_RESIDENTS)
     resident = set_status(get_resident(resident_key).id, status, reason=reason, actor=actor)
-    echo_plain(f"Resident #{resident.id} {resident.name}: status {resident.status.upper()}.")
+    echo_plain(say("status_set", id=resident.id, name=resident.name, status=_known("status", resident.status)))
 
 
 @residents.command("answer")

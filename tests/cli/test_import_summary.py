@@ -83,16 +83,16 @@ def test_rejected_rows_are_counted_in_the_summary(run: Run, community: Community
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        ("住址=adress", "--map 住址=adress: there is no field 'adress'; fields: name, phone,"),
-        ("住址", "--map 住址: write COLUMN=field, e.g. --map 住址=address."),
-        ("户籍=address", "--map 户籍=address: the header (line 1) has no column 户籍; its columns: 序号, 姓名, 电话,"),
+        ("住址=adress", "--map 住址=adress：没有“adress”这个字段；可用的字段：name, phone,"),
+        ("住址", "--map 住址：请写成 列名=字段，例如 --map 住址=address。"),
+        ("户籍=address", "--map 户籍=address：表头（第 1 行）没有 户籍 这一列；现有的列：序号, 姓名, 电话,"),
     ],
 )
 def test_a_map_that_cannot_be_followed_is_one_line_and_writes_nothing(
     run: Run, community: Community, tmp_path: Path, option: str, message: str
 ) -> None:
     line = one_line_error(run("import", "residents", write_sheet(tmp_path / "名册.csv"), "--map", option))
-    assert line.startswith(f"Please check the input: {message}"), line
+    assert line.startswith(f"请检查输入：{message}"), line
     assert count_residents() == 0
 
 
@@ -127,3 +127,24 @@ def test_a_workbook_with_merged_header_cells_and_a_total_row(run: Run, community
     assert result.stdout.splitlines()[2].startswith(
         "未使用的列：联系方式/座机 —— 要导入，用 --map 联系方式/座机=字段 指定"
     )
+
+
+def test_the_errors_and_the_rejected_rows_in_english(run: Run, english: Community, tmp_path: Path) -> None:
+    bad_map = one_line_error(run("import", "residents", write_sheet(tmp_path / "register.csv"), "--map", "住址"))
+    assert bad_map == "Please check the input: --map 住址: write COLUMN=field, e.g. --map 住址=address."
+    rows = [("姓名", "电话", "出生年份"), ("王秀英", "13800138000", "1948"), ("赵六", "12345", "19x0")]
+    result = run("import", "residents", write_sheet(tmp_path / "register.csv", rows))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "line 3: phone: '12345' (5 digits) is not a valid number in China; check the digits.",
+        "Import stopped: nothing was written: 1 of 2 rows have problems; fix them or use --skip-invalid.",
+    ]
+    assert count_residents() == 0
+
+
+def test_rows_sharing_a_phone_are_refused_in_chinese(run: Run, community: Community, tmp_path: Path) -> None:
+    rows = [("姓名", "电话", "住址"), ("王秀英", "13800138000", "3-2-401"), ("王秀英", "13800138000", "3-2-401")]
+    result = run("import", "residents", write_sheet(tmp_path / "名册.csv", rows), "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "第 3 行：电话 +8613800138000 已在第 2 行出现过，姓名也相同\n"
+    assert count_residents() == 1

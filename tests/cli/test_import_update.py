@@ -92,16 +92,24 @@ def test_a_phone_clash_prints_the_preview_then_refuses_in_one_line(
     assert result.exit_code == 2
     assert "电话冲突  第4行 张淑珍（#3）的电话 +86 138 0000 0001 是 王秀英（#1）（第2行）的号码" in result.stdout
     (line,) = result.stderr.splitlines()
-    assert "line 4 (张淑珍, resident #3) gives +8613800000001, the phone of 王秀英 (resident #1) (line 2)" in line
+    assert line == (
+        "已经存在：第 4 行（张淑珍，居民 #3）的电话 +8613800000001 是 王秀英（居民 #1，在第 2 行）的号码。"
+        "什么都没有应用：请改正表格里的电话号码，再预览一次。"
+    )
     assert Resident.get(Resident.name == "王秀英").phone == "+8613800000001"
     assert Resident.get(Resident.name == "张淑珍").phone is None
 
 
 def test_the_update_options_go_together(run: Run, community: Community, tmp_path: Path) -> None:
     path = sheet(tmp_path, WEEK_1)
-    assert "go with --update" in one_line_error(run("import", "residents", path, "--yes"))
-    assert "go with --update" in one_line_error(run("import", "residents", path, "--json"))
-    assert "goes with --yes" in one_line_error(run("import", "residents", path, "--update", "--mark-missing"))
+    assert "要和 --update 一起用" in one_line_error(run("import", "residents", path, "--yes"))
+    assert "要和 --update 一起用" in one_line_error(run("import", "residents", path, "--json"))
+    assert one_line_error(run("import", "residents", path, "--update", "--mark-missing")) == (
+        "请检查输入：--mark-missing 要和 --yes 一起用：没有 --yes 什么都不会应用。"
+    )
+    assert one_line_error(run("import", "residents", path, "--rejects", path, "--skip-invalid")) == (
+        "请检查输入：--rejects 要写到另一个文件，不能是正在导入的这个。"
+    )
     assert Resident.select().count() == 0
 
 

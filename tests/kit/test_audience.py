@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from kit import ui_words
 from kit.audience import Audience, residents_in
 from kit.checkin import audience_condition
 from kit.errors import ValidationError
@@ -50,6 +51,17 @@ def test_monitored_survives_the_stored_json() -> None:
     assert Audience.from_json(audience.as_json()) == audience
     assert Audience.from_dict(audience.as_dict()) == audience
     assert audience.describe() == "monitored; grid 第1网格"
+
+
+def test_an_audience_is_described_in_the_readers_language() -> None:
+    audience = Audience.of(grids=["第1网格", "第2网格"], tags=["独居老人"], statuses=["red"])
+    assert audience.describe("en") == "grid 第1网格 or 第2网格; tag elderly alone; status RED"
+    ui_words.use_language("zh")
+    assert audience.describe() == "网格 第1网格 或 第2网格；标签 独居老人；健康状态 红"  # tags and statuses in words
+    assert Audience().describe() == "所有人"
+    with pytest.raises(ValidationError) as caught:
+        Audience.parse("everyone")
+    assert caught.value.message == "对象“everyone”应写成 all、monitored、grid:网格名 或 tag:标签。"
 
 
 def test_an_unknown_grid_is_one_error_for_rounds_and_notices(community: Community) -> None:

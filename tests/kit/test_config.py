@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from kit import ui_words
 from kit.config import ENVIRONMENT, Settings, describe, load_settings
 from kit.errors import ConfigError
 
@@ -230,6 +231,18 @@ def test_an_empty_secret_in_the_file_is_refused(tmp_path: Path) -> None:
         f"twilio.auth_token is empty in the configuration file {path}: set TWILIO_AUTH_TOKEN to the real one, "
         "or remove the line to leave it unset."
     )
+
+
+def test_a_placeholder_is_named_in_the_readers_language(tmp_path: Path) -> None:
+    path = write(tmp_path, '[twilio]\nauth_token = "changeme"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    ui_words.use_language("zh")
+    assert caught.value.message == (
+        f"配置文件 {path} 里的 twilio.auth_token 是占位符（'changeme'），不是真正的密钥："
+        "请把 TWILIO_AUTH_TOKEN 设为真实的值。"
+    )
+    assert caught.value.title == "配置有问题"
 
 
 @pytest.mark.parametrize("value", ["0123456789abcdef0123456789abcdef", "s3cr3t-token", "a*b"])

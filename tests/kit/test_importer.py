@@ -220,9 +220,14 @@ def test_a_messy_gb18030_register_of_1000_imports_whole(community: Community, tm
 def bad_rows(people: list[Person]) -> list[tuple[int, str, str, str]]:
     """Spoil three rows: (index, column, value, the reason the import must give)."""
     return [
-        (120, "手机", "1380013800", "phone: '1380013800' (10 digits) is not a valid number in CN; check the digits."),
+        (
+            120,
+            "手机",
+            "1380013800",
+            "phone: '1380013800' (10 digits) is not a valid number in China; check the digits.",
+        ),
         (499, "姓名", "", "The name is empty."),
-        (998, "出生年份", "19四五", "birth_year: Birth year '19四五' should be four digits, e.g. 1948."),
+        (998, "出生年份", "19四五", "Birth year '19四五' should be four digits, e.g. 1948."),
     ]
 
 

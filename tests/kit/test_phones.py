@@ -72,9 +72,9 @@ def test_region_decides_how_national_numbers_are_read() -> None:
         pytest.param("abc", "'abc' is not a phone number: it has letters or symbols in it.", id="letters"),
         pytest.param("tel:13800138000", "it has letters or symbols in it", id="letters before"),
         pytest.param("138 0013 8000 转 1", "it has letters or symbols in it", id="extension in Chinese"),
-        pytest.param("1380", "'1380' is too short for a phone number in CN.", id="too short"),
-        pytest.param("+86 138", "is too short for a phone number in CN", id="too short with +86"),
-        pytest.param("1380013800012345", "'1380013800012345' is too long for a phone number in CN.", id="too long"),
+        pytest.param("1380", "'1380' is too short for a phone number in China.", id="too short"),
+        pytest.param("+86 138", "is too short for a phone number in China", id="too short with +86"),
+        pytest.param("1380013800012345", "'1380013800012345' is too long for a phone number in China.", id="too long"),
         pytest.param("+8613800138000+8613900139000", "looks like more than one number; enter one", id="two plus"),
         pytest.param("13800138000 13900139000", "looks like more than one number; enter one", id="two, space"),
         pytest.param("13800138000/13900139000", "looks like more than one number; enter one", id="two, slash"),
@@ -85,10 +85,10 @@ def test_region_decides_how_national_numbers_are_read() -> None:
         pytest.param("138-0013-8000 139-0013-9000", "looks like more than one number", id="two with dashes"),
         pytest.param("13800138000\n13900139000", "looks like more than one number", id="two lines in a cell"),
         pytest.param(
-            "12345678901", "'12345678901' (11 digits) is not a valid number in CN; check the digits.", id="11"
+            "12345678901", "'12345678901' (11 digits) is not a valid number in China; check the digits.", id="11"
         ),
-        pytest.param("1380013800", "(10 digits) is not a valid number in CN", id="10 digits"),
-        pytest.param("138001380001", "(12 digits) is not a valid number in CN", id="12 digits"),
+        pytest.param("1380013800", "(10 digits) is not a valid number in China", id="10 digits"),
+        pytest.param("138001380001", "(12 digits) is not a valid number in China", id="12 digits"),
     ],
 )
 def test_rejects_say_why(raw: str | None, reason: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kit import audit
+from kit import audit, ui_words
 from kit.db import transaction
 from kit.errors import Conflict, InvalidPhone, NotFound, ValidationError
 from kit.importer import store_residents
@@ -133,12 +133,26 @@ def test_a_duplicate_phone_names_the_owner(community: Community) -> None:
     assert Resident.select().count() == 1
 
 
+def test_a_refusal_is_said_in_the_language_of_whoever_reads_it(community: Community) -> None:
+    with pytest.raises(InvalidPhone) as caught:
+        add_resident(wang(second_phone="1380013"))
+    ui_words.use_language("zh")
+    assert caught.value.message == "第二联系人：“1380013”（7位）不是有效的中国号码，请核对数字。"
+    assert (
+        caught.value.text("en")
+        == "Second contact: '1380013' (7 digits) is not a valid number in China; check the digits."
+    )
+    with pytest.raises(NotFound) as missing:
+        get_resident(99)
+    assert (missing.value.title, missing.value.message) == ("找不到", "找不到居民 99。")
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
         pytest.param({"name": "  "}, "name", "The name is empty.", id="empty name"),
         pytest.param({"name": "王" * 101}, "name", "The name is longer than 100 characters.", id="long name"),
-        pytest.param({"phone": "12345"}, "phone", "'12345' (5 digits) is not a valid number in CN", id="phone"),
+        pytest.param({"phone": "12345"}, "phone", "'12345' (5 digits) is not a valid number in China", id="phone"),
         pytest.param({"phone": "abc"}, "phone", "'abc' is not a phone number", id="phone letters"),
         pytest.param(
             {"second_phone": "1380013"}, "second_phone", "Second contact: '1380013' (7 digits)", id="second phone"
