@@ -30,7 +30,7 @@ IN_FLIGHT = ("sending", "sent", "ringing", "in-progress")
 
 
 class SimulatedCallError(LinliError):
-    title = "No such call"
+    title_key = "no_such_call"
 
 
 @dataclass
@@ -98,7 +98,7 @@ class SimulatorVoiceGateway:
         with self._lock:
             found = self.find(call)
             if found.status != "ringing":
-                raise SimulatedCallError(f"Call {found.call_id} is {found.status}, not ringing.")
+                raise SimulatedCallError("voice.not_ringing", call=found.call_id, state=found.status)
             self._answer(found)
             return found
 
@@ -110,7 +110,7 @@ class SimulatorVoiceGateway:
             if found.status == "ringing":
                 self._answer(found)
             if found.status != "in-progress" or found.state is None:
-                raise SimulatedCallError(f"Call {found.call_id} has ended ({found.status}).")
+                raise SimulatedCallError("voice.ended", call=found.call_id, state=found.status)
             turn = self.calls.gather(call_sid=found.call_id, peer=found.peer, state=found.state, digits=digits)
             self._said(found, turn)
             if turn.step.gather is not None:
@@ -157,7 +157,7 @@ class SimulatorVoiceGateway:
                     return known
             restored = self._restore(call)
             if restored is None:
-                raise SimulatedCallError(f"No simulated call {call} is ringing or in progress.")
+                raise SimulatedCallError("voice.no_live_call", call=call)
             self._registry[restored.call_id] = restored
             return restored
 
@@ -176,7 +176,7 @@ class SimulatorVoiceGateway:
         with self._lock:
             found = self.find(call)
             if found.status != "ringing":
-                raise SimulatedCallError(f"Call {found.call_id} was already answered ({found.status}).")
+                raise SimulatedCallError("voice.answered", call=found.call_id, state=found.status)
             self._end(found, status)
             return found
 

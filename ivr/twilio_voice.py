@@ -40,11 +40,7 @@ def public_base_url(settings: TwilioSettings) -> str:
     """The URL Twilio reaches this kit at; calls cannot be placed without one."""
     base = settings.public_url.strip().rstrip("/")
     if not base.startswith(("https://", "http://")):
-        raise ConfigError(
-            "Voice calls need twilio.public_url (or LINLI_PUBLIC_URL), e.g. https://linli.example.org: Twilio asks "
-            "that address what to say and sends the keys residents press there.",
-            title="Twilio voice is not configured",
-        )
+        raise ConfigError("voice.no_public_url", title="twilio_voice_not_configured")
     return base
 
 
@@ -65,10 +61,7 @@ class TwilioVoiceGateway:
         ring_seconds: int = RING_SECONDS,
     ) -> None:
         if not settings.from_number:
-            raise ConfigError(
-                "Voice calls through Twilio need twilio.from_number, the Twilio number calls come from (E.164).",
-                title="Twilio voice is not configured",
-            )
+            raise ConfigError("voice.no_from_number", title="twilio_voice_not_configured")
         self.settings = settings
         self.base_url = public_base_url(settings)
         self.client = client or build_client(settings, Client, http_client or TwilioHttpClient(timeout=TIMEOUT_SECONDS))

@@ -1,5 +1,6 @@
-"""What the capacity plan says, in the community's language: the sentences live in data/capacity.toml (zh, en);
-`linli capacity`, the Today screen and the notice preview all read them here."""
+"""What the capacity plan says, in the community's language: the sentences are the [capacity] words of
+data/ui/<language>/capacity.toml (kit.ui_words); `linli capacity`, the Today screen and the notice preview all read
+them here."""
 
 from __future__ import annotations
 
@@ -7,17 +8,18 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from kit import ui_words
 from kit.capacity import Advice, ChannelPlan
 from kit.localtime import to_local
+
+PREFIX = "capacity."
 
 
 @lru_cache(maxsize=8)
 def words(language: str) -> dict[str, str]:
-    """The plan's sentences in `language` (data/capacity.toml), English for a language without a table."""
-    from data import read_toml
-
-    tables = read_toml("capacity.toml")
-    return {str(k): str(v) for k, v in tables.get(language, tables["en"]).items()}
+    """The plan's sentences in `language` ([capacity] of kit.ui_words), Chinese for a language without words."""
+    table = ui_words.table(ui_words.base_language(language))
+    return {key.removeprefix(PREFIX): text for key, text in table.items() if key.startswith(PREFIX)}
 
 
 def headline(plan: ChannelPlan, language: str, zone: ZoneInfo) -> str:

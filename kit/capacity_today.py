@@ -78,7 +78,7 @@ def plan_today(settings: Settings, day: date | None = None, *, members: MembersO
     today = local_date(now, zone)
     day = day or today
     if day < today:
-        raise ValidationError(f"{day.isoformat()} is past: plan today or a later day.", field="date")
+        raise ValidationError("capacity.past_date", day=day.isoformat(), field="date")
     members_of = members or _pool_members
     clock = _clock(settings, day, zone, now)
     work = _work(settings, day, now if day == today else None)

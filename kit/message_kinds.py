@@ -98,7 +98,7 @@ def is_kind(name: str) -> bool:
 
 def get_kind(name: str) -> MessageKind:
     if not is_kind(name):
-        raise ValidationError(f"No message kind '{name}'; see linli templates list.", field="kind")
+        raise ValidationError("templates.no_kind", name=name, field="kind")
     return MessageKind(name)
 
 

@@ -380,7 +380,7 @@ def send_pinned(dispatcher: Dispatcher, message_id: int) -> None:
     message = Message.get_by_id(message_id)
     gateway = dispatcher.by_name.get(message.gateway)
     if gateway is None:
-        raise NotFound(f"No gateway named {message.gateway} is configured.")
+        raise NotFound("pool.no_gateway", name=message.gateway)
     now = utcnow()
     with transaction():
         claimed = (

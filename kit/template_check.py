@@ -19,10 +19,12 @@ Decisions
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import peewee
 
+from kit import ui_words
 from kit.message_kinds import CUT_TO_FIT, PHONE_PARAMS, WITHOUT_PHONE, MessageKind, kinds, max_chars
 from kit.models import Household, Resident, Volunteer, VolunteerSignup, format_address
 from kit.segments import analyze
@@ -35,10 +37,20 @@ ADJACENT = re.compile(r"\{\w+\}\{\w+\}")  # two placeholders with nothing betwee
 
 @dataclass(frozen=True)
 class Finding:
+    """What stops (or may stop) messages of `kind` in `language`: `what` is the key of its words in
+    [cli.templates.finding], with their `values`."""
+
     kind: str
     language: str
-    line: str
+    what: str
+    values: Mapping[str, object] = field(default_factory=dict)
     problem: bool = True  # False: a note (handled at queue time, or optional)
+
+    @property
+    def line(self) -> str:
+        """The finding in the reader's language, e.g. "ack_fever (zh): no template id in templates-ali.toml"."""
+        what = ui_words.say(f"cli.templates.finding.{self.what}", **self.values)
+        return ui_words.say("cli.templates.finding.line", kind=self.kind, lang=self.language, what=what)
 
 
 @dataclass(frozen=True)
@@ -109,24 +121,20 @@ def _findings(gateway: TemplateGateway, kind: MessageKind, language: str, measur
     name, limits = kind.name, gateway.limits
     if gateway.templates.template_id(name, language) is None:
         if kind.is_notice:
-            found.append(Finding(name, language, f"{name} ({language}): not mapped (optional notice)", problem=False))
+            found.append(Finding(name, language, "not_mapped_notice", problem=False))
+        elif gateway.templates_path:
+            found.append(Finding(name, language, "no_template", {"where": gateway.templates_path}))
         else:
-            found.append(Finding(name, language, f"{name} ({language}): no template id in {_where(gateway)}"))
+            found.append(Finding(name, language, "no_template_not_set", {"gateway": gateway.name}))
     text = kind.text(language)
+    provider = {"provider": gateway.kind}
     if limits.forbids_mobile_numbers and (MOBILE.search(text) or PHONE_PARAMS & set(kind.parameters(language))):
-        found.append(
-            Finding(name, language, f"{name} ({language}): carries a mobile number, which {gateway.kind} forbids")
-        )
+        found.append(Finding(name, language, "mobile", provider))
     if limits.forbids_links and LINK.search(text):
-        found.append(Finding(name, language, f"{name} ({language}): contains a link, which {gateway.kind} forbids"))
+        found.append(Finding(name, language, "link", provider))
     side_by_side = ADJACENT.search(text)
     if limits.forbids_adjacent_params and side_by_side:
-        found.append(
-            Finding(
-                name, language, f"{name} ({language}): two parameters side by side ({side_by_side.group(0)}), which "
-                f"{gateway.kind} forbids: put a word between them in data/templates/{language}.toml",
-            )
-        )  # fmt: skip
+        found.append(Finding(name, language, "adjacent", {**provider, "pair": side_by_side.group(0), "lang": language}))
     for parameter in kind.parameters(language):
         found.extend(_parameter(gateway, kind, language, parameter, measured))
     return found
@@ -139,31 +147,17 @@ def _parameter(
     bound = max_chars(parameter)
     if bound is not None and bound <= limit:
         return []
-    where = f"{name} ({language}): {parameter}"
+    values: dict[str, object] = {"parameter": parameter, "limit": limit}
     if parameter in CUT_TO_FIT:
-        return [Finding(name, language, f"{where} can exceed {limit} characters; it is cut to {limit} with …", False)]
+        return [Finding(name, language, "cut", values, problem=False)]
     if kind.is_notice:
-        return [Finding(name, language, f"{where} is refused when longer than {limit} characters", False)]
+        return [Finding(name, language, "notice_too_long", values, problem=False)]
     if parameter in measured:
         longest = measured[parameter]
         if longest <= limit:
-            return [
-                Finding(
-                    name, language, f"{where}: the longest in the register has {longest} of {limit} characters; a "
-                    "longer one is refused when queued, with an alert", problem=False,
-                )
-            ]  # fmt: skip
-        return [
-            Finding(
-                name, language, f"{where}: the register has one of {longest} characters, over the limit of {limit}; "
-                "such a message is refused when queued, with an alert (shorten it in the register)",
-            )
-        ]  # fmt: skip
-    return [Finding(name, language, f"{where} can exceed {limit} characters; it is refused when queued, with an alert")]
-
-
-def _where(gateway: TemplateGateway) -> str:
-    return gateway.templates_path or f"[gateways.{gateway.name}] templates (not set)"
+            return [Finding(name, language, "register_fits", {**values, "longest": longest}, problem=False)]
+        return [Finding(name, language, "register_too_long", {**values, "longest": longest})]
+    return [Finding(name, language, "can_exceed", values)]
 
 
 def placeholders(kind: MessageKind, language: str, numbered: bool) -> str:

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from kit import ui_words
 from kit.alerts import alert_text, raise_alert
 from kit.config import GatewaySpec, Settings, gateway_specs, load_settings
 from kit.errors import ConfigError, ValidationError
@@ -90,10 +91,14 @@ def template_only() -> bool:
     return bool(template_gateways())
 
 
+Refusal = tuple[str, dict[str, object]]  # why a message is not queued: the key of its words, and their values
+
+
 @dataclass(frozen=True)
 class Vetted:
     """A message as it may be queued: its kind and parameters (a variant, cut values), the body free-text
-    gateways send, and `refusal` (a line saying why) when it must not be sent at all."""
+    gateways send, and `refusal` (a line saying why, in the reader's language: the community's, where Linli runs;
+    the outbox row keeps it for the operators) when it must not be sent at all."""
 
     kind: str
     params: dict[str, str] = field(default_factory=dict)
@@ -114,25 +119,27 @@ def vet(kind: str, language: str, params: Mapping[str, object], body: str, chann
         body = render(kind, language, **values)
     for gateway in gateways:
         refusal, values = _fit(gateway, kind, language, values)
-        if refusal:
-            log.warning("%s", refusal)
-            return Vetted(kind, values, body, refusal)
+        if refusal is not None:
+            key, said = refusal
+            log.warning("%s", ui_words.text("en", key, **said))  # the log is read by maintainers, in English
+            return Vetted(kind, values, body, ui_words.say(key, **said))
     return Vetted(kind, values, body)
 
 
-def _fit(gateway: TemplateGateway, kind: str, language: str, values: dict[str, str]) -> tuple[str, dict[str, str]]:
-    """Why `gateway` cannot send this message ("" when it can), and the values cut to fit."""
-    where = gateway.templates_path or f"[gateways.{gateway.name}] templates"
+def _fit(
+    gateway: TemplateGateway, kind: str, language: str, values: dict[str, str]
+) -> tuple[Refusal | None, dict[str, str]]:
+    """Why `gateway` cannot send this message (None when it can), and the values cut to fit."""
     if not is_kind(kind) or gateway.templates.template_id(kind, language) is None:
         raise_alert(
             "template",
             alert_text("alert_template_unmapped", kind=kind, lang=language, gateway=gateway.name),
             key=f"template:{gateway.name}:{kind}:{language}",
         )
-        return (
-            f"Not queued: gateway {gateway.name} sends only approved templates and has none for {kind} ({language}); "
-            f"map it in {where} (see: linli templates check {gateway.name})."
-        ), values
+        said: dict[str, object] = {"gateway": gateway.name, "kind": kind, "lang": language}
+        if gateway.templates_path:
+            return ("errors.template_mode.unmapped", {**said, "where": gateway.templates_path}), values
+        return ("errors.template_mode.unmapped_no_file", said), values
     limit = gateway.limits.max_param_chars
     fitted = dict(values)
     for name, value in values.items():
@@ -146,11 +153,9 @@ def _fit(gateway: TemplateGateway, kind: str, language: str, values: dict[str, s
             alert_text("alert_template_too_long", kind=kind, param=name, chars=len(value), limit=limit, value=value),
             key=f"template_long:{gateway.name}:{kind}:{name}:{value}",
         )
-        return (
-            f"Not queued: {name} of {kind} has {len(value)} characters, gateway {gateway.name} takes at most {limit} "
-            "per parameter; shorten it in the register, or contact the person another way."
-        ), values
-    return "", fitted
+        said = {"param": name, "kind": kind, "chars": len(value), "gateway": gateway.name, "limit": limit}
+        return ("errors.template_mode.too_long", said), values
+    return None, fitted
 
 
 def _community_language() -> str:
@@ -159,7 +164,7 @@ def _community_language() -> str:
 
 
 class TemplateRefused(ValidationError):
-    title = "No approved template"
+    title_key = "template_refused"
 
 
 def sendable_in_bulk(kind: str) -> bool:
@@ -174,18 +179,18 @@ def require_in_bulk(kind: str) -> None:
     """`sendable_in_bulk`, or TemplateRefused saying what to map (its alert raised first)."""
     if not sendable_in_bulk(kind):
         names = ", ".join(gateway.name for gateway in template_gateways())
-        raise TemplateRefused(
-            f"Nothing was queued: gateway {names} sends only approved templates and has no template for {kind} in "
-            f"every language of the community; see: linli templates check {template_gateways()[0].name}."
-        )
+        first = template_gateways()[0].name
+        raise TemplateRefused("template_mode.not_in_every_language", names=names, kind=kind, first=first)
 
 
 def named_template_gateway(settings: Settings, name: str) -> TemplateGateway:
     """The [gateways.NAME] table `name` as a template gateway, in the SMS pool or not (to prepare before switching)."""
     table = settings.gateways.get(name)
-    choices = ", ".join(template_gateway_names(settings)) or "none configured"
     if table is None or not sends_only_templates(str(table.get("kind", ""))):
-        raise ConfigError(f"No template gateway '{name}' in [gateways.NAME] tables; template gateways: {choices}.")
+        choices = ", ".join(template_gateway_names(settings))
+        if not choices:
+            raise ConfigError("template_mode.no_gateways", name=name)
+        raise ConfigError("template_mode.no_gateway", name=name, names=choices)
     spec = GatewaySpec(name, str(table["kind"]), "sms", 0.0, 0, 0.0, 0.0, dict(table))
     return template_gateway(spec)
 

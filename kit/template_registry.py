@@ -67,9 +67,9 @@ def limits_for(gateway_kind: str, options: Mapping[str, Any] | None = None) -> T
     try:
         chars = int(options.get("max_param_chars", base.max_param_chars))
     except (TypeError, ValueError):
-        raise ConfigError(f"max_param_chars must be a whole number, not {options['max_param_chars']!r}.") from None
+        raise ConfigError("templates.max_param_chars_not_number", value=options["max_param_chars"]) from None
     if chars < 1:
-        raise ConfigError(f"max_param_chars must be at least 1, not {chars}.")
+        raise ConfigError("templates.max_param_chars_too_small", value=chars)
     return TemplateLimits(
         max_param_chars=chars,
         forbids_mobile_numbers=bool(options.get("forbids_mobile_numbers", base.forbids_mobile_numbers)),
@@ -102,19 +102,16 @@ def load_template_map(path: str | Path) -> TemplateMap:
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"Templates file {file} does not exist; write it or fix the gateway's templates.") from None
+        raise ConfigError("templates.no_file", file=file) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"Templates file {file} is not valid TOML: {error}.") from None
+        raise ConfigError("templates.not_toml", file=file, reason=str(error)) from None
     ids: dict[str, dict[str, str]] = {}
     for language, table in raw.items():
         if not isinstance(table, dict):
-            raise ConfigError(
-                f'Templates file {file}: {language} must be a table of one language ([zh] then kind = "id" lines),'
-                f" not {language} = {table!r}."
-            )
+            raise ConfigError("templates.not_a_table", file=file, lang=language, value=table)
         ids[language] = {}
         for kind, value in table.items():
             if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
-                raise ConfigError(f'Templates file {file}: [{language}] {kind} must be a template id, like "1234567".')
+                raise ConfigError("templates.not_an_id", file=file, lang=language, kind=kind)
             ids[language][kind] = str(value).strip()
     return TemplateMap(ids=ids, path=str(file))

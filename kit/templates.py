@@ -31,7 +31,7 @@ def _lookup(language: str, key: str, section: str | None = None) -> str:
         holder = table.get(section, {}) if section else table
         if key in holder:
             return str(holder[key])
-    raise ConfigError(f"No text '{key}' in data/templates for language '{language}'.")
+    raise ConfigError("templates.no_text", option=key, lang=language)
 
 
 def render(key: str, language: str, **values: Any) -> str:
@@ -40,7 +40,7 @@ def render(key: str, language: str, **values: Any) -> str:
     try:
         return template.format(**values)
     except KeyError as missing:
-        raise ConfigError(f"Text '{key}' ({language}) needs a value for {missing}.") from None
+        raise ConfigError("templates.needs_value", option=key, lang=language, missing=str(missing)) from None
 
 
 def text(key: str, language: str, section: str | None = None) -> str:

@@ -134,19 +134,18 @@ def _int(value: object) -> int:
 # --- the client ------------------------------------------------------------------------------------------------
 
 
+_MISSING = {  # (no account SID, no auth token): the key of the words saying what to set
+    (True, False): "twilio.no_account_sid",
+    (False, True): "twilio.no_auth_token",
+    (True, True): "twilio.no_credentials",
+}
+
+
 def twilio_credentials(settings: TwilioSettings) -> tuple[str, str]:
     """The account SID and auth token a client needs; ConfigError saying which is missing."""
-    missing = [
-        f"twilio.{name} (or ${variable})"
-        for name, variable in (("account_sid", "TWILIO_ACCOUNT_SID"), ("auth_token", "TWILIO_AUTH_TOKEN"))
-        if not getattr(settings, name)
-    ]
-    if missing:
-        raise ConfigError(
-            f"Twilio needs {' and '.join(missing)}; find them in the Twilio console, "
-            'or set gateway.sms = "simulator" to run without an account.',
-            title="Twilio is not configured",
-        )
+    missing = _MISSING.get((not settings.account_sid, not settings.auth_token))
+    if missing is not None:
+        raise ConfigError(missing, title="twilio_not_configured")
     return settings.account_sid, settings.auth_token
 
 
@@ -169,7 +168,7 @@ class ApiBaseHttpClient:
         self.timeout = getattr(inner, "timeout", None)
         base = urlsplit(api_base.rstrip("/"))
         if base.scheme not in ("http", "https") or not base.netloc:
-            raise ConfigError(f"twilio.api_base '{api_base}' should be a URL such as {DEFAULT_API_BASE}.")
+            raise ConfigError("twilio.api_base", api_base=api_base, example=DEFAULT_API_BASE)
         self._base = base
         self._rebase = api_base.rstrip("/") != DEFAULT_API_BASE
 

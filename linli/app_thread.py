@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
+from kit import ui_words
 from kit.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -21,13 +22,27 @@ log = logging.getLogger(__name__)
 Self = TypeVar("Self", bound="AppThread")
 
 
+def _cannot_listen(words: str, host: str, port: int, reason: str) -> ConfigError:
+    """The error of a server (its `words`: "webhooks", "district") that cannot listen on host:port."""
+    return ConfigError(
+        "gateway.cannot_listen",
+        title=f"listener_{words}",
+        what=ui_words.later(f"errors.gateway.listener.{words}"),
+        host=host,
+        port=port,
+        reason=reason,
+        advice=ui_words.later(f"errors.gateway.listener.{words}_advice"),
+    )
+
+
 class AppThread:
     """Start with `start()`, stop with `stop()`, or use it as a context manager. `port=0` picks a free port; `url`
     says where it listens once started."""
 
-    what = "server"  # in "The webhook server cannot listen on ..."
+    what = "server"  # in the log's "webhook server listening at ..."
     thread_name = "linli-server"
-    advice = "Choose another port (or stop whatever uses it)."
+    words = "server"  # what it is and what to do when its port is taken: [errors.gateway.listener], and the title
+    # listener_<words> in [errors.title]
 
     def __init__(self, host: str, port: int) -> None:
         self.host = host
@@ -60,11 +75,7 @@ class AppThread:
             self._thread = None
             error = self._error
             if isinstance(error, OSError):
-                raise ConfigError(
-                    f"The {self.what} cannot listen on {self.host}:{self.port}: {error.strerror or error}. "
-                    f"{self.advice}",
-                    title=f"{self.what.capitalize()} did not start",
-                ) from error
+                raise _cannot_listen(self.words, self.host, self.port, str(error.strerror or error)) from error
             raise error
         log.info("%s listening at %s", self.what, self.url)
         return self

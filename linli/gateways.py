@@ -24,6 +24,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from kit import ui_words
 from kit.config import CHANNELS, GatewaySpec, Settings, gateway_specs
 from kit.errors import ConfigError
 from kit.gateway import Gateway
@@ -118,9 +119,7 @@ def check_kinds(settings: Settings) -> None:
 
 def _module_path(name: str, kind: str) -> str:
     if kind not in KINDS:
-        raise ConfigError(
-            f"gateways.{name}.kind = '{kind}' is not a kind of gateway; choose one of: {', '.join(KINDS)}."
-        )
+        raise ConfigError("gateway.unknown_kind", name=name, kind=kind, kinds=", ".join(KINDS))
     return KINDS[kind]
 
 
@@ -133,10 +132,12 @@ def _build(spec: GatewaySpec, settings: Settings) -> tuple[Gateway, ModuleType |
         try:
             module = importlib.import_module(path)
         except ImportError as error:
-            raise ConfigError(f"gateways.{spec.name}: the {spec.kind} gateway cannot be loaded ({error}).") from None
+            raise ConfigError("gateway.cannot_load", name=spec.name, kind=spec.kind, reason=str(error)) from None
         gateway = module.build(spec.name, spec.options, settings)
     if gateway.channel != spec.channel:
-        raise ConfigError(f"gateways.{spec.name} ({spec.kind}) cannot carry {spec.channel}: name it in another list.")
+        raise ConfigError(
+            "gateway.wrong_channel", name=spec.name, kind=spec.kind, channel=ui_words.later(f"channel.{spec.channel}")
+        )
     _rename(gateway, spec.name)
     return gateway, module
 

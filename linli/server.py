@@ -306,7 +306,7 @@ class WebhookServer(AppThread):
 
     what = "webhook server"
     thread_name = "linli-webhooks"
-    advice = "Change server.port (or stop whatever uses it)."
+    words = "webhooks"  # what it is and what to do when its port is taken: [errors.gateway.listener]
 
     def __init__(
         self,

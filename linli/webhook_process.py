@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from kit import db
+from kit import db, ui_words
 from kit.config import Settings
 from kit.errors import ConfigError, LinliError
 from linli.server import PROCESS_EVERY_SECONDS, ProcessPending, RouteAdder, WebhookServer, sms_handlers
@@ -119,6 +119,7 @@ class WebhookProcess:
     `stop()`, `wake()` and `url` as `WebhookServer`'s; `port=0` picks a free port."""
 
     what = "webhook server"
+    words = "webhooks"  # as WebhookServer's (linli.app_thread)
 
     def __init__(
         self,
@@ -150,7 +151,8 @@ class WebhookProcess:
         stop_here, stop_there = context.Pipe(duplex=False)
         told_here, told_there = context.Pipe(duplex=False)
         level = logging.getLogger().getEffectiveLevel()
-        arguments = (stop_here, told_there, self.database, self.settings, self.host, self.port, level)
+        language = ui_words.current()  # the child speaks the reader's language too (an error it passes on)
+        arguments = (stop_here, told_there, self.database, self.settings, self.host, self.port, level, language)
         self.process = context.Process(target=serve_in_child, args=arguments, name="linli-webhooks", daemon=True)
         self.process.start()
         stop_here.close()
@@ -159,7 +161,7 @@ class WebhookProcess:
         said = self._first_word(told_here)
         if said[0] != "listening":
             self.stop()
-            raise ConfigError(said[2], title=said[1])
+            raise ConfigError.said(said[2], title=said[1])
         self.port = int(said[1])
         self.worker.start()
         self._listener = threading.Thread(target=self._listen, name="linli-webhooks-told", daemon=True)
@@ -169,15 +171,16 @@ class WebhookProcess:
 
     def _first_word(self, told: Connection) -> tuple[Any, ...]:
         """What the child says first, besides waking the worker: ("listening", port), or ("failed", title, message)."""
-        failed = ("failed", "Webhook server did not start")
+        failed = ("failed", ui_words.say(f"errors.title.listener_{self.words}"))
+        what = ui_words.say(f"errors.gateway.listener.{self.words}")
         try:
             while told.poll(START_SECONDS):
                 said: tuple[Any, ...] = told.recv()
                 if said != ("wake",):  # its first pass, for what was left from before: the worker makes its own
                     return said
         except (EOFError, OSError):
-            return (*failed, f"The {self.what}'s process ended before it listened; see the log above.")
-        return (*failed, f"The {self.what}'s process did not listen within {START_SECONDS:g} s.")
+            return (*failed, ui_words.say("errors.gateway.child_ended", what=what))
+        return (*failed, ui_words.say("errors.gateway.child_silent", what=what, seconds=f"{START_SECONDS:g}"))
 
     def wake(self) -> None:
         """Ask the inbound worker for a pass (e.g. after polling stored new messages). Safe from any thread."""
@@ -228,9 +231,12 @@ def serve_in_child(
     host: str,
     port: int,
     level: int = logging.WARNING,
+    language: str = ui_words.FALLBACK,
 ) -> None:
-    """The child's whole life: serve the webhooks on `database` until told to stop (or the parent is gone)."""
+    """The child's whole life: serve the webhooks on `database` until told to stop (or the parent is gone). An error
+    is told to the parent in its words, in the parent's `language`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops this process in order
+    ui_words.use_language(language)
     from linli.gateways import build_gateways
     from linli.logs import configure_logging
 

@@ -44,11 +44,7 @@ class TwilioSmsGateway:
 
     def __init__(self, settings: TwilioSettings, *, http_client: HttpClient | None = None) -> None:
         if not (settings.from_number or settings.messaging_service_sid):
-            raise ConfigError(
-                "Twilio needs twilio.from_number (our number in E.164, e.g. +8613800000000) "
-                "or twilio.messaging_service_sid to send from.",
-                title="Twilio is not configured",
-            )
+            raise ConfigError("twilio.no_sender", title="twilio_not_configured")
         self.settings = settings
         self.client = twilio_client(settings, http_client=http_client)
         public = settings.public_url.rstrip("/")

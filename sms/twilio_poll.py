@@ -37,11 +37,7 @@ def poll_inbound(client_or_gateway: Client | TwilioSmsGateway, settings: TwilioS
     """Store inbound messages Twilio holds for our number; returns how many were new. GatewayError when Twilio
     cannot be asked (the mark stays where it was, so the next poll catches up)."""
     if not settings.from_number:
-        raise ConfigError(
-            "Polling for inbound SMS needs twilio.from_number (our number in E.164), or a twilio.public_url "
-            "so Twilio can post inbound messages instead.",
-            title="Twilio is not configured",
-        )
+        raise ConfigError("twilio.no_poll_number", title="twilio_not_configured")
     client = client_or_gateway.client if isinstance(client_or_gateway, TwilioSmsGateway) else client_or_gateway
     mark = _read_mark()
     floor = (mark or utcnow() - FIRST_WINDOW) - MARGIN

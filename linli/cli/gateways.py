@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import click
 
+from kit import ui_words
 from kit.clock import utcnow
 from kit.community import community_zone, get_community
 from kit.config import CHANNELS
@@ -26,13 +27,14 @@ from kit.phones import display_phone, normalize_phone
 from kit.pool import FINAL_STATUSES, pool_members, queue_test, send_pinned
 from linli.cli.context import Kit, pass_kit
 from linli.cli.gateways_android import register_command
-from linli.cli.output import echo_json, echo_plain, echo_table
+from linli.cli.output import echo_json, echo_plain, echo_table, word
 
 WAIT_STEP_SECONDS = 0.5
+HEADERS = ("name", "kind", "channel", "health", "pace", "counts", "last_error")  # [cli.gateways.header]
 
 
 class GatewayTestFailed(LinliError):
-    title = "The test message was not delivered"
+    title_key = "gateway_test_failed"
 
 
 @click.group("gateways", invoke_without_command=True)
@@ -62,15 +64,15 @@ def gateways_group(ctx: click.Context, as_json: bool) -> None:
         (
             m.name,
             m.kind,
-            m.channel,
-            "ok" if m.healthy else "out of the pool",
-            f"{m.rate_per_minute:g}/min",
+            word("channel", m.channel),
+            ui_words.say("cli.gateways.healthy" if m.healthy else "cli.gateways.out_of_pool"),
+            ui_words.say("cli.gateways.pace", rate=f"{m.rate_per_minute:g}"),
             f"{m.sent_today}/{m.failed_today}/{m.daily_cap or '-'}",
             m.last_error,
         )
         for m in members
     ]
-    echo_table(["NAME", "KIND", "CHANNEL", "HEALTH", "PACE", "SENT/FAILED/CAP", "LAST ERROR"], rows)
+    echo_table([ui_words.say(f"cli.gateways.header.{column}") for column in HEADERS], rows)
 
 
 @gateways_group.command("test")
@@ -98,18 +100,22 @@ def test_command(kit: Kit, name: str, to: str, timeout: float) -> None:
     gateways = build_gateways(kit.settings)
     named = gateways.named()
     if name not in named:
-        raise ConfigError(f"No gateway named {name}; configured: {', '.join(named)}.")
+        raise ConfigError("gateway.no_such", name=name, names=", ".join(named))
     peer = normalize_phone(to, get_community().region)
     message = queue_test(name, named[name][1].channel, peer, utcnow() + timedelta(seconds=max(timeout, 60)))
     send_pinned(Dispatcher(gateways, kit.settings.dispatch, community_zone()), message.id)
     row = _wait(message.id, timeout)
-    what = f"Test message #{row.id} through {name} to {display_phone(peer)}"
+    what = {"id": row.id, "name": name, "phone": display_phone(peer)}
     if row.status in ("failed", "undelivered", "expired", "skipped"):
-        raise GatewayTestFailed(f"{what}: {row.status} ({row.error or 'no reason given'}).")
+        status = ui_words.later(f"message_status.{row.status}")
+        if row.error:
+            raise GatewayTestFailed("gateway.test_failed", **what, state=status, reason=row.error)
+        raise GatewayTestFailed("gateway.test_failed_no_reason", **what, state=status)
+    status_now = word("message_status", row.status)
     if row.status not in FINAL_STATUSES:
-        echo_plain(f"{what}: {row.status}, no delivery report within {timeout:g} s.")
+        echo_plain(ui_words.say("cli.gateways.test_no_report", **what, status=status_now, seconds=f"{timeout:g}"))
         sys.exit(1)
-    echo_plain(f"{what}: {row.status}.")
+    echo_plain(ui_words.say("cli.gateways.test_done", **what, status=status_now))
 
 
 def _wait(message_id: int, timeout: float) -> Message:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
+from kit import ui_words
 from kit.errors import ConfigError
 from kit.gateway import GatewayError
 from kit.permissions import MANAGE_GATEWAYS
 from linli.cli.context import Kit, pass_kit
-
-SAID = {"added": "registered", "present": "already registered", "updated": "moved to the new address"}
+from linli.cli.output import echo_plain
 
 
 @click.command("register")
@@ -35,12 +35,13 @@ def register_command(kit: Kit, name: str) -> None:
         phones = sorted(
             key for key, table in tables.items() if isinstance(table, dict) and table.get("kind") == "android"
         )
-        known = f"the Android phones configured are: {', '.join(phones)}" if phones else "none is configured"
-        raise ConfigError(f'There is no [gateways.{name}] with kind = "android"; {known}.')
+        if not phones:
+            raise ConfigError("android.no_phones", name=name)
+        raise ConfigError("android.not_a_phone", name=name, phones=", ".join(phones))
     gateway = android.build(name, options, kit.settings)
     try:
         done = android.register_webhooks(gateway)
     except GatewayError as error:
-        raise ConfigError(f"Could not register the webhooks on {name}: {error}", title="Phone not reached") from error
-    for event, outcome in done:
-        click.echo(f"{name}: {event} {SAID[outcome]} -> {gateway.events_url}")
+        raise ConfigError("android.not_reached", name=name, reason=str(error), title="phone_not_reached") from error
+    for event, outcome in done:  # outcome: added, present or updated ([cli.gateways.register])
+        echo_plain(ui_words.say(f"cli.gateways.register.{outcome}", name=name, event=event, url=gateway.events_url))

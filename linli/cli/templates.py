@@ -25,6 +25,7 @@ from linli.cli.context import Kit, pass_kit
 from linli.cli.output import echo_json, echo_plain, echo_table
 
 EXPORT_COLUMNS = ("kind", "text", "variables", "purpose")
+CHECK_COLUMNS = ("kind", "language", "template_id", "segments")  # [cli.templates.header]
 
 
 @click.group("templates")
@@ -58,6 +59,7 @@ def list_command(kit: Kit, as_json: bool) -> None:
     Example:
       linli templates list
     """
+    kit.open(create=False, identify=False)  # its words in the community's language
     gateways = _gateways(kit)
     codes = sorted(template_languages(), key=lambda code: code != FALLBACK)  # Chinese first, as the files
     listed: list[dict[str, Any]] = []
@@ -74,7 +76,7 @@ def list_command(kit: Kit, as_json: bool) -> None:
         echo_json(listed)
         return
     for item in listed:
-        parameters = ", ".join(item["parameters"]) or "no parameters"
+        parameters = ", ".join(item["parameters"]) or ui_words.say("cli.templates.no_parameters")
         echo_plain(f"{item['kind']} ({parameters})")
         for code, text in item["texts"].items():
             echo_plain(f"  {code}: {text}")
@@ -96,22 +98,24 @@ def check_command(kit: Kit, name: str) -> None:
     Example:
       linli templates check tencent1
     """
+    languages = _languages(kit)
     gateway = named_template_gateway(kit.settings, name)
-    report = check(gateway, _languages(kit))
+    report = check(gateway, languages)
     rows = [
         [row.kind, row.language, row.template_id or "-", _segments(row.segments)]
         for row in report.rows
         if not row.kind.startswith("notice_") or row.template_id
     ]
-    echo_table(["KIND", "LANG", "TEMPLATE ID", "SEGMENTS"], rows)
-    signature = f"【{gateway.sign_name}】" if gateway.sign_name else "no sign_name set"
-    echo_plain(f"Segments include the signature ({signature}); a range is the shortest to the longest values.")
+    echo_table([ui_words.say(f"cli.templates.header.{column}") for column in CHECK_COLUMNS], rows)
+    signature = f"【{gateway.sign_name}】" if gateway.sign_name else ui_words.say("cli.templates.no_sign_name")
+    echo_plain(ui_words.say("cli.templates.segments", signature=signature))
     for finding in report.findings:
-        echo_plain(f"{'Problem' if finding.problem else 'Note'}: {finding.line}")
+        said = "cli.templates.problem" if finding.problem else "cli.templates.note"
+        echo_plain(ui_words.say(said, line=finding.line))
     if not report.ok:
-        echo_plain(f"{len(report.problems)} problem(s): {name} cannot yet send everything Linli sends.")
+        echo_plain(ui_words.say_count("cli.templates.not_ready", len(report.problems), name=name))
         sys.exit(1)
-    echo_plain(f"{name} is ready: every kind has an approved template.")
+    echo_plain(ui_words.say("cli.templates.ready", name=name))
 
 
 def _segments(counts: tuple[int, int]) -> str:
@@ -140,9 +144,9 @@ def export_command(kit: Kit, name: str, fmt: str, output: Path | None) -> None:
     Example:
       linli templates export aliyun1 --format xlsx --output templates.xlsx
     """
-    gateway = named_template_gateway(kit.settings, name)
     language = _languages(kit)[0]
+    gateway = named_template_gateway(kit.settings, name)
     target = output or Path(f"templates-{name}.{check_format(fmt)}")
     words = _SheetWords(ui_words.base_language(language))
     count = export_to_path(export_rows(gateway, language), EXPORT_COLUMNS, fmt, target, readable=words)
-    echo_plain(f"Wrote {count} templates for {name} to {target}.")
+    echo_plain(ui_words.say_count("cli.templates.wrote", count, name=name, target=target))

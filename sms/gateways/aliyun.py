@@ -129,21 +129,18 @@ PREFIXES: dict[str, Refusal] = {
 def build(name: str, options: Mapping[str, Any], settings: Settings) -> AliyunGateway:
     """The gateway for [gateways.NAME]; one ConfigError line naming the setting when one is wrong or missing."""
     where = f"gateways.{name}"
-    check_keys(where, options, KEYS, "Alibaba Cloud SMS")
+    check_keys(where, options, KEYS, KIND)
     cloud = account(
         where,
         options,
         KIND,
-        key_id=secret_setting(where, options, "access_key_id", ENV_ID, "Alibaba Cloud AccessKey ID"),
-        secret=secret_setting(where, options, "access_key_secret", ENV_KEY, "Alibaba Cloud AccessKey Secret"),
+        key_id=secret_setting(where, options, "access_key_id", ENV_ID, "aliyun_key_id"),
+        secret=secret_setting(where, options, "access_key_secret", ENV_KEY, "aliyun_secret"),
         default_host=HOST,
     )
     token = text_setting(where, options, "push_token")
     if token and (len(token) < MIN_TOKEN or not token.replace("-", "").replace("_", "").isalnum()):
-        raise ConfigError(
-            f"{where}.push_token must be a random secret of at least {MIN_TOKEN} letters, digits, '-' or '_' "
-            '(make one with: python3 -c "import secrets; print(secrets.token_urlsafe(32))").'
-        )
+        raise ConfigError("gateway.weak_token", setting=f"{where}.push_token", min=MIN_TOKEN)
     return AliyunGateway(name, cloud, push_token=token)
 
 

@@ -159,20 +159,17 @@ def build(name: str, options: Mapping[str, Any], settings: Settings) -> AndroidG
     unknown = sorted(set(options) - COMMON - set(REQUIRED) - OPTIONAL)
     if unknown:
         known = ", ".join((*REQUIRED, *sorted(OPTIONAL), "stuck_after_minutes"))
-        raise ConfigError(f"Unknown setting {where}.{unknown[0]} for an Android phone; the settings are: {known}.")
+        raise ConfigError("android.unknown_setting", where=where, option=unknown[0], known=known)
     for key in REQUIRED:
         if not isinstance(options.get(key), str) or not options[key].strip():
-            raise ConfigError(
-                f"{where}.{key} is missing: the Android phone needs url, username, password and webhook_secret "
-                "(the app's Local Server and Webhooks settings show them)."
-            )
+            raise ConfigError("android.missing", where=where, option=key)
     url = _http_url(options["url"], f"{where}.url", "http://192.168.1.23:8080")
     stuck = options.get("stuck_after_minutes", STUCK_AFTER_MINUTES)
     if isinstance(stuck, bool) or not isinstance(stuck, (int, float)) or stuck <= 0:
-        raise ConfigError(f"{where}.stuck_after_minutes must be a number of minutes above 0, not {stuck!r}.")
+        raise ConfigError("android.stuck_minutes", where=where, value=stuck)
     sim = options.get("sim_number")
     if sim is not None and (isinstance(sim, bool) or not isinstance(sim, int) or not 1 <= sim <= 3):
-        raise ConfigError(f"{where}.sim_number must be 1, 2 or 3 (the phone's SIM slot), not {sim!r}.")
+        raise ConfigError("android.sim_number", where=where, value=sim)
     callback = options.get("callback_url") or default_callback_url(url, settings.server.port)
     callback = _http_url(callback, f"{where}.callback_url", "http://192.168.1.10:8080")
     api = PhoneApi(name, url, options["username"].strip(), options["password"])
@@ -191,7 +188,7 @@ def _http_url(value: object, setting: str, example: str) -> str:
     text = value.strip() if isinstance(value, str) else ""
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{setting} should be a URL such as {example}, not {value!r}.")
+        raise ConfigError("android.not_a_url", setting=setting, example=example, value=value)
     return text.rstrip("/")
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from kit import ui_words
 from kit.alerts import raise_alert
 from kit.clock import utcnow
 from kit.config import COMMON_GATEWAY_KEYS, is_placeholder
@@ -79,30 +80,40 @@ def quiet_sdk_loggers() -> None:
     warnings.filterwarnings("ignore", message=".* fileds are useless", category=UserWarning)
 
 
-def check_keys(where: str, options: Mapping[str, Any], keys: Sequence[str], label: str) -> None:
+def check_keys(where: str, options: Mapping[str, Any], keys: Sequence[str], provider: str) -> None:
+    """ConfigError for a key of the table that `provider` ("aliyun", "tencent") has no setting for."""
     known = set(keys) | set(LIMIT_KEYS)
     for key in options:
         if key not in known and key not in COMMON_GATEWAY_KEYS:
-            raise ConfigError(f"{where}.{key} is not a {label} setting; known: {', '.join(sorted(known))}.")
+            raise ConfigError(
+                "cloud_sms.unknown_setting",
+                where=where,
+                option=key,
+                provider=ui_words.later(f"errors.cloud_sms.words.{provider}"),
+                known=", ".join(sorted(known)),
+            )
 
 
 def text_setting(where: str, options: Mapping[str, Any], key: str, *, default: str = "") -> str:
     value = options.get(key, default)
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ConfigError(f"{where}.{key} must be text (in quotes), not {value!r}.")
+        raise ConfigError("gateway.not_text", setting=f"{where}.{key}", value=value)
     return str(value).strip()
 
 
 def secret_setting(where: str, options: Mapping[str, Any], key: str, env: str, label: str) -> str:
-    """`key` from the table, else from the environment variable `env`; ConfigError naming both when neither has it.
-    The value never appears in the error."""
+    """`key` from the table, else from the environment variable `env`; ConfigError naming both when neither has it
+    (`label` is the key's name in [errors.cloud_sms.words]). The value never appears in the error."""
     value = text_setting(where, options, key)
     if not value or is_placeholder(value):
         value = os.environ.get(env, "").strip()
     if not value or is_placeholder(value):
         raise ConfigError(
-            f"{where}.{key} is missing: give the {label} key from the provider's console in the config file, "
-            f"or in the environment variable {env}."
+            "cloud_sms.no_secret",
+            where=where,
+            option=key,
+            label=ui_words.later(f"errors.cloud_sms.words.{label}"),
+            env=env,
         )
     return value
 
@@ -112,17 +123,14 @@ def account(
 ) -> CloudAccount:
     sign_name = text_setting(where, options, "sign_name")
     if not sign_name:
-        raise ConfigError(f"{where}.sign_name is missing: the approved signature, e.g. 幸福里社区 (without 【】).")
+        raise ConfigError("cloud_sms.no_sign_name", where=where)
     path = text_setting(where, options, "templates")
     if not path:
-        raise ConfigError(
-            f"{where}.templates is missing: the file mapping each kind of message to its approved template id, e.g. "
-            f'templates = "templates-{kind}.toml" (write it from `linli templates export`).'
-        )
+        raise ConfigError("cloud_sms.no_templates", where=where, kind=kind)
     scheme, host = endpoint(where, text_setting(where, options, "endpoint"), default_host)
     timeout = options.get("timeout", 10)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise ConfigError(f"{where}.timeout must be a number of seconds above 0.")
+        raise ConfigError("gateway.timeout", where=where)
     return CloudAccount(
         key_id=key_id,
         secret=secret,
@@ -142,7 +150,7 @@ def endpoint(where: str, value: str, default_host: str) -> tuple[str, str]:
         return "https", default_host
     parts = urlsplit(value if "://" in value else f"https://{value}")
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
-        raise ConfigError(f"{where}.endpoint must be a host name or an http(s):// address with no path, not {value!r}.")
+        raise ConfigError("cloud_sms.endpoint", where=where, value=value)
     return parts.scheme, parts.netloc
 
 

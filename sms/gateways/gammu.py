@@ -75,23 +75,23 @@ def build(name: str, options: Mapping[str, Any], settings: Settings, *, connect:
     where = f"gateways.{name}"
     for key in options:
         if key not in KEYS and key not in COMMON_GATEWAY_KEYS:
-            raise ConfigError(f"{where}.{key} is not a setting of a Gammu modem; known: {', '.join(KEYS)}.")
+            raise ConfigError("gammu.unknown_setting", where=where, option=key, known=", ".join(KEYS))
     for key in KEYS:
         if key in options and not isinstance(options[key], str):
-            raise ConfigError(f"{where}.{key} must be text (in quotes), not {options[key]!r}.")
+            raise ConfigError("gateway.not_text", setting=f"{where}.{key}", value=options[key])
     device = str(options.get("device", "")).strip()
     if not device:
-        raise ConfigError(f"{where}.device is missing: the modem's serial port, e.g. /dev/ttyUSB0.")
+        raise ConfigError("gammu.no_device", where=where)
     connection = str(options.get("connection", "at")).strip() or "at"
     model = str(options.get("model", "")).strip()
     smsc = str(options.get("smsc", "")).strip()
     if smsc and not _NUMBER.match(smsc):
-        raise ConfigError(f"{where}.smsc must be the message centre's number, e.g. +8613800100500, not {smsc!r}.")
+        raise ConfigError("gammu.smsc", where=where, value=smsc)
     if connect is None:
         connect = _gammu_connect()
     gateway = GammuGateway(name, device=device, connection=connection, model=model, smsc=smsc, connect=connect)
     if gateway.device_missing():
-        raise ConfigError(gateway.missing_line(), title="Modem not found")
+        raise ConfigError("gammu.modem_missing", device=device, name=name, title="modem_not_found")
     gateway.poll_seconds = float(options.get("poll_seconds", 10))
     return gateway
 
@@ -100,11 +100,7 @@ def _gammu_connect() -> Connect:
     try:
         import gammu
     except ImportError as error:
-        raise ConfigError(
-            "A Gammu modem needs python-gammu: install Linli's modem extra (pip install -e '.[modem]' in Linli's "
-            "folder; where no wheel fits it builds against libgammu-dev).",
-            title="Gammu is not installed",
-        ) from error
+        raise ConfigError("gammu.not_installed", title="gammu_not_installed") from error
 
     def connect(config: dict[str, Any]) -> Any:
         machine = gammu.StateMachine()

@@ -101,17 +101,17 @@ def build(name: str, options: Mapping[str, Any], settings: Settings) -> KannelGa
 def parse_options(name: str, options: Mapping[str, Any], settings: Settings) -> KannelOptions:
     where = f"gateways.{name}"
     if not _NAME.match(name):
-        raise ConfigError(f"[{where}]: a Kannel gateway's name may hold only letters, digits, '-' and '_'.")
+        raise ConfigError("kannel.bad_name", where=where)
     for key in options:
         if key not in KEYS and key not in COMMON_GATEWAY_KEYS:
-            raise ConfigError(f"{where}.{key} is not a Kannel setting; known: {', '.join(sorted(KEYS))}.")
+            raise ConfigError("kannel.unknown_setting", where=where, option=key, known=", ".join(sorted(KEYS)))
 
     def text(key: str, *, required: bool, default: str = "") -> str:
         value = options.get(key, default)
         if not isinstance(value, str):
-            raise ConfigError(f"{where}.{key} must be text (in quotes), not {value!r}.")
+            raise ConfigError("gateway.not_text", setting=f"{where}.{key}", value=value)
         if required and not value.strip():
-            raise ConfigError(f"{where}.{key} is missing: the Kannel gateway needs it (see the README's Kannel part).")
+            raise ConfigError("kannel.missing", where=where, option=key)
         return value.strip()
 
     send_url = _url(where, "send_url", text("send_url", required=True))
@@ -120,19 +120,16 @@ def parse_options(name: str, options: Mapping[str, Any], settings: Settings) -> 
     )
     password = text("password", required=True)
     if is_placeholder(password):
-        raise ConfigError(f"{where}.password is a placeholder, not the sendsms-user's password: give the real one.")
+        raise ConfigError("kannel.placeholder_password", where=where)
     token = text("inbound_token", required=True)
     if len(token) < MIN_TOKEN or not _TOKEN.match(token) or is_placeholder(token):
-        raise ConfigError(
-            f"{where}.inbound_token must be a random secret of at least {MIN_TOKEN} letters, digits, '-' or '_' "
-            '(make one with: python3 -c "import secrets; print(secrets.token_urlsafe(32))").'
-        )
+        raise ConfigError("gateway.weak_token", setting=f"{where}.inbound_token", min=MIN_TOKEN)
     mask = options.get("dlr_mask", DEFAULT_DLR_MASK)
     if isinstance(mask, bool) or not isinstance(mask, int) or not 0 <= mask <= 31:
-        raise ConfigError(f"{where}.dlr_mask must be a whole number from 0 to 31 (the default {DEFAULT_DLR_MASK}).")
+        raise ConfigError("kannel.dlr_mask", where=where, default=DEFAULT_DLR_MASK)
     timeout = options.get("timeout", DEFAULT_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise ConfigError(f"{where}.timeout must be a number of seconds above 0.")
+        raise ConfigError("gateway.timeout", where=where)
     return KannelOptions(
         send_url=send_url,
         username=text("username", required=True),
@@ -149,7 +146,7 @@ def parse_options(name: str, options: Mapping[str, Any], settings: Settings) -> 
 def _url(where: str, key: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{where}.{key} must be an http:// URL, not {value!r}.")
+        raise ConfigError("kannel.not_a_url", where=where, option=key, value=value)
     return value
 
 

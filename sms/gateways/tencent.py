@@ -117,16 +117,16 @@ PREFIXES: dict[str, Refusal] = {
 def build(name: str, options: Mapping[str, Any], settings: Settings) -> TencentGateway:
     """The gateway for [gateways.NAME]; one ConfigError line naming the setting when one is wrong or missing."""
     where = f"gateways.{name}"
-    check_keys(where, options, KEYS, "Tencent Cloud SMS")
+    check_keys(where, options, KEYS, KIND)
     app_id = text_setting(where, options, "sdk_app_id")
     if not app_id.isdigit():
-        raise ConfigError(f"{where}.sdk_app_id must be the SMS application's SdkAppId, digits like 1400000000.")
+        raise ConfigError("tencent.sdk_app_id", where=where)
     cloud = account(
         where,
         options,
         KIND,
-        key_id=secret_setting(where, options, "secret_id", ENV_ID, "Tencent Cloud SecretId"),
-        secret=secret_setting(where, options, "secret_key", ENV_KEY, "Tencent Cloud SecretKey"),
+        key_id=secret_setting(where, options, "secret_id", ENV_ID, "tencent_key_id"),
+        secret=secret_setting(where, options, "secret_key", ENV_KEY, "tencent_secret"),
         default_host=HOST,
     )
     region = text_setting(where, options, "region", default=REGION)

@@ -66,14 +66,16 @@ def test_json_gives_the_figures(config: str) -> None:
 
 
 def test_a_past_date_or_a_bad_one_is_one_line(config: str) -> None:
-    assert "2026-11-19 is past" in one_line_error(run(config, "--date", "2026-11-19"))
+    assert "2026-11-19 已经过去了：请计划今天或以后的日子。" in one_line_error(run(config, "--date", "2026-11-19"))
     assert one_line_error(run(config, "--date", "someday"))
+    Community.update(languages="en").execute()
+    assert "2026-11-19 is past: plan today or a later day." in one_line_error(run(config, "--date", "2026-11-19"))
 
 
 def test_the_notice_preview_says_when_the_last_recipient_gets_it(config: str) -> None:
     result = CliRunner().invoke(main, ["--config", config, "notice", "send", "--body", "明天九点发口罩。"])
     assert result.exit_code == 0, result.output
-    last = [line for line in result.stdout.splitlines() if line.startswith("Last out")]
-    assert last == ["Last out    The last recipient gets it at about 14:00 (after the 0 already queued)"]
+    last = [line.split(maxsplit=1)[1] for line in result.stdout.splitlines() if line.startswith("最后送达")]
+    assert last == ["最后一位收到的时间：约 14:00（排在已在队列中的 0 条之后）"]
     as_json = CliRunner().invoke(main, ["--config", config, "notice", "send", "--body", "明天九点发口罩。", "--json"])
     assert json.loads(as_json.stdout)["preview"]["last_out_at"] == "2026-11-20T06:00:00"  # UTC, as stored

@@ -46,11 +46,25 @@ def test_gateways_lists_each_with_kind_health_counts_and_last_error(community: C
     result = run("gateways")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["NAME", "KIND", "CHANNEL", "HEALTH", "PACE", "SENT/FAILED/CAP", "LAST", "ERROR"]
-    assert lines[1].split()[:6] == ["sim1", "simulator", "sms", "ok", "30/min", "0/0/200"]
-    assert "out of the pool" in lines[2] and "0/0/-" in lines[2]
+    assert lines[0].split() == ["名称", "种类", "渠道", "状态", "速度", "已发/失败/上限", "最近的错误"]
+    assert lines[1].split()[:6] == ["sim1", "simulator", "短信", "正常", "30条/分钟", "0/0/200"]
+    assert "已停用" in lines[2] and "0/0/-" in lines[2]
     assert "\x1b" not in result.output and "[red]boom[/red]" in result.output  # plain text, never markup
-    assert lines[3].split()[:3] == ["simulator", "simulator", "voice"]
+    assert lines[3].split()[:3] == ["simulator", "simulator", "语音"]
+
+
+def test_an_english_community_reads_the_gateways_in_english(community: Community, two: Path, run: Run) -> None:
+    Community.update(languages="en").execute()
+    GatewayHealth.create(name="sms:sim2", consecutive_failures=3, last_error="refused")
+    lines = run("gateways").output.splitlines()
+    assert lines[0].split() == ["NAME", "KIND", "CHANNEL", "HEALTH", "PACE", "SENT/FAILED/CAP", "LAST", "ERROR"]
+    assert lines[1].split()[:6] == ["sim1", "simulator", "SMS", "ok", "30/min", "0/0/200"]
+    assert "out of the pool" in lines[2]
+    result = run("gateways", "test", "sim2", "--to", "13800138000", "--timeout", "5")
+    assert result.output.strip() == "Test message #1 through sim2 to +86 138 0013 8000: delivered."
+    assert "No gateway named nope; configured: sim1, sim2" in one_line_error(
+        run("gateways", "test", "nope", "--to", "13800138000")
+    )
 
 
 def test_gateways_json(community: Community, two: Path, run: Run) -> None:
@@ -68,7 +82,7 @@ def test_gateways_test_sends_through_that_gateway_only_and_reports_delivery(
 ) -> None:
     result = run("gateways", "test", "sim2", "--to", "13800138000", "--timeout", "5")
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith("through sim2 to +86 138 0013 8000: delivered.")
+    assert result.output.strip() == "测试短信 #1（经 sim2 发给 +86 138 0013 8000）：已送达。"
     (row,) = Message.select()
     assert (row.gateway, row.status, row.kind) == ("sim2", "delivered", "gateway_test")
     assert run("dispatch", "--once").exit_code == 0
@@ -85,13 +99,13 @@ def test_gateways_test_of_a_failing_gateway_says_why(
 
     monkeypatch.setattr(SimulatorGateway, "send", refuse)
     line = one_line_error(run("gateways", "test", "sim1", "--to", "13800138000", "--timeout", "0"))
-    assert line.endswith("through sim1 to +86 138 0013 8000: failed (invalid number).")
+    assert line == "测试短信没有送达：测试短信 #1（经 sim1 发给 +86 138 0013 8000）：失败（invalid number）。"
 
 
 @pytest.mark.parametrize(
     ("args", "wanted"),
     [
-        (("gateways", "test", "nope", "--to", "13800138000"), "No gateway named nope; configured: sim1, sim2"),
+        (("gateways", "test", "nope", "--to", "13800138000"), "没有叫 nope 的网关；已配置的有：sim1, sim2"),
         (("gateways", "test", "sim1", "--to", "12"), "12"),
     ],
 )
@@ -109,7 +123,7 @@ def test_an_unknown_kind_is_one_line_before_anything_is_sent(
     path.write_text('[gateway]\nsms = "x"\n[gateways.x]\nkind = "pigeon"\n', encoding="utf-8")
     monkeypatch.setenv("LINLI_CONFIG", str(path))
     line = one_line_error(run("gateways"))
-    assert "gateways.x.kind = 'pigeon' is not a kind of gateway; choose one of: simulator, twilio, kannel" in line
+    assert "gateways.x.kind = 'pigeon' 不是网关的种类，请从这些里选一个：simulator, twilio, kannel" in line
     with pytest.raises(ConfigError, match="pigeon"):
         build_gateways(load_settings(path, env={}))
 
@@ -124,7 +138,7 @@ def test_linli_config_prints_gateway_tables_and_hides_their_secrets(
     assert result.exit_code == 0, result.output
     assert 'sms = ["sim1", "sim2"]' in result.output
     assert "sim1.daily_cap = 200" in result.output
-    assert "k7Qw9zL2pX" not in result.output and '# sim2.password = ""  # secret, set' in result.output
+    assert "k7Qw9zL2pX" not in result.output and '# sim2.password = ""  # ' in result.output  # set, not shown
 
 
 def test_built_gateways_keep_their_configured_names_and_the_old_shape(two: Path) -> None:
@@ -190,7 +204,7 @@ def test_gateways_test_without_a_delivery_report_in_time_says_so(
     monkeypatch.setattr(SimulatorGateway, "send", lambda self, message: SendResult("SIM-1", status="queued"))
     result = run("gateways", "test", "sim1", "--to", "13800138000", "--timeout", "0")
     assert result.exit_code == 1
-    assert result.output.strip().endswith("through sim1 to +86 138 0013 8000: sent, no delivery report within 0 s.")
+    assert result.output.strip() == "测试短信 #1（经 sim1 发给 +86 138 0013 8000）：已发出，0 秒内没有收到送达回执。"
 
 
 @pytest.mark.parametrize(

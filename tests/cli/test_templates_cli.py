@@ -53,7 +53,7 @@ def test_list_shows_each_kind_with_texts_parameters_and_ids(community: Community
     result = run("templates", "list")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    start = lines.index("checkin (no parameters)")
+    start = lines.index("checkin (没有参数)")
     assert lines[start + 1].startswith("  zh: 今日健康打卡")
     assert lines[start + 2].startswith("  en: Daily check-in")
     assert lines[start + 3 : start + 5] == ["  ali1: zh SMS_1, en -", "  tc1: zh 1001, en -"]
@@ -66,15 +66,33 @@ def test_check_exits_1_naming_every_problem(community: Community, config: Path, 
     result = run("templates", "check", "ali1")
     assert result.exit_code == 1, result.output
     out = result.output
-    assert "Problem: ack_fever (zh): no template id in" in out
-    assert "Problem: ack_fever (en): no template id" in out
-    assert "Problem: checkin (zh)" not in out  # mapped
-    assert "name: the register has one of 40 characters, over the limit of 35" in out
-    assert "Note: task_for_volunteer_nophone (zh): need can exceed 35 characters; it is cut to 35 with …" in out
-    assert "Note: notice_water_off (zh): not mapped (optional notice)" in out
-    assert "task_for_volunteer (" not in out.replace("task_for_volunteer_nophone", "")  # the variant instead
+    assert "问题：ack_fever（zh）：" in out and "ali.toml 里没有模板 ID" in out
+    assert "问题：ack_fever（en）：" in out
+    assert "问题：checkin（zh）" not in out  # mapped
+    assert "name：名册里有一个 40 个字，超过上限 35" in out
+    assert "提示：task_for_volunteer_nophone（zh）：need 可能超过 35 个字；超出时截成 35 个字，末尾加 …" in out
+    assert "提示：notice_water_off（zh）：没有对应模板（通知，可以不申请）" in out
+    assert "task_for_volunteer（" not in out.replace("task_for_volunteer_nophone", "")  # the variant instead
+    assert "条数包括签名（【幸福里社区】）" in out
+    assert "个问题：ali1 还不能发送邻里要发的所有消息。" in out
+    assert out.splitlines()[0].split() == ["消息种类", "语言", "模板", "ID", "条数"]
+    assert "Problem" not in out and "problem" not in out  # nothing left in English
+
+
+def test_an_english_community_reads_the_check_and_the_list_in_english(
+    community: Community, config: Path, run: Run
+) -> None:
+    Community.update(languages="en").execute()
+    out = run("templates", "check", "ali1").output
+    assert out.splitlines()[0].split() == ["KIND", "LANG", "TEMPLATE", "ID", "SEGMENTS"]
+    assert "Problem: ack_fever (en): no template id in" in out
     assert "Segments include the signature (【幸福里社区】)" in out
-    assert "problem(s): ali1 cannot yet send everything" in out
+    assert "problems: ali1 cannot yet send everything Linli sends." in out
+    assert "checkin (no parameters)" in run("templates", "list").output.splitlines()
+    assert "No template gateway 'nope'" in one_line_error(run("templates", "check", "nope"))
+    target = config.parent / "sheet.csv"
+    said = run("templates", "export", "ali1", "--format", "csv", "-o", target).output
+    assert said.startswith("Wrote ") and said.strip().endswith(f"templates for ali1 to {target}.")
 
 
 def test_check_wants_the_variant_without_a_number_only_where_numbers_are_forbidden(
@@ -82,11 +100,11 @@ def test_check_wants_the_variant_without_a_number_only_where_numbers_are_forbidd
 ) -> None:
     config.write_text(CONFIG + "forbids_mobile_numbers = true\n", encoding="utf-8")  # tc1's table
     out = run("templates", "check", "tc1").output
-    assert "Problem: task_for_volunteer_nophone (zh): no template id" in out
-    assert "Problem: task_for_volunteer (zh)" not in out
+    assert "问题：task_for_volunteer_nophone（zh）：" in out
+    assert "问题：task_for_volunteer（zh）" not in out
     config.write_text(CONFIG + "forbids_mobile_numbers = false\n", encoding="utf-8")
     out = run("templates", "check", "tc1").output
-    assert "Problem: task_for_volunteer (zh): no template id" in out
+    assert "问题：task_for_volunteer（zh）：" in out
     assert "task_for_volunteer_nophone" not in out
 
 
@@ -95,26 +113,27 @@ def test_check_exits_0_when_everything_is_mapped(community: Community, config: P
     add_resident(ResidentInput(name="王芳", phone="+8613800000001", grid="东区", building="3"))
     result = run("templates", "check", "ali1")
     assert result.exit_code == 0, result.output
-    assert "Problem" not in result.output
-    assert "ali1 is ready" in result.output
+    assert "问题" not in result.output
+    assert "ali1 可以用了：每种消息都有审批通过的模板。" in result.output
     row = next(line for line in result.output.splitlines() if line.startswith("checkin "))
     assert row.split()[-1] == "1"  # one segment with the signature
 
 
 def test_check_of_an_unknown_or_free_text_gateway_is_one_line(community: Community, config: Path, run: Run) -> None:
-    assert "No template gateway 'simulator'" in one_line_error(run("templates", "check", "simulator"))
-    assert "template gateways: ali1, tc1" in one_line_error(run("templates", "check", "nope"))
+    assert "没有叫“simulator”的模板网关" in one_line_error(run("templates", "check", "simulator"))
+    assert "模板网关有：ali1, tc1" in one_line_error(run("templates", "check", "nope"))
 
 
 def test_a_missing_templates_file_is_one_line(community: Community, config: Path, run: Run) -> None:
     (config.parent / "ali.toml").unlink()
-    assert "ali.toml does not exist" in one_line_error(run("templates", "check", "ali1"))
+    assert "ali.toml 不存在" in one_line_error(run("templates", "check", "ali1"))
 
 
 def test_export_xlsx_has_the_columns_an_operator_pastes(community: Community, config: Path, run: Run) -> None:
     target = config.parent / "sheet.xlsx"
     result = run("templates", "export", "ali1", "--format", "xlsx", "--output", target)
     assert result.exit_code == 0, result.output
+    assert result.output.strip().startswith("已把 ali1 的") and result.output.strip().endswith(f"个模板写入 {target}。")
     sheet = load_workbook(target).active
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))

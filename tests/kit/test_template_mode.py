@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kit import template_mode
+from kit import template_mode, ui_words
 from kit.checkin import start_round
 from kit.config import CheckinSettings, DispatchSettings, load_settings
 from kit.db import transaction
@@ -118,6 +118,14 @@ def test_an_over_long_name_is_refused_with_an_alert(community: Community, tmp_pa
     assert message.status == "skipped"
     assert "name of second_contact has 36 characters" in message.error and "at most 35" in message.error
     assert "最多35个字" in Alert.get().text
+
+
+def test_why_a_message_is_not_queued_is_kept_in_the_readers_language(community: Community, tmp_path: Path) -> None:
+    template_only(tmp_path, {"checkin": "1001"})
+    ui_words.use_language("zh")  # as the CLI and the terminal UI set it for this community
+    message = queue(fever_ack())
+    assert message.status == "skipped"
+    assert message.error.startswith("没有排队：网关 tc1 只发审批通过的模板，没有 ack_fever（zh）的模板")
 
 
 def test_a_smaller_limit_from_the_gateway_table(community: Community, tmp_path: Path) -> None:

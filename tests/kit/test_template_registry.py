@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kit import ui_words
 from kit.config import load_settings
 from kit.errors import ConfigError
 from kit.template_registry import PROVIDER_LIMITS, TemplateLimits, limits_for, load_template_map, sends_only_templates
@@ -37,6 +38,16 @@ def test_a_bad_templates_file_says_what_to_fix(tmp_path: Path, text: str, said: 
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=said):
         load_template_map(path)
+
+
+def test_a_bad_templates_file_is_said_in_the_readers_language(tmp_path: Path) -> None:
+    path = tmp_path / "templates.toml"
+    path.write_text('[zh]\ncheckin = ""\n', encoding="utf-8")
+    ui_words.use_language("zh")
+    with pytest.raises(ConfigError) as raised:
+        load_template_map(path)
+    assert raised.value.message == f'模板文件 {path}：[zh] 里的 checkin 要写模板 ID，例如 "1234567"。'
+    assert raised.value.text("en") == f'Templates file {path}: [zh] checkin must be a template id, like "1234567".'
 
 
 def test_a_missing_templates_file_is_named(tmp_path: Path) -> None:

@@ -160,7 +160,7 @@ def test_a_failure_undoes_every_effect_of_the_message(
     people: tuple[Resident, Volunteer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(draft: Draft) -> Message:
-        raise ConfigError("No text 'ack_fever' in data/templates for language 'zh'.")
+        raise ConfigError("templates.no_text", option="ack_fever", lang="zh")
 
     monkeypatch.setattr(kit.reports, "queue", broken)
     message, _ = receive("simulator", "SM1", WANG, "2 39")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kit import ui_words
 from kit.config import Settings
 from kit.errors import ConfigError
 from kit.models import Message, Report
@@ -102,6 +103,20 @@ def test_a_port_in_use_is_a_config_error(wang: None, fake: FakeTwilio, database:
         with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
             server.start()
     assert server.process is None  # nothing left running
+
+
+def test_the_childs_error_is_in_the_readers_language(wang: None, fake: FakeTwilio, database: Path) -> None:
+    ui_words.use_language("zh")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = WebhookProcess(settings(fake), str(database), process_pending=router.process_pending, port=port)
+        with pytest.raises(ConfigError) as raised:
+            server.start()
+    assert raised.value.title == "Webhook 服务没有启动"
+    assert raised.value.message.startswith(f"Webhook 服务无法在 127.0.0.1:{port} 上监听：")
+    assert raised.value.message.endswith("请修改 server.port（或者停掉占用它的程序）。")
 
 
 def test_linli_serve_runs_the_webhooks_in_their_own_process_on_a_file(

@@ -19,7 +19,7 @@ from kit.config import DispatchSettings, Settings
 from kit.dispatcher import Dispatcher
 from kit.errors import ConfigError
 from kit.gateway import GatewayError, Outgoing
-from kit.models import GatewayHealth, Message, MessageEvent
+from kit.models import Community, GatewayHealth, Message, MessageEvent
 from linli.cli.gateways_android import register_command
 from linli.server import WebhookServer
 from sms.gateways import android
@@ -427,9 +427,22 @@ def test_the_register_command_registers_once_and_says_so(
     again = CliRunner().invoke(register_command, [NAME], catch_exceptions=False)
 
     assert first.exit_code == again.exit_code == 0
-    assert first.output.count(" registered -> http://127.0.0.1:8080/android/phone1/events") == 4
-    assert again.output.count("already registered") == 4
+    assert first.output.count(" 已登记 -> http://127.0.0.1:8080/android/phone1/events") == 4
+    assert again.output.count(" 早已登记 -> ") == 4
     assert len(phone.hooks) == 4
+
+
+def test_an_english_community_reads_the_register_command_in_english(
+    phone: FakeAndroidApp, community: Community, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Community.update(languages="en").execute()
+    monkeypatch.setenv("LINLI_CONFIG", str(write_config(tmp_path / "linli.toml", phone.url)))
+
+    result = CliRunner().invoke(register_command, [NAME], catch_exceptions=False)
+
+    assert result.output.splitlines()[0] == (
+        "phone1: sms:received registered -> http://127.0.0.1:8080/android/phone1/events"
+    )
 
 
 def test_the_register_command_refuses_a_name_that_is_not_a_phone(
@@ -440,7 +453,8 @@ def test_the_register_command_refuses_a_name_that_is_not_a_phone(
     result = CliRunner().invoke(register_command, ["modem1"])
 
     assert isinstance(result.exception, ConfigError)
-    assert str(result.exception) == (
+    assert str(result.exception) == '没有 kind = "android" 的 [gateways.modem1]；已配置的安卓手机有：phone1。'
+    assert result.exception.text("en") == (
         'There is no [gateways.modem1] with kind = "android"; the Android phones configured are: phone1.'
     )
     assert not phone.hooks

@@ -269,6 +269,11 @@ def test_the_cli_stops_with_one_line_when_the_modem_is_missing(tmp_path: Path, c
 
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
+        "找不到短信猫：网关 modem1 的短信猫 /dev/ttyUSB-linli-absent 不在：插好了吗？"
+    ]
+    Community.update(languages="en").execute()
+    english = CliRunner().invoke(main, ["--config", str(config), "dispatch", "--once"])
+    assert english.stderr.splitlines() == [
         "Modem not found: The modem /dev/ttyUSB-linli-absent of gateway modem1 is not there: is it plugged in?"
     ]
 
