@@ -132,7 +132,7 @@ def acknowledge(alert_id: int, *, actor: str = "cli") -> Alert:
     with transaction():
         alert = Alert.get_or_none(Alert.id == alert_id)
         if alert is None:
-            raise NotFound(f"No alert {alert_id}.")
+            raise NotFound("alerts.not_found", id=alert_id)
         if alert.acknowledged_at is None:
             alert.acknowledged_at = utcnow()
             alert.acknowledged_by = actor

@@ -22,13 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from kit import audit, ui_words
+from kit import audit
 from kit.alerts import alert_text, raise_alert
 from kit.assignment import OPEN_STATES
 from kit.checkin.answers import answered_by, open_asks
 from kit.checkin.rounds import hours
 from kit.clock import utcnow
-from kit.community import community_zone, get_community
+from kit.community import community_zone
 from kit.config import CheckinSettings
 from kit.db import transaction
 from kit.errors import Conflict, NotFound, ValidationError
@@ -38,6 +38,7 @@ from kit.models import CheckinAsk, Resident, Task, Volunteer
 from kit.people import deadline_text, people
 from kit.reports import ReportOutcome, check_kind, record_report
 from kit.retention import set_moved_out
+from kit.task_views import state_word
 from kit.tasks import Visit, complete_task, create_door_knocks
 
 CHANNELS = ("phone", "door", "operator")  # how an answer by hand came
@@ -56,12 +57,11 @@ class KnockResult:
 
 
 def not_a_temperature(given: str) -> ValidationError:
-    """The error for a temperature that is not one (a typo, a room number, a reading outside the body range), in the
-    community's language: operators read it, on the CLI and in the dialogs."""
+    """The error for a temperature that is not one (a typo, a room number, a reading outside the body range)."""
     low, high = CELSIUS_RANGE
-    language = ui_words.base_language(get_community().language.split(",")[0])
-    words = ui_words.text(language, "answer.not_a_temperature", given=given, low=f"{low:g}", high=f"{high:g}")
-    return ValidationError(words, field="temperature_c")
+    return ValidationError(
+        "answer.not_a_temperature", given=given, low=f"{low:g}", high=f"{high:g}", field="temperature_c"
+    )
 
 
 def body_temperature(celsius: float | None) -> float | None:
@@ -87,9 +87,7 @@ def record_by_hand(
     that acts as an SMS answer would (see the module's doc). `need`: what a help request asks for."""
     check_kind(kind)
     if channel not in CHANNELS:
-        raise ValidationError(
-            f"'{channel}' is not a way an answer comes; use one of: {', '.join(CHANNELS)}.", field="channel"
-        )
+        raise ValidationError("answer.not_a_way", channel=channel, channels=", ".join(CHANNELS), field="channel")
     celsius = body_temperature(temperature_c)
     symptoms = ("fever",) if is_fever(celsius) else ()
     kind = "unwell" if kind == "well" and symptoms else kind
@@ -126,7 +124,7 @@ def close_door_knock(
     `settings` give the second door-knock's deadline (default: the default settings)."""
     if outcome not in KNOCK_OUTCOMES:
         raise ValidationError(
-            f"'{outcome}' is not how a door-knock ends; use one of: {', '.join(KNOCK_OUTCOMES)}.", field="outcome"
+            "answer.not_an_outcome", outcome=outcome, outcomes=", ".join(KNOCK_OUTCOMES), field="outcome"
         )
     with transaction():
         task = _open_knock(task_id)
@@ -148,11 +146,11 @@ def close_door_knock(
 def _open_knock(task_id: int) -> Task:
     task = Task.get_or_none(Task.id == task_id)
     if task is None:
-        raise NotFound(f"No task {task_id}.")
+        raise NotFound("tasks.no_task", task=task_id)
     if task.kind != "door_knock" or task.resident_id is None:
-        raise ValidationError(f"Task {task_id} is not a door-knock at a resident's; close it as done instead.")
+        raise ValidationError("answer.not_a_knock", task=task_id)
     if task.state not in OPEN_STATES:
-        raise Conflict(f"Task {task_id} is already {task.state}; there is nothing to close.")
+        raise Conflict("answer.knock_finished", task=task_id, state=state_word(task.state))
     return task
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from kit import audit, needs_reading, shared_phones
+from kit import audit, needs_reading, shared_phones, ui_words
 from kit.clock import utcnow
 from kit.db import transaction
 from kit.errors import NotFound, ValidationError
@@ -21,25 +22,19 @@ def correct_intent(message_id: int, intent: dict[str, Any], *, actor: str) -> Me
     and the change is audited, all in one transaction. No SMS acknowledgement is sent: the operator can answer."""
     kind = str(intent.get("intent", ""))
     if kind not in CORRECTABLE:
-        raise ValidationError(f"A reply can be corrected to {', '.join(CORRECTABLE)}, not '{kind}'.", field="intent")
+        raise ValidationError("inbox.not_correctable", intents=", ".join(CORRECTABLE), intent=kind, field="intent")
     temperature = intent.get("temperature_c")
     if temperature is not None and not is_body_temperature(float(temperature)):
-        raise ValidationError(f"{temperature} °C is not a body temperature; enter e.g. 38.5.", field="temperature_c")
+        raise ValidationError("inbox.not_a_temperature", temperature=temperature, field="temperature_c")
     with transaction():
         message = Message.get_or_none((Message.id == message_id) & (Message.direction == "in"))
         if message is None:
-            raise NotFound(f"No incoming message {message_id}.")
+            raise NotFound("inbox.no_message", id=message_id)
         if message.resident_id is None and len(sharing := shared_phones.on_phone(message.peer)) > 1:
-            raise ValidationError(
-                f"The message from {message.peer} does not say which of {', '.join(r.name for r in sharing)} (who "
-                "share that phone) it is about. Reply to ask them, then record it for that resident.",
-                title="Shared phone",
-            )
+            names = [resident.name for resident in sharing]
+            raise ValidationError("inbox.shared_phone", peer=message.peer, names=_listed(names), title="shared_phone")
         if message.resident_id is None:
-            raise ValidationError(
-                f"The message from {message.peer} is not from a registered resident; register them first.",
-                title="Unknown sender",
-            )
+            raise ValidationError("inbox.unknown_sender", peer=message.peer, title="unknown_sender")
         celsius = None if temperature is None else round(float(temperature), 1)
         symptoms = [str(name) for name in intent.get("symptoms") or []]
         need = str(intent.get("text") or "")
@@ -72,6 +67,11 @@ def correct_intent(message_id: int, intent: dict[str, Any], *, actor: str) -> Me
     return Message.get_by_id(message_id)
 
 
+def _listed(names: list[str]) -> Callable[[str], str]:
+    """Names one after another, as a language lists them (王芳、李明; 王芳, 李明)."""
+    return lambda language: ui_words.text(language, "errors.inbox.name_separator").join(names)
+
+
 def reply_to(message_id: int, body: str, *, actor: str) -> Message:
     """Answer the sender of incoming message `message_id` with `body`, in the message's language and linked to its
     resident. The answer is queued ahead of check-ins and broadcasts and audited, in one transaction; the queued
@@ -81,11 +81,11 @@ def reply_to(message_id: int, body: str, *, actor: str) -> Message:
     showed, so a reply always goes where the message came from."""
     text = body.strip()
     if not text:
-        raise ValidationError("The reply is empty; write what the sender should read.", field="body")
+        raise ValidationError("inbox.empty_reply", field="body")
     with transaction():
         message = Message.get_or_none((Message.id == message_id) & (Message.direction == "in"))
         if message is None:
-            raise NotFound(f"No incoming message {message_id}.")
+            raise NotFound("inbox.no_message", id=message_id)
         reply = queue(
             Draft(
                 peer=message.peer,

@@ -97,7 +97,7 @@ def mark_read(message_id: int, *, actor: str) -> ReadMark:
     with transaction():
         message = Message.get_or_none((Message.id == message_id) & (Message.direction == "in"))
         if message is None:
-            raise NotFound(f"No incoming message {message_id}; see the numbers with `linli inbox`.")
+            raise NotFound("needs_reading.no_message", id=message_id)
         if message_id not in marks([message_id]):
             record_read(message_id, actor=actor, how=READ)
             audit.record(actor, READ, "message", message_id)

@@ -105,11 +105,9 @@ def needs_rehash(stored: str) -> bool:
 def check_pin(pin: str) -> str:
     """The PIN as given when it is long enough, else ValidationError."""
     if not pin or not pin.strip():
-        raise ValidationError("The PIN is empty; choose at least six digits or a passphrase.", field="pin")
+        raise ValidationError("operators.pin_empty", field="pin")
     if len(pin) < MIN_PIN_LENGTH:
-        raise ValidationError(
-            f"The PIN is too short ({len(pin)} characters); use at least {MIN_PIN_LENGTH}.", field="pin"
-        )
+        raise ValidationError("operators.pin_short", length=len(pin), least=MIN_PIN_LENGTH, field="pin")
     return pin
 
 
@@ -119,18 +117,18 @@ def check_pin(pin: str) -> str:
 def check_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
-        raise ValidationError("An operator needs a name, e.g. 王芳 or anna.", field="name")
+        raise ValidationError("operators.no_name", field="name")
     if len(cleaned) > MAX_NAME_LENGTH:
-        raise ValidationError(f"The name is longer than {MAX_NAME_LENGTH} characters.", field="name")
+        raise ValidationError("operators.name_too_long", most=MAX_NAME_LENGTH, field="name")
     if any(unicodedata.category(ch).startswith("C") or ch in "[]" for ch in cleaned):
-        raise ValidationError("A name may not hold control characters or square brackets.", field="name")
+        raise ValidationError("operators.name_bad_characters", field="name")
     return cleaned
 
 
 def check_role(role: str) -> str:
     value = role.strip().lower()
     if value not in OPERATOR_ROLES:
-        raise ValidationError(f"Unknown role '{role}'; use one of {', '.join(OPERATOR_ROLES)}.", field="role")
+        raise ValidationError("operators.unknown_role", role=role, roles=", ".join(OPERATOR_ROLES), field="role")
     return value
 
 
@@ -149,7 +147,7 @@ def list_operators(*, include_inactive: bool = True) -> list[OperatorView]:
 def get_operator(name: str) -> Operator:
     operator = Operator.get_or_none(Operator.name == " ".join(name.split()))
     if operator is None:
-        raise NotFound(f"No operator named '{name}'. See who there is with: linli operators list")
+        raise NotFound("operators.not_found", name=name)
     return operator
 
 
@@ -158,13 +156,9 @@ def add_operator(name: str, pin: str, *, role: str = "operator", actor: str = "c
     stored = hash_pin(pin)  # slow: outside the write transaction
     with transaction():
         if Operator.get_or_none(Operator.name == name) is not None:
-            raise Conflict(f"There is already an operator named '{name}'.")
+            raise Conflict("operators.name_taken", name=name)
         if role != ADMIN and not login_required():
-            raise ValidationError(
-                f"The first operator must be an admin, so that somebody can manage the others: add {name} with "
-                "--role admin.",
-                field="role",
-            )
+            raise ValidationError("operators.first_must_be_admin", name=name, field="role")
         operator = Operator.create(name=name, role=role, pin_hash=stored, created_at=utcnow(), updated_at=utcnow())
         audit.record(actor, "add", "operator", operator.id, name=name, role=role)
     return view_of(operator)
@@ -230,10 +224,7 @@ def _keep_an_admin(leaving: Operator) -> None:
     if not others.exists():
         return
     if not others.where(Operator.role == ADMIN).exists():
-        raise Conflict(
-            f"{leaving.name} is the last active admin; make another operator an admin first "
-            "(linli operators set-role NAME admin)."
-        )
+        raise Conflict("operators.last_admin", name=leaving.name)
 
 
 # --- signing in ------------------------------------------------------------------------------------------------
@@ -245,16 +236,13 @@ def authenticate(name: str, pin: str) -> Operator:
     operator = Operator.get_or_none(Operator.name == name)
     if operator is None or not operator.active:
         verify_pin(pin, _decoy())  # the same time for an unknown name as for a wrong PIN
-        raise NotAllowed(f"No active operator named '{name}'. Ask an admin (linli operators list shows who).")
+        raise NotAllowed("operators.no_active", name=name)
     if _wrong_pins_lately(operator.id) >= MAX_WRONG_PINS:
-        raise NotAllowed(
-            f"Too many wrong PINs for {name}; wait {int(LOCKOUT.total_seconds() // 60)} minutes or ask an admin "
-            f"to set a new one (linli operators set-pin {name})."
-        )
+        raise NotAllowed("operators.locked", name=name, minutes=int(LOCKOUT.total_seconds() // 60))
     if not verify_pin(pin, operator.pin_hash):
         with transaction():
             audit.record(name, "wrong-pin", "operator", operator.id)
-        raise NotAllowed(f"Wrong PIN for {name}. Try again, or ask an admin to set a new one.")
+        raise NotAllowed("operators.wrong_pin", name=name)
     if needs_rehash(operator.pin_hash):
         with transaction():
             Operator.update(pin_hash=hash_pin(pin)).where(Operator.id == operator.id).execute()

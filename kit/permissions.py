@@ -6,14 +6,18 @@ Decisions:
   restores. Each action names the roles allowed, so a reader sees the whole policy in `RULES` at once.
 - Exports and backups are personal data leaving the kit (names, phones, health): viewers may not make them.
 - The audit trail says who did what to whom; it is for those who act (operators and admins), not for viewers.
+- The words an operator reads when refused (their role, what they may not do, who may) are in
+  data/ui/*/errors_people.toml, `[errors.permissions]`, one `what` per action.
 - With no operator at all (`operator` None: a single-operator community that never set any up) everything is
   allowed, as before operators existed. `kit.operators.login_required` says when that ends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from kit import ui_words
 from kit.errors import NotAllowed
 from kit.models import Operator
 
@@ -21,7 +25,6 @@ ADMIN, OPERATOR, VIEWER = "admin", "operator", "viewer"
 EVERYONE = frozenset({ADMIN, OPERATOR, VIEWER})
 STAFF = frozenset({ADMIN, OPERATOR})
 ADMINS = frozenset({ADMIN})
-_A = {ADMIN: "an admin", OPERATOR: "an operator", VIEWER: "a viewer"}
 
 VIEW = "view"
 CHANGE_RESIDENTS = "change_residents"
@@ -38,20 +41,19 @@ MANAGE_DISTRICT = "manage_district"  # on a district's server: its communities a
 @dataclass(frozen=True)
 class Rule:
     roles: frozenset[str]
-    what: str  # completes "may not ...": the line an operator reads when refused
 
 
 RULES: dict[str, Rule] = {
-    VIEW: Rule(EVERYONE, "see the community"),
-    CHANGE_RESIDENTS: Rule(STAFF, "change residents"),
-    WORK: Rule(STAFF, "change tasks, alerts, messages, volunteers or check-in rounds"),
-    SEND_NOTICES: Rule(STAFF, "send notices"),
-    EXPORT_PERSONAL_DATA: Rule(STAFF, "export or back up personal data"),
-    READ_AUDIT: Rule(STAFF, "read the audit trail"),
-    MANAGE_OPERATORS: Rule(ADMINS, "manage operators"),
-    MANAGE_GATEWAYS: Rule(ADMINS, "manage gateways"),
-    RESTORE: Rule(ADMINS, "restore a backup"),
-    MANAGE_DISTRICT: Rule(ADMINS, "add or revoke the district's communities and their tokens"),
+    VIEW: Rule(EVERYONE),
+    CHANGE_RESIDENTS: Rule(STAFF),
+    WORK: Rule(STAFF),  # tasks, alerts, messages, volunteers or check-in rounds
+    SEND_NOTICES: Rule(STAFF),
+    EXPORT_PERSONAL_DATA: Rule(STAFF),  # export or back up personal data
+    READ_AUDIT: Rule(STAFF),
+    MANAGE_OPERATORS: Rule(ADMINS),
+    MANAGE_GATEWAYS: Rule(ADMINS),
+    RESTORE: Rule(ADMINS),
+    MANAGE_DISTRICT: Rule(ADMINS),  # add or revoke the district's communities and their tokens
 }
 
 
@@ -68,7 +70,23 @@ def require(operator: Operator | None, action: str) -> None:
     if operator is None:
         return
     if not operator.active:
-        raise NotAllowed(f"{operator.name} is deactivated; ask an admin to add you again.")
+        raise NotAllowed("permissions.deactivated", name=operator.name)
     if not allowed(operator.role, action):
-        who = " or ".join(sorted(RULES[action].roles))
-        raise NotAllowed(f"{operator.name} is {_A[operator.role]} and may not {RULES[action].what}; ask an {who}.")
+        raise NotAllowed(
+            "permissions.refused",
+            name=operator.name,
+            role=_words(f"role.{operator.role}"),
+            what=_words(f"what.{action}"),
+            who=_who(sorted(RULES[action].roles)),
+        )
+
+
+def _words(key: str) -> Callable[[str], str]:
+    return lambda language: ui_words.text(language, f"errors.permissions.{key}")
+
+
+def _who(roles: list[str]) -> Callable[[str], str]:
+    """The roles that may, as a language names them: "admin or operator", "管理员或值班员"."""
+    return lambda language: ui_words.text(language, "errors.permissions.or_word").join(
+        ui_words.text(language, f"errors.permissions.who.{role}") for role in roles
+    )

@@ -206,7 +206,7 @@ def parse_month(text: str | None) -> date:
         year, month = (int(part) for part in text.strip().split("-"))
         return date(year, month, 1)
     except ValueError:
-        raise ValidationError(f"'{text}' is not a month; write it like 2026-11.", field="month") from None
+        raise ValidationError("points.not_a_month", text=text, field="month") from None
 
 
 @dataclass
@@ -240,7 +240,9 @@ def month_points(month: date, *, grid: str | None = None) -> MonthPoints:
     if grid:
         if not Grid.select().where(Grid.name == grid).exists():
             known = ", ".join(name for (name,) in Grid.select(Grid.name).order_by(Grid.name).tuples())
-            raise NotFound(f"There is no grid '{grid}'; the grids are: {known or 'none yet'}.")
+            if not known:
+                raise NotFound("points.no_grid_yet", grid=grid)
+            raise NotFound("points.no_grid", grid=grid, known=known)
         query = query.where(Grid.name == grid)
     rows = list(query.tuples())
     residents = _residents({r for r, *_ in rows} | {n for _, _, _, n, *_ in rows})

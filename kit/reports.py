@@ -89,7 +89,7 @@ def record_report(
     with transaction():
         resident = Resident.get_or_none(Resident.id == resident_id)
         if resident is None:
-            raise NotFound(f"No resident {resident_id}.")
+            raise NotFound("residents.no_resident", resident=resident_id)
         actor = actor or actor_for(resident, channel)
         report = Report.create(
             resident=resident.id,
@@ -123,7 +123,7 @@ def record_report(
 
 def check_kind(kind: str) -> None:
     if kind not in KINDS:
-        raise ValidationError(f"'{kind}' is not a kind of report; use one of: {', '.join(KINDS)}.", field="kind")
+        raise ValidationError("reports.not_a_kind", kind=kind, kinds=", ".join(KINDS), field="kind")
 
 
 def symptoms_of(symptoms: Iterable[str]) -> tuple[str, ...]:

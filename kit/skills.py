@@ -42,7 +42,7 @@ def parse_skills(raw: str | Iterable[str] | None) -> list[str]:
             continue
         skill = skill_tables()["words"].get(word, word)
         if skill not in SKILLS:
-            raise ValidationError(f"'{piece.strip()}' is not a skill; use: {', '.join(SKILLS)}.", field="skills")
+            raise ValidationError("skills.not_a_skill", skill=piece.strip(), skills=", ".join(SKILLS), field="skills")
         if skill not in skills:
             skills.append(skill)
     return skills

@@ -25,6 +25,7 @@ from kit.db import transaction
 from kit.errors import Conflict, NotFound
 from kit.models import Task, TaskDecline, Volunteer
 from kit.outbox import PRIORITY_TASK, Draft, is_opted_out, queue
+from kit.task_views import state_word
 from kit.tasks import give_task
 from kit.templates import render
 
@@ -41,7 +42,7 @@ def task_of(task_id: int, volunteer_id: int) -> Task:
     """Task `task_id` if it is `volunteer_id`'s; NotFound for a task that does not exist or is someone else's."""
     task = Task.get_or_none(Task.id == task_id)
     if task is None or task.volunteer_id != volunteer_id:
-        raise NotFound(f"No task {task_id} for this volunteer.")
+        raise NotFound("tasks.no_task_for_volunteer", task=task_id)
     return task
 
 
@@ -63,7 +64,7 @@ def accept_task(task_id: int, *, volunteer_id: int, actor: str) -> Task:
     with transaction():
         task = task_of(task_id, volunteer_id)
         if task.state in FINISHED:
-            raise Conflict(f"Task {task_id} is already {task.state}.")
+            raise Conflict("offers.finished", task=task_id, state=state_word(task.state))
         if task.state == "accepted":
             return task
         now = utcnow()
@@ -79,7 +80,7 @@ def decline_task(task_id: int, *, volunteer_id: int, actor: str) -> Volunteer | 
     with transaction():
         task = task_of(task_id, volunteer_id)
         if task.state in FINISHED:
-            raise Conflict(f"Task {task_id} is already {task.state}.")
+            raise Conflict("offers.finished", task=task_id, state=state_word(task.state))
         return offer_next(task, actor=actor, reason="declined")
 
 

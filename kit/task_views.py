@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import peewee
 
+from kit import ui_words
 from kit.assignment import OPEN_STATES
 from kit.errors import ValidationError
 from kit.jsonable import record_dict
@@ -36,6 +38,11 @@ class TaskView:
         return record_dict(self)
 
 
+def state_word(state: str) -> Callable[[str], str]:
+    """A task's state in a language ("done", "已完成"), for an error that names it (`task_state` words)."""
+    return lambda language: ui_words.text(language, f"task_state.{state}")
+
+
 def list_tasks(
     state: str | None = None,
     *,
@@ -46,7 +53,7 @@ def list_tasks(
 ) -> list[TaskView]:
     """Tasks newest first, with names instead of ids. `state` may be a state or "unfinished"."""
     if state is not None and state != "unfinished" and state not in TASK_STATES:
-        raise ValidationError(f"'{state}' is not a task state; use one of: {', '.join(TASK_STATES)}.", field="state")
+        raise ValidationError("tasks.not_a_state", state=state, states=", ".join(TASK_STATES), field="state")
     columns = (
         Task, Resident.name.alias("resident_name"), Resident.phone.alias("resident_phone"),
         Household.building, Household.unit, Household.room, Grid.name.alias("grid_name"),

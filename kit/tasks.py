@@ -51,6 +51,7 @@ from kit.people import Person, deadline_text, people
 from kit.points import award_task
 from kit.task_views import TaskView as TaskView  # re-exported: the UI reads tasks through kit.tasks
 from kit.task_views import list_tasks as list_tasks
+from kit.task_views import state_word
 from kit.task_views import task_counts as task_counts
 from kit.templates import render, word
 
@@ -129,14 +130,14 @@ def create_task(
     """Create a task and give it to the least-loaded volunteer of the grid (the resident's grid unless `grid_id`
     says otherwise); the volunteer gets an SMS. Nobody to give it to: it stays open and an alert says so."""
     if kind not in TASK_KINDS:
-        raise ValidationError(f"'{kind}' is not a kind of task; use one of: {', '.join(TASK_KINDS)}.", field="kind")
+        raise ValidationError("tasks.not_a_kind", kind=kind, kinds=", ".join(TASK_KINDS), field="kind")
     now = utcnow()
     with transaction():
         resident = None
         if resident_id is not None:
             resident = Resident.get_or_none(Resident.id == resident_id)
             if resident is None:
-                raise NotFound(f"No resident {resident_id}.")
+                raise NotFound("residents.no_resident", resident=resident_id)
         grid = grid_id if grid_id is not None else (resident.grid_id if resident is not None else None)
         task = Task.create(
             kind=kind,
@@ -235,22 +236,20 @@ def assign_task(task_id: int, volunteer_id: int | None = None, *, actor: str) ->
     with transaction():
         task = _get(task_id)
         if task.state in ("done", "cancelled"):
-            raise Conflict(f"Task {task_id} is already {task.state}; there is nothing to assign.")
+            raise Conflict("tasks.finished_nothing_to_assign", task=task_id, state=state_word(task.state))
         if volunteer_id is None:
             volunteer = suggest_volunteer(task.grid_id)
             if volunteer is None:
-                raise NotFound(alert_text("alert_nobody_to_assign", why=nobody_covers(task.grid_id)))
+                raise NotFound.said(alert_text("alert_nobody_to_assign", why=nobody_covers(task.grid_id)))
         else:
             volunteer = Volunteer.get_or_none(Volunteer.id == volunteer_id)
             if volunteer is None:
-                raise NotFound(f"No volunteer {volunteer_id}.")
+                raise NotFound("volunteers.not_found", volunteer=volunteer_id)
             if not volunteer.active:
-                raise ValidationError(f"{volunteer.name} is not active; pick an active volunteer.", field="volunteer")
+                raise ValidationError("tasks.volunteer_not_active", name=volunteer.name, field="volunteer")
             if is_opted_out(volunteer.phone):
                 raise ValidationError(
-                    f"{volunteer.name} opted out of SMS ({volunteer.phone} texted STOP), so the task would never "
-                    "reach them; pick another volunteer, or ask them to text START first.",
-                    field="volunteer",
+                    "tasks.volunteer_opted_out", name=volunteer.name, phone=volunteer.phone, field="volunteer"
                 )
         if task.volunteer_id == volunteer.id and task.state != "open":
             return task
@@ -261,7 +260,7 @@ def assign_task(task_id: int, volunteer_id: int | None = None, *, actor: str) ->
 def _get(task_id: int) -> Task:
     task = Task.get_or_none(Task.id == task_id)
     if task is None:
-        raise NotFound(f"No task {task_id}.")
+        raise NotFound("tasks.no_task", task=task_id)
     return task
 
 
@@ -275,11 +274,11 @@ def complete_task(task_id: int, *, volunteer_id: int | None = None, actor: str) 
     with transaction():
         task = Task.get_or_none(Task.id == task_id)
         if task is None or (volunteer_id is not None and task.volunteer_id != volunteer_id):
-            raise NotFound(f"No task {task_id}" + (" for this volunteer." if volunteer_id is not None else "."))
+            raise NotFound("tasks.no_task" if volunteer_id is None else "tasks.no_task_for_volunteer", task=task_id)
         if task.state == "done":
             return task
         if task.state == "cancelled":
-            raise Conflict(f"Task {task_id} was cancelled, so it cannot be completed.")
+            raise Conflict("tasks.cancelled_cannot_complete", task=task_id)
         now = utcnow()
         task.state = "done"
         task.done_at = now
@@ -308,7 +307,7 @@ def cancel_task(task_id: int, *, reason: str = "", actor: str) -> Task:
         if task.state == "cancelled":
             return task
         if task.state == "done":
-            raise Conflict(f"Task {task_id} is already done, so it cannot be cancelled.")
+            raise Conflict("tasks.done_cannot_cancel", task=task_id)
         task.state = "cancelled"
         if reason:
             task.notes = f"{task.notes}\n{reason}".strip()

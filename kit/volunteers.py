@@ -90,7 +90,7 @@ def add_volunteer(
     code = normalize_language(language, community.language_list) or community.language
     with transaction():
         if Volunteer.get_or_none(Volunteer.phone == number) is not None:
-            raise Conflict(f"{number} is already a volunteer's number.")
+            raise Conflict("volunteers.phone_taken", phone=number)
         volunteer = Volunteer.create(name=name, phone=number, skills=",".join(skill_list), language=code)
         _cover(volunteer.id, grids)
         audit.record(actor, "add", "volunteer", volunteer.id, name=name, phone=number, grids=list(grids))
@@ -100,7 +100,7 @@ def add_volunteer(
 def _clean_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
-        raise ValidationError("The volunteer's name is empty.", field="name")
+        raise ValidationError("volunteers.name_empty", field="name")
     return name
 
 
@@ -118,7 +118,7 @@ def get_volunteer(key: int | str) -> Volunteer:
     else:
         volunteer = Volunteer.get_or_none(Volunteer.phone == normalize_phone(str(key), get_community().region))
     if volunteer is None:
-        raise NotFound(f"No volunteer {key}.")
+        raise NotFound("volunteers.not_found", volunteer=key)
     return volunteer
 
 
@@ -207,7 +207,7 @@ def pause(volunteer_id: int, actor: str) -> Volunteer:
     with transaction():
         volunteer = _active(volunteer_id)
         if volunteer.paused_at is not None:
-            raise Conflict(f"{volunteer.name} is already paused; resume them first to pause again.")
+            raise Conflict("volunteers.already_paused", name=volunteer.name)
         volunteer.paused_at = utcnow()
         volunteer.save()
         audit.record(actor, "pause", "volunteer", volunteer.id)
@@ -220,7 +220,7 @@ def resume(volunteer_id: int, actor: str) -> Volunteer:
     with transaction():
         volunteer = get_volunteer(volunteer_id)
         if volunteer.active and volunteer.paused_at is None:
-            raise Conflict(f"{volunteer.name} is on duty already; there is nothing to resume.")
+            raise Conflict("volunteers.already_on_duty", name=volunteer.name)
         was = volunteer.status
         volunteer.active = True
         volunteer.paused_at = None
@@ -237,7 +237,7 @@ def deactivate(volunteer_id: int, actor: str) -> Volunteer:
     with transaction():
         volunteer = get_volunteer(volunteer_id)
         if not volunteer.active:
-            raise Conflict(f"{volunteer.name} is already inactive.")
+            raise Conflict("volunteers.already_inactive", name=volunteer.name)
         volunteer.active = False
         volunteer.paused_at = None
         volunteer.save()
@@ -269,7 +269,7 @@ def update(
             new["phone"] = normalize_phone(phone, community.region)
             other = Volunteer.get_or_none((Volunteer.phone == new["phone"]) & (Volunteer.id != volunteer.id))
             if other is not None:
-                raise Conflict(f"{new['phone']} is already the number of volunteer #{other.id} {other.name}.")
+                raise Conflict("volunteers.phone_of_another", phone=new["phone"], id=other.id, name=other.name)
         if skills is not None:
             new["skills"] = ",".join(parse_skills(skills))
         if language is not None:
@@ -294,7 +294,7 @@ def update(
 def _active(volunteer_id: int) -> Volunteer:
     volunteer = get_volunteer(volunteer_id)
     if not volunteer.active:
-        raise Conflict(f"{volunteer.name} is inactive; resume them to put them back on the list first.")
+        raise Conflict("volunteers.inactive", name=volunteer.name)
     return volunteer
 
 
@@ -327,9 +327,10 @@ def _signup_view(row: VolunteerSignup, grid: str) -> SignupView:
 def _pending(signup_id: int) -> VolunteerSignup:
     signup = VolunteerSignup.get_or_none(VolunteerSignup.id == signup_id)
     if signup is None:
-        raise NotFound(f"No sign-up {signup_id}; `linli volunteers pending` lists those waiting.")
+        raise NotFound("volunteers.no_signup", id=signup_id)
     if signup.status != "pending":
-        raise Conflict(f"Sign-up {signup_id} was already {signup.status}.")
+        decided = "volunteers.signup_approved" if signup.status == "approved" else "volunteers.signup_declined"
+        raise Conflict(decided, id=signup_id)
     return signup
 
 
@@ -342,20 +343,13 @@ def approve_signup(
         signup = _pending(signup_id)
         chosen = (name or "").strip() or signup.name
         if not chosen:
-            raise ValidationError(
-                f"Sign-up {signup.id} from {signup.phone} gave no name: approve it with one, e.g. --name 李明.",
-                field="name",
-            )
+            raise ValidationError("volunteers.signup_no_name", id=signup.id, phone=signup.phone, field="name")
         covered = list(grids) if grids is not None else [] if signup.grid_id is None else [signup.grid.name]
         if grids is None and signup.grid_id is None and signup.grid_asked:
-            raise ValidationError(
-                f"Sign-up {signup.id} asked for grid '{signup.grid_asked}', which does not exist: approve it with "
-                "the grid they cover, e.g. --grid 第3网格.",
-                field="grid",
-            )
+            raise ValidationError("volunteers.signup_no_grid", id=signup.id, grid=signup.grid_asked, field="grid")
         volunteer = Volunteer.get_or_none(Volunteer.phone == signup.phone)
         if volunteer is not None and volunteer.active:
-            raise Conflict(f"{signup.phone} is already volunteer #{volunteer.id} {volunteer.name}.")
+            raise Conflict("volunteers.signup_is_volunteer", phone=signup.phone, id=volunteer.id, name=volunteer.name)
         if volunteer is None:
             volunteer = add_volunteer(
                 chosen, signup.phone, skills=signup.skills, grids=covered, language=signup.language, actor=actor

@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from kit import ui_words
 from kit.errors import ValidationError
 from kit.models import OPERATOR_ROLES
 from kit.operators import (
@@ -24,9 +25,10 @@ from kit.operators import (
 )
 from kit.permissions import MANAGE_OPERATORS
 from linli.cli.context import Kit, pass_kit
-from linli.cli.output import echo_json, echo_table
+from linli.cli.output import echo_json, echo_plain, echo_table
 
 PIN_STDIN_HELP = "Read the PIN from the first line of stdin (for scripts) instead of asking twice."
+COLUMNS = ("name", "role", "active", "added")
 
 
 @click.group("operators")
@@ -47,9 +49,11 @@ def read_pin(name: str, pin_stdin: bool) -> str:
     if pin_stdin:
         pin = sys.stdin.readline().rstrip("\r\n")
     elif sys.stdin.isatty():
-        pin = click.prompt(f"New PIN for {name}", hide_input=True, confirmation_prompt="Once more", err=True)
+        pin = click.prompt(
+            _say("pin_prompt", name=name), hide_input=True, confirmation_prompt=_say("pin_again"), err=True
+        )
     else:
-        raise ValidationError("No terminal to ask for the PIN on; pass it on stdin with --pin-stdin.", field="pin")
+        raise ValidationError("operators.no_terminal_for_pin", field="pin")
     return check_pin(pin)
 
 
@@ -70,7 +74,7 @@ def add(kit: Kit, name: str, role: str, pin_stdin: bool) -> None:
     """
     actor = kit.allow(MANAGE_OPERATORS)
     view = add_operator(name, read_pin(name, pin_stdin), role=role, actor=actor)
-    click.echo(f"Added {view.role} {view.name}. From now on, say who you are: linli --operator NAME ...")
+    echo_plain(_say("added", role=_role(view.role), name=view.name))
 
 
 @operators_group.command("list")
@@ -89,9 +93,10 @@ def list_command(kit: Kit, as_json: bool) -> None:
         echo_json([view.as_dict() for view in views])
         return
     rows = [
-        [view.name, view.role, "yes" if view.active else "no", view.created_at.date().isoformat()] for view in views
+        [view.name, _role(view.role), _say("yes" if view.active else "no"), view.created_at.date().isoformat()]
+        for view in views
     ]
-    echo_table(("NAME", "ROLE", "ACTIVE", "ADDED"), rows, empty="No operators: anybody at this laptop may use Linli.")
+    echo_table([_say(f"col.{column}") for column in COLUMNS], rows, empty=_say("none"))
 
 
 @operators_group.command("set-pin")
@@ -110,7 +115,7 @@ def set_pin_command(kit: Kit, name: str, pin_stdin: bool) -> None:
     if me is None or me.name != " ".join(name.split()):
         kit.allow(MANAGE_OPERATORS)
     view = set_pin(name, read_pin(name, pin_stdin), actor=kit.actor)
-    click.echo(f"New PIN set for {view.name}.")
+    echo_plain(_say("pin_set", name=view.name))
 
 
 @operators_group.command("set-role")
@@ -125,7 +130,7 @@ def set_role_command(kit: Kit, name: str, role: str) -> None:
       linli operators set-role 李明 operator
     """
     view = set_role(name, role, actor=kit.allow(MANAGE_OPERATORS))
-    click.echo(f"{view.name} is now a {view.role}.")
+    echo_plain(_say("role_set", name=view.name, role=_role(view.role)))
 
 
 @operators_group.command("deactivate")
@@ -139,7 +144,7 @@ def deactivate(kit: Kit, name: str) -> None:
       linli operators deactivate 李明
     """
     view = deactivate_operator(name, actor=kit.allow(MANAGE_OPERATORS))
-    click.echo(f"{view.name} can no longer sign in.")
+    echo_plain(_say("deactivated", name=view.name))
 
 
 @operators_group.command("activate")
@@ -153,7 +158,7 @@ def activate(kit: Kit, name: str) -> None:
       linli operators activate 李明
     """
     view = activate_operator(name, actor=kit.allow(MANAGE_OPERATORS))
-    click.echo(f"{view.name} can sign in again.")
+    echo_plain(_say("activated", name=view.name))
 
 
 @operators_group.command("remove")
@@ -167,4 +172,12 @@ def remove(kit: Kit, name: str) -> None:
       linli operators remove 李明
     """
     remove_operator(name, actor=kit.allow(MANAGE_OPERATORS))
-    click.echo(f"Removed operator {' '.join(name.split())}.")
+    echo_plain(_say("removed", name=" ".join(name.split())))
+
+
+def _say(key: str, **values: object) -> str:
+    return ui_words.say(f"cli.operators.{key}", **values)
+
+
+def _role(role: str) -> str:
+    return _say(f"role.{role}")

@@ -27,7 +27,7 @@ from kit.plaintext import visible
 from kit.points import GridPoints, MonthPoints, PersonPoints, month_points, parse_month
 from linli.cli.context import Kit, pass_kit
 from linli.cli.exporting import stdout_text
-from linli.cli.output import counted, format_table
+from linli.cli.output import echo_plain, format_table
 
 PERSON_COLUMNS = ("name", "role", "phone", "grids", "points", "what_for")  # the table's ([points] words)
 GRID_COLUMNS = ("grid", "points", "people", "tasks", "answers")
@@ -71,10 +71,10 @@ def points_command(
       linli points --month 2026-11
       linli points --month 2026-11 --grid 第1网格 --csv -o 11月积分.csv
     """
-    if as_json and as_csv:
-        raise ValidationError("Choose one of --json and --csv.")
-    fmt = "json" if as_json else "csv" if as_csv else _format_of(output)
     kit.open(create=False)
+    if as_json and as_csv:
+        raise ValidationError("points.json_and_csv")
+    fmt = "json" if as_json else "csv" if as_csv else _format_of(output)
     month = parse_month(month_text)
     words = ui_words.base_language(language or get_community().language)
     if fmt is None:
@@ -89,7 +89,9 @@ def points_command(
     readable_words = readable(language or words, ROLE_WORDS, fmt)
     if output:
         count = export_to_path(rows, columns, fmt, output, readable=readable_words)
-        click.echo(f"Exported {counted(count, 'row')} of {figures.month}'s points to {output}.", err=True)
+        form = "one" if count == 1 else "other"
+        exported = ui_words.text(words, f"cli.points.exported.{form}", count=count, month=figures.month, path=output)
+        echo_plain(exported, err=True)
         return
     with stdout_text(fmt) as text:
         write(rows, columns, fmt, text, readable_words)

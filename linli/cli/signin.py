@@ -16,6 +16,7 @@ import sys
 
 import click
 
+from kit import ui_words
 from kit.errors import NotAllowed
 from kit.models import Operator
 from kit.operators import authenticate, login_required
@@ -33,14 +34,11 @@ def sign_in(name: str | None) -> Operator | None:
         return None
     if not name:
         if not on_a_terminal():
-            raise NotAllowed(
-                "Operators are set up for this community: say who you are with --operator NAME (or LINLI_OPERATOR) "
-                f"and give the PIN in {PIN_VARIABLE}."
-            )
-        name = click.prompt("Operator", err=True)
+            raise NotAllowed("signin.say_who", variable=PIN_VARIABLE)
+        name = click.prompt(ui_words.say("cli.signin.operator_prompt"), err=True)
     pin = os.environ.get(PIN_VARIABLE)
     if pin is None:
         if not on_a_terminal():
-            raise NotAllowed(f"No PIN for {name}: set {PIN_VARIABLE}, or run the command on a terminal to be asked.")
-        pin = click.prompt(f"PIN for {name}", hide_input=True, err=True)
+            raise NotAllowed("signin.no_pin", name=name, variable=PIN_VARIABLE)
+        pin = click.prompt(ui_words.say("cli.signin.pin_prompt", name=name), hide_input=True, err=True)
     return authenticate(name, pin)

@@ -67,7 +67,7 @@ def sheet_command(
     chosen = fmt or (format_of(output, sheet.language) if output else "pdf")
     target = Path(output).expanduser() if output else proposed_path(sheet.day, chosen)
     if format_of(target, sheet.language) != chosen:
-        raise ValidationError(ui_words.text(sheet.language, "sheet.bad_format", name=target.name), field="format")
+        raise ValidationError.said(ui_words.text(sheet.language, "sheet.bad_format", name=target.name), field="format")
     audit.record_export(actor, "door_knock_list", str(target), format=chosen, date=sheet.day.isoformat(), grid=grid)
     written = write_knock_sheet(sheet, target)
     lines = [sheet.word("saved", path=written)]

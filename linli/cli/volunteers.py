@@ -3,8 +3,11 @@ by SMS, and edit, pause, resume or deactivate a volunteer."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import click
 
+from kit import ui_words
 from kit.outbox import opted_out_among
 from kit.permissions import WORK
 from kit.phones import display_phone
@@ -23,6 +26,10 @@ from kit.volunteers import (
 )
 from linli.cli.context import Kit, pass_kit
 from linli.cli.output import echo_json, echo_plain, echo_table
+
+COLUMNS = ("id", "name", "phone", "skills", "grids", "points", "active", "opted_out")
+SIGNUP_COLUMNS = ("id", "phone", "name", "grid", "skills", "they_sent")
+ACTIVE = {"active": "active.yes", "paused": "active.paused"}  # the ACTIVE column's word; otherwise "active.no"
 
 
 @click.group()
@@ -57,8 +64,11 @@ def add(kit: Kit, name: str, phone: str, skills: tuple[str, ...], grids: tuple[s
     """
     actor = kit.allow(WORK)
     volunteer = add_volunteer(name, phone, skills=",".join(skills), grids=grids, language=language, actor=actor)
-    covers = f", covering {', '.join(grids)}" if grids else ""
-    echo_plain(f"Added volunteer #{volunteer.id}: {volunteer.name}, {display_phone(volunteer.phone)}{covers}.")
+    phone = display_phone(volunteer.phone)
+    if grids:
+        echo_plain(_say("added_covering", id=volunteer.id, name=volunteer.name, phone=phone, grids=_listed(grids)))
+    else:
+        echo_plain(_say("added", id=volunteer.id, name=volunteer.name, phone=phone))
 
 
 @volunteers.command("list")
@@ -83,16 +93,15 @@ def list_(kit: Kit, grid: str | None, as_json: bool) -> None:
             str(v.id),
             v.name,
             display_phone(v.phone),
-            ", ".join(v.skills),
-            ", ".join(v.grids),
+            _skills(v.skills),
+            _listed(v.grids),
             str(v.points),
-            {"active": "yes", "paused": "paused"}.get(v.status, "no"),
-            "yes" if v.phone in opted_out else "",
+            _say(ACTIVE.get(v.status, "active.no")),
+            _say("opted_out.yes") if v.phone in opted_out else "",
         ]
         for v in views
     ]
-    headers = ("ID", "NAME", "PHONE", "SKILLS", "GRIDS", "POINTS", "ACTIVE", "OPTED OUT")
-    echo_table(headers, rows, empty="No volunteers yet.")
+    echo_table([_say(f"col.{column}") for column in COLUMNS], rows, empty=_say("none"))
 
 
 # --- sign-ups by SMS --------------------------------------------------------------------------------------------
@@ -118,13 +127,13 @@ def pending(kit: Kit, as_json: bool) -> None:
             str(s.id),
             display_phone(s.phone),
             s.name or "?",
-            s.grid or (f"{s.grid_asked} (no such grid)" if s.grid_asked else ""),
-            ", ".join(s.skills),
+            s.grid or (_say("no_such_grid", grid=s.grid_asked) if s.grid_asked else ""),
+            _skills(s.skills),
             s.text,
         ]
         for s in signups
     ]
-    echo_table(("ID", "PHONE", "NAME", "GRID", "SKILLS", "THEY SENT"), rows, empty="No sign-ups are waiting.")
+    echo_table([_say(f"col.{column}") for column in SIGNUP_COLUMNS], rows, empty=_say("no_signups"))
 
 
 @volunteers.command("approve")
@@ -142,7 +151,7 @@ def approve(kit: Kit, signup_id: int, name: str | None, grids: tuple[str, ...]) 
     """
     actor = kit.allow(WORK)
     volunteer = approve_signup(signup_id, actor, name=name, grids=grids or None)
-    echo_plain(f"Approved sign-up {signup_id}: volunteer #{volunteer.id} {volunteer.name}, told by SMS.")
+    echo_plain(_say("approved", id=signup_id, volunteer=volunteer.id, name=volunteer.name))
 
 
 @volunteers.command("decline")
@@ -158,15 +167,28 @@ def decline(kit: Kit, signup_id: int, why: str) -> None:
     """
     actor = kit.allow(WORK)
     declined = decline_signup(signup_id, actor, why=why)
-    echo_plain(f"Declined sign-up {signup_id} from {display_phone(declined.phone)}, told by SMS.")
+    echo_plain(_say("declined", id=signup_id, phone=display_phone(declined.phone)))
 
 
 # --- a volunteer's duty -----------------------------------------------------------------------------------------
 
 
+def _say(key: str, **values: object) -> str:
+    return ui_words.say(f"cli.volunteers.{key}", **values)
+
+
+def _listed(words: Iterable[str]) -> str:
+    return _say("separator").join(words)
+
+
+def _skills(skills: Iterable[str]) -> str:
+    """Skills as the reader says them (跑腿、开车; errands, driving)."""
+    return _listed(ui_words.say(f"volunteers.skill.{skill}") for skill in skills)
+
+
 def _said(volunteer_id: str, state: str) -> str:
     view = _view(volunteer_id)
-    return f"Volunteer #{view.id} {view.name}: {state}."
+    return _say(state, id=view.id, name=view.name)
 
 
 def _view(key: str) -> VolunteerView:
@@ -186,7 +208,7 @@ def pause_(kit: Kit, volunteer_id: str) -> None:
     """
     actor = kit.allow(WORK)
     pause(get_volunteer(volunteer_id).id, actor)
-    echo_plain(_said(volunteer_id, "paused (no tasks until resumed)"))
+    echo_plain(_said(volunteer_id, "paused"))
 
 
 @volunteers.command("resume")
@@ -201,7 +223,7 @@ def resume_(kit: Kit, volunteer_id: str) -> None:
     """
     actor = kit.allow(WORK)
     resume(get_volunteer(volunteer_id).id, actor)
-    echo_plain(_said(volunteer_id, "on duty"))
+    echo_plain(_said(volunteer_id, "on_duty"))
 
 
 @volunteers.command("deactivate")
@@ -216,7 +238,7 @@ def deactivate_(kit: Kit, volunteer_id: str) -> None:
     """
     actor = kit.allow(WORK)
     deactivate(get_volunteer(volunteer_id).id, actor)
-    echo_plain(_said(volunteer_id, "inactive (resume brings them back)"))
+    echo_plain(_said(volunteer_id, "inactive"))
 
 
 @volunteers.command("edit")
@@ -246,7 +268,8 @@ def edit(
     key = get_volunteer(volunteer_id).id
     update(key, actor=actor, name=name, phone=phone, grids=grids or None, skills=skills, language=language)
     view = _view(str(key))
+    covered, able = _listed(view.grids) or _say("nothing"), _skills(view.skills) or _say("nothing")
+    shown = display_phone(view.phone)
     echo_plain(
-        f"Volunteer #{view.id} {view.name}, {display_phone(view.phone)}: grids {', '.join(view.grids) or '-'}; "
-        f"skills {', '.join(view.skills) or '-'}; language {view.language}."
+        _say("edited", id=view.id, name=view.name, phone=shown, grids=covered, skills=able, speaks=view.language)
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kit import audit
 from kit.checkin import start_round
+from kit.community import init_community
 from kit.config import CheckinSettings
 from kit.models import Alert, CheckinAsk, Community, Report, Resident, Task
 from kit.residents import ResidentInput, add_resident
@@ -45,13 +48,22 @@ def test_help_at_the_door_without_a_need(run: Run, asked: Resident) -> None:
 @pytest.mark.parametrize(
     ("args", "error"),
     [
-        (("9999", "well"), "Not found: No resident 9999."),
+        (("9999", "well"), "找不到：找不到居民 9999。"),
         (("13800138000", "unwell", "--temperature", "45"), "“45”不是体温（应在 34–43 °C 之间）"),
         (("13800138000", "unwell", "--temperature", "发烧"), "“发烧”不是体温"),
-        (("13800138000", "fine"), "'fine' is not a kind of report; use one of: well, unwell, help."),
-        (("13800138000", "well", "--via", "sms"), "'sms' is not a way an answer comes; use one of: phone, door"),
+        (("13800138000", "fine"), "“fine”不是回答类型，请用：well, unwell, help。"),
+        (("13800138000", "well", "--via", "sms"), "“sms”不是回答的来源，请用：phone, door, operator。"),
     ],
 )
 def test_bad_answers_are_one_line(run: Run, asked: Resident, args: tuple[str, ...], error: str) -> None:
     assert error in one_line_error(run("residents", "answer", *args))
     assert not Report.select().exists()
+
+
+def test_an_english_community_reads_english(run: Run, database: Path | str) -> None:
+    init_community("Riverside", "CN", "Asia/Shanghai", ["en", "zh"], actor="test")
+    add_resident(ResidentInput(name="Mary", phone="13800138000", grid="East"))
+    line = one_line_error(run("residents", "answer", "13800138000", "well", "--via", "sms"))
+    assert line == "Please check the input: 'sms' is not a way an answer comes; use one of: phone, door, operator."
+    line = one_line_error(run("residents", "answer", "13800138000", "unwell", "--temperature", "45"))
+    assert line.endswith("'45' is not a body temperature (it should be 34–43 °C); enter it as e.g. 38.5.")

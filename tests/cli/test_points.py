@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kit.clock import FixedClock
+from kit.community import init_community
 from kit.models import AuditEntry, Community, Resident
 from kit.outbox import Draft, queue
 from kit.points import award_second_contact
@@ -90,7 +91,7 @@ def test_the_export_to_a_file_follows_its_name(run: Run, helped: Community, tmp_
     target = tmp_path / "11月积分.xlsx"
     result = run("points", "--month", "2026-11", "--grid", "第1网格", "-o", target)
     assert result.exit_code == 0, result.output
-    assert "Exported 2 rows of 2026-11's points" in result.stderr
+    assert result.stderr == f"已导出 2026-11 的积分 2 行到 {target}。\n"
     sheet = active_sheet(load_workbook(target))
     assert [cell.value for cell in sheet[1]] == ["姓名", "身份", "电话", "网格", "积分", "事由"]
     assert [cell.value for cell in sheet[2]][:2] == ["李明", "居民"]
@@ -101,13 +102,27 @@ def test_the_export_to_a_file_follows_its_name(run: Run, helped: Community, tmp_
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (("--month", "2026-13"), "'2026-13' is not a month; write it like 2026-11."),
-        (("--grid", "第9网格"), "There is no grid '第9网格'; the grids are: 第1网格."),
-        (("--json", "--csv"), "Choose one of --json and --csv."),
+        (("--month", "2026-13"), "请检查输入：“2026-13”不是月份，请写成 2026-11 这样。"),
+        (("--grid", "第9网格"), "找不到：没有网格“第9网格”；现有网格：第1网格。"),
+        (("--json", "--csv"), "请检查输入：--json 和 --csv 只能选一个。"),
     ],
 )
 def test_bad_input_is_one_line(run: Run, helped: Community, args: tuple[str, ...], expected: str) -> None:
-    assert one_line_error(run("points", *args)).endswith(expected)
+    assert one_line_error(run("points", *args)) == expected
+
+
+def test_lang_en_reads_english(run: Run, helped: Community, tmp_path: Path) -> None:
+    target = tmp_path / "points.csv"
+    result = run("points", "--month", "2026-11", "--lang", "en", "-o", target)
+    assert result.stderr == f"Exported 2 rows of 2026-11's points to {target}.\n"
+    result = run("points", "--month", "2026-11", "--by", "grid", "--lang", "en", "-o", target)
+    assert result.stderr == f"Exported 1 row of 2026-11's points to {target}.\n"
+
+
+def test_an_english_community_reads_english_errors(run: Run, database: Path | str) -> None:
+    init_community("Riverside", "CN", "Asia/Shanghai", ["en", "zh"], actor="test")
+    line = one_line_error(run("points", "--grid", "North"))
+    assert line == "Not found: There is no grid 'North'; the grids are: none yet."
 
 
 def test_the_example_in_the_help_runs(

@@ -68,7 +68,7 @@ def test_open_without_lp_is_one_clear_line(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     line = one_line_error(run("tasks", "sheet", "-o", tmp_path / "k.pdf", "--open"))
-    assert line == f"打印: 这台电脑没有打印命令 lp：敲门单已保存在 {tmp_path / 'k.pdf'}，请用其他程序打开并打印。"
+    assert line == f"打印：这台电脑没有打印命令 lp：敲门单已保存在 {tmp_path / 'k.pdf'}，请用其他程序打开并打印。"
     assert (tmp_path / "k.pdf").exists()
 
 
@@ -86,6 +86,13 @@ def test_bad_input_is_one_line(street: Path, run: Run, args: list[str], expected
     if expected is not None:
         assert line.endswith(expected)
     assert list(Path.cwd().iterdir()) == []
+
+
+def test_lang_en_reads_english(street: Path, run: Run, tmp_path: Path) -> None:
+    result = run("tasks", "sheet", "--lang", "en", "-o", tmp_path / "k.txt")
+    assert result.stdout == f"Door-knock sheet saved: {tmp_path / 'k.txt'}\n"
+    line = one_line_error(run("tasks", "sheet", "--lang", "en", "-o", "knock.docx"))
+    assert line.endswith("knock.docx: save the door-knock sheet as .pdf, .html or .txt.")
 
 
 def test_the_help_example_runs(street: Path, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from kit import ui_words
 from kit.errors import NotFound, ValidationError
 from kit.models import Alert, AuditEntry, Community, Message, Report, Resident, Task
 from kit.residents import ResidentInput, add_resident
@@ -63,6 +64,21 @@ def test_bad_corrections_are_refused_and_change_nothing(wang: int) -> None:
         correct_intent(999_999, {"intent": "well"}, actor="operator")
     assert Message.get_by_id(message.id).corrected_intent == ""
     assert Report.select().count() == 0
+
+
+def test_a_message_from_nobody_registered_says_so_with_its_title(wang: int) -> None:
+    from kit.inbox import correct_intent
+
+    message = router.handle("simulator", "SIM-4", "+8613700000099", "???")
+    with pytest.raises(ValidationError) as caught:
+        correct_intent(message.id, {"intent": "well"}, actor="operator")
+    assert (caught.value.title, caught.value.message) == (
+        "Unknown sender",
+        "The message from +8613700000099 is not from a registered resident; register them first.",
+    )
+    ui_words.use_language("zh")
+    assert caught.value.title == "陌生号码"
+    assert caught.value.message == "+8613700000099 的短信不是已登记居民发的；请先登记。"
 
 
 def test_a_reply_goes_to_the_sender_ahead_of_check_ins_and_is_audited(wang: int) -> None:

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from kit import audit, clock, operators
+from kit import audit, clock, operators, ui_words
 from kit.alerts import raise_alert
 from kit.errors import Conflict, NotAllowed, ValidationError
-from kit.models import Community, Operator
+from kit.models import OPERATOR_ROLES, Community, Operator
 from kit.operators import (
     add_operator,
     authenticate,
@@ -201,9 +201,19 @@ def test_a_refusal_names_the_operator_the_role_and_what_to_do(community: Communi
     with pytest.raises(NotAllowed) as caught:
         require(viewer, SEND_NOTICES)
     assert str(caught.value) == "李明 is a viewer and may not send notices; ask an admin or operator."
+    assert caught.value.text("zh") == "李明是只读用户，不能发送通知；请找管理员或值班员。"
     require(viewer, VIEW)
     with pytest.raises(ValueError, match="unknown action"):
         require(viewer, "launch_rockets")
+
+
+@pytest.mark.parametrize("language", ui_words.languages())
+def test_every_action_and_role_has_words_for_a_refusal(language: str) -> None:
+    words = ui_words.table(language)
+    missing = [f"what.{action}" for action in RULES if f"errors.permissions.what.{action}" not in words]
+    missing += [f"role.{role}" for role in OPERATOR_ROLES if f"errors.permissions.role.{role}" not in words]
+    missing += [f"who.{role}" for role in OPERATOR_ROLES if f"errors.permissions.who.{role}" not in words]
+    assert not missing
 
 
 # --- shifts --------------------------------------------------------------------------------------------------------

@@ -126,8 +126,9 @@ def test_cancelling(wang: Resident) -> None:
     assert len(sms_to(helper.phone)) == 2
     with pytest.raises(Conflict, match="cancelled"):
         complete_task(task.id, actor="test")
-    with pytest.raises(Conflict, match="already cancelled"):
+    with pytest.raises(Conflict, match="already cancelled") as caught:
         assign_task(task.id, actor="test")
+    assert caught.value.text("zh") == f"任务 {task.id} 已取消，不用再分派。"  # the state in the reader's words
     done = create_task("help", resident_id=wang.id, actor="test")
     complete_task(done.id, actor="test")
     with pytest.raises(Conflict, match="already done"):
