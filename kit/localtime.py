@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo
 from kit.errors import ConfigError
 
 
-def parse_hhmm(text: str, what: str = "time") -> time:
+def parse_hhmm(text: str, what: str | None = None) -> time:
+    """'21:00' as a time; `what` names the setting it comes from (checkin.time) for the error."""
     try:
         hours, minutes = text.strip().split(":")
         return time(int(hours), int(minutes))
     except (ValueError, AttributeError):
-        raise ConfigError(f"The {what} '{text}' should look like 21:00.") from None
+        if what is None:
+            raise ConfigError("localtime.not_a_time", text=text) from None
+        raise ConfigError("localtime.setting_not_a_time", what=what, text=text) from None
 
 
 def to_local(at_utc: datetime, zone: ZoneInfo) -> datetime:

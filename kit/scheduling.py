@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import schedule
 
-from kit import audit, clock, needs_reading
+from kit import audit, clock, needs_reading, ui_words
 from kit.community import community_zone
 from kit.config import Settings
 from kit.db import transaction
@@ -49,18 +49,13 @@ class RoundOutcome:
     asked: int = 0
     due_at: datetime | None = None  # naive UTC of today's round time
 
-    def describe(self, zone: ZoneInfo) -> str:
+    def describe(self, zone: ZoneInfo, language: str = "en") -> str:
+        """One line in `language` (data/ui/<language>/cli_notices.toml, [round]): "the check-in round for 2026-11-20
+        starts at 09:00"."""
         when = to_local(self.due_at, zone).strftime("%H:%M") if self.due_at else ""
-        day = self.local_date.isoformat()
-        if self.state == "started":
-            return f"started the check-in round #{self.round_id} for {day} ({self.audience}): asked {self.asked:,}"
-        if self.state == "already-started":
-            return f"the check-in round for {day} ({self.audience}) was already started by hand (#{self.round_id})"
-        if self.state == "not-yet":
-            return f"the check-in round for {day} starts at {when}"
-        if self.state == "too-late":
-            return f"the check-in round for {day} was not started: it is past the day's expiry time"
-        return f"the check-in round for {day} already ran"
+        state = self.state.replace("-", "_")  # started, already_started, not_yet, too_late, done_today
+        values = {"date": self.local_date.isoformat(), "audience": self.audience, "id": self.round_id}
+        return ui_words.text(language, f"round.{state}", time=when, asked=f"{self.asked:,}", **values)
 
 
 @dataclass
@@ -91,20 +86,28 @@ class DueReport:
             or self.unread_alerted
         )
 
-    def lines(self) -> list[str]:
-        """What was done, in plain words, one line each."""
-        ladder = ", ".join(
-            f"{name.replace('_', ' ')} {value:,}" for name, value in self.ladder.items() if _count(value)
+    def lines(self, language: str = "en") -> list[str]:
+        """What was done, in plain words in `language` (English for the log), one line each ([run_due])."""
+
+        def said(key: str, **values: object) -> str:
+            return ui_words.text(language, f"run_due.{key}", **values)
+
+        def step(name: str) -> str:
+            return said(f"step.{name}") if ui_words.has(f"run_due.step.{name}") else name.replace("_", " ")
+
+        steps = said("comma").join(
+            said("step_count", step=step(name), count=f"{value:,}")
+            for name, value in self.ladder.items()
+            if _count(value)
         )
-        ended = len(self.monitoring_ended)
         return [
-            self.round.describe(self.zone),
-            f"ladder: {ladder}" if ladder else "ladder: nothing due",
-            f"overdue tasks escalated: {self.tasks_escalated:,}",
-            *([f"offers not accepted in time, moved on: {self.tasks_moved_on:,}"] if self.tasks_moved_on else []),
-            *([f"replies nobody read in time, alerted: {self.unread_alerted:,}"] if self.unread_alerted else []),
-            f"monitoring ended: {ended:,} resident{'s' if ended != 1 else ''}",
-            *([f"retention: {self.purged.describe()}"] if self.purged is not None else []),
+            self.round.describe(self.zone, language),
+            said("ladder", steps=steps) if steps else said("ladder_nothing_due"),
+            said("escalated", count=f"{self.tasks_escalated:,}"),
+            *([said("moved_on", count=f"{self.tasks_moved_on:,}")] if self.tasks_moved_on else []),
+            *([said("unread_alerted", count=f"{self.unread_alerted:,}")] if self.unread_alerted else []),
+            ui_words.text_count(language, "run_due.monitoring_ended", len(self.monitoring_ended)),
+            *([said("retention", purged=self.purged.describe())] if self.purged is not None else []),
         ]
 
     def as_dict(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ and `history` (the notices sent).
 
 from kit.audience import Audience
 from kit.notices.history import NoticeSummary, delivery_counts, get_notice, list_notices
-from kit.notices.preview import CHANNELS, BodyVersion, NoticePreview, preview_notice
+from kit.notices.preview import CHANNELS, BodyVersion, NoticePreview, PreviewWarning, preview_notice
 from kit.notices.sending import send_notice
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "BodyVersion",
     "NoticePreview",
     "NoticeSummary",
+    "PreviewWarning",
     "delivery_counts",
     "get_notice",
     "list_notices",

@@ -15,6 +15,7 @@ from typing import Any
 
 import peewee
 
+from kit import ui_words
 from kit.audience import Audience
 from kit.community import community_zone
 from kit.errors import Conflict, NotFound
@@ -66,13 +67,17 @@ def sent_before(fingerprint: str) -> NoticeSummary | None:
 def refuse_repeat(fingerprint: str) -> None:
     earlier = sent_before(fingerprint)
     if earlier is not None:
-        raise Conflict(already_sent_text(earlier) + ".", title="Notice already sent")
+        raise Conflict("notices.already_sent", title="notice_already_sent", **sent_values(earlier))
 
 
-def already_sent_text(earlier: NoticeSummary) -> str:
-    people = "person" if earlier.recipients == 1 else "people"
-    sent = f"already sent on {earlier.local_date} to {earlier.recipients:,} {people}"
-    return f"This notice was {sent} (notice #{earlier.id})"
+def sent_values(earlier: NoticeSummary) -> dict[str, object]:
+    """The values of the words that say when and to how many people a notice already went ("4 people" or "4 人",
+    a function of the language)."""
+
+    def people(language: str) -> str:
+        return ui_words.text_count(language, "notice_preview.people", earlier.recipients)
+
+    return {"date": earlier.local_date, "people": people, "id": earlier.id}
 
 
 # --- following a notice -----------------------------------------------------------------------------------------
@@ -95,7 +100,7 @@ def summary_of(row: Notice) -> NoticeSummary:
 def get_notice(notice_id: int) -> NoticeSummary:
     row = Notice.get_or_none(Notice.id == notice_id)
     if row is None:
-        raise NotFound(f"No notice #{notice_id}. `linli notice list` shows the notices sent.")
+        raise NotFound("notices.no_such_notice", id=notice_id)
     return summary_of(row)
 
 

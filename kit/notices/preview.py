@@ -4,17 +4,18 @@ needlessly make it UCS-2, and (given the whole settings) when the last recipient
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from kit import ui_words
 from kit.audience import Audience
 from kit.capacity_today import NoticeTiming, notice_out_at
 from kit.config import DispatchSettings, Settings
 from kit.errors import ValidationError
 from kit.money import Money, community_money
-from kit.notices.history import NoticeSummary, already_sent_text, fingerprint_of, sent_before
+from kit.notices.history import NoticeSummary, fingerprint_of, sent_before, sent_values
 from kit.notices.recipients import Recipients, count_recipients
 from kit.segments import SegmentInfo, analyze, gsm_suggestions
 from kit.vocabulary import normalize_language
@@ -27,6 +28,23 @@ MAX_BODY = 1_600  # what a provider accepts in one message (Twilio: 1,600 charac
 _CJK_PER_SECOND = 4.0
 _OTHER_PER_SECOND = 14.0
 _GREETING_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class PreviewWarning:
+    """A warning of the preview, read in a language when shown: `str()` in the reader's (kit.ui_words.current),
+    `text(language)` in another. Its words are under [notice_preview] in data/ui/<language>/cli_notices.toml; a
+    value that is itself words (the kinds of characters) is a function of the language."""
+
+    key: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def text(self, language: str) -> str:
+        values = {name: value(language) if callable(value) else value for name, value in self.values.items()}
+        return ui_words.text(language, f"notice_preview.{self.key}", **values)
+
+    def __str__(self) -> str:
+        return self.text(ui_words.current())
 
 
 @dataclass(frozen=True)
@@ -81,7 +99,7 @@ class NoticePreview:
     non_gsm: tuple[str, ...]
     suggestions: dict[str, str]
     versions: tuple[BodyVersion, ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[PreviewWarning, ...]
     already_sent: NoticeSummary | None = None
     last_out: NoticeTiming | None = None  # when the last recipient gets it (kit.capacity_today), when known
     locale: str = "zh"  # how the community writes money (kit.money)
@@ -90,7 +108,7 @@ class NoticePreview:
         return {
             "body": self.body,
             "audience": self.audience.as_dict(),
-            "audience_description": self.audience.describe(),
+            "audience_description": self.audience.describe("en"),  # JSON stays English
             "channel": self.channel,
             "in_audience": self.in_audience,
             "recipients": self.recipients,
@@ -111,7 +129,7 @@ class NoticePreview:
             "non_gsm": list(self.non_gsm),
             "suggestions": dict(self.suggestions),
             "versions": [version.as_dict() for version in self.versions],
-            "warnings": list(self.warnings),
+            "warnings": [warning.text("en") for warning in self.warnings],  # stable for scripts
             "already_sent": self.already_sent.as_dict() if self.already_sent else None,
             "last_out_at": self.last_out.at.isoformat() if self.last_out and self.last_out.at else None,
             "queued_ahead": self.last_out.ahead if self.last_out else None,
@@ -165,16 +183,14 @@ def preview_of(
     voice_cost = round(minutes * prices.call_minute_price, 2)
     warnings = [warning for version in versions if channel != "voice" for warning in _encoding_warnings(version)]
     if channel != "voice" and main.segments > 1:
-        warnings.append(
-            f"The text is {main.segments} SMS segments long: each recipient costs {main.segments} messages."
-        )
+        warnings.append(PreviewWarning("segments_long", {"segments": main.segments}))
     if found.in_audience == 0:
-        warnings.append(f"Nobody matches this audience ({audience.describe()}).")
+        warnings.append(PreviewWarning("nobody_matches", {"audience": audience.describe()}))
     elif found.people == 0:
-        warnings.append("Nobody in this audience can be reached: no phone, or they opted out.")
+        warnings.append(PreviewWarning("nobody_reachable"))
     already = sent_before(fingerprint_of(body, bodies, audience, channel))
     if already is not None:
-        warnings.append(already_sent_text(already) + "; it will not be sent again.")
+        warnings.append(PreviewWarning("already_sent", sent_values(already)))
     return NoticePreview(
         body=body,
         audience=audience,
@@ -215,31 +231,48 @@ def _is_cjk(ch: str) -> bool:
     return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef"
 
 
-_KINDS = (
-    ("\u201csmart quotes\u201d", "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2032\u2033\u00b4`\u00ab\u00bb"),
-    ("long dashes", "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"),
-    ("the ellipsis", "\u2026"),
+_KINDS = (  # the key of each kind of look-alike character (notice_preview.kind.*) and its members
+    ("smart_quotes", "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2032\u2033\u00b4`\u00ab\u00bb"),
+    ("long_dashes", "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"),
+    ("ellipsis", "\u2026"),
     ("bullets", "\u2022"),
-    ("special spaces", "\u00a0\u2002\u2003\u2009\u202f\u3000\t"),
-    ("invisible characters", "\u200b\u00ad\ufeff"),
+    ("special_spaces", "\u00a0\u2002\u2003\u2009\u202f\u3000\t"),
+    ("invisible", "\u200b\u00ad\ufeff"),
 )
 
 
-def _describe_chars(chars: Sequence[str]) -> str:
-    """'“smart quotes” and long dashes': what kinds of look-alike characters these are."""
-    kinds = list(
-        dict.fromkeys(next((n for n, members in _KINDS if ch in members), "full-width punctuation") for ch in chars)
-    )
-    return kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+def _describe_chars(chars: Sequence[str]) -> Callable[[str], str]:
+    """'“smart quotes” and long dashes' in a language: what kinds of look-alike characters these are."""
+    kinds = list(dict.fromkeys(next((n for n, members in _KINDS if ch in members), "full_width") for ch in chars))
+
+    def words(language: str) -> str:
+        names = [ui_words.text(language, f"notice_preview.kind.{kind}") for kind in kinds]
+        if len(names) == 1:
+            return names[0]
+        first = ui_words.text(language, "notice_preview.comma").join(names[:-1])
+        return ui_words.text(language, "notice_preview.and", first=first, last=names[-1])
+
+    return words
 
 
-def _shown(text: str) -> str:
-    if text == " ":
-        return "a space"
-    return text if text.isprintable() and not text.isspace() else repr(text)[1:-1]
+def _replacements(suggestions: Mapping[str, str]) -> Callable[[str], str]:
+    """'“ -> ", ” -> "' in a language (a space and a character to drop have words)."""
+
+    def shown(text: str, language: str) -> str:
+        if not text:
+            return ui_words.text(language, "notice_preview.nothing")
+        if text == " ":
+            return ui_words.text(language, "notice_preview.a_space")
+        return text if text.isprintable() and not text.isspace() else repr(text)[1:-1]
+
+    def words(language: str) -> str:
+        pairs = [f"{shown(ch, language)} -> {shown(stand_in, language)}" for ch, stand_in in suggestions.items()]
+        return ui_words.text(language, "notice_preview.comma").join(pairs)
+
+    return words
 
 
-def _encoding_warnings(version: BodyVersion) -> list[str]:
+def _encoding_warnings(version: BodyVersion) -> list[PreviewWarning]:
     """Warn when characters with a plain stand-in are all that keeps a text out of GSM-7 and make it cost more
     segments, saying how many."""
     info = version.info
@@ -249,44 +282,41 @@ def _encoding_warnings(version: BodyVersion) -> list[str]:
     fixed_info = analyze(fixed)
     if fixed_info.encoding != "GSM-7" or fixed_info.segments >= info.segments:
         return []  # Chinese text or an emoji (UCS-2 whatever the punctuation), or a text short enough either way
-    where = f" in the {version.language} text" if version.language else ""
-    replacements = ", ".join(
-        f"{_shown(ch)} -> {_shown(stand_in) if stand_in else '(nothing)'}"
-        for ch, stand_in in version.suggestions.items()
-    )
-    return [
-        f"{_describe_chars(list(version.suggestions))}{where} force UCS-2: "
-        f"{_segments(info.segments)} instead of {fixed_info.segments}. Replace {replacements} to stay in GSM-7."
-    ]
-
-
-def _segments(count: int) -> str:
-    return f"{count} segment" if count == 1 else f"{count} segments"
+    values: dict[str, object] = {
+        "kinds": _describe_chars(list(version.suggestions)),
+        "segments": info.segments,  # always more than `fixed`, so at least 2
+        "fixed": fixed_info.segments,
+        "replacements": _replacements(version.suggestions),
+    }
+    if version.language:
+        return [PreviewWarning("ucs2_in", {**values, "lang": version.language})]
+    return [PreviewWarning("ucs2", values)]
 
 
 def checked_texts(body: str, bodies: Mapping[str, str] | None, channel: str) -> tuple[str, dict[str, str], str]:
     if channel not in CHANNELS:
-        raise ValidationError(f"'{channel}' is not a channel; use one of: {', '.join(CHANNELS)}.", field="channel")
+        raise ValidationError("notices.not_a_channel", channel=channel, choices=", ".join(CHANNELS), field="channel")
     text = _checked_body(body, "")
     translations: dict[str, str] = {}
     for raw_language, raw_text in (bodies or {}).items():
         language = normalize_language(raw_language)
         if language is None:
-            raise ValidationError("A translation needs a language code such as en.", field="bodies")
+            raise ValidationError("notices.translation_without_language", field="bodies")
         translations[language] = _checked_body(raw_text, language)
     return text, translations, channel
 
 
 def _checked_body(body: str, language: str) -> str:
     text = (body or "").strip()
-    which = f"The {language} text" if language else "The notice"
     if not text:
-        raise ValidationError(f"{which} is empty; write what residents should know.", field="body")
+        if language:
+            raise ValidationError("notices.empty_in", lang=language, field="body")
+        raise ValidationError("notices.empty", field="body")
     if len(text) > MAX_BODY:
-        raise ValidationError(
-            f"{which} is {len(text):,} characters; at most {MAX_BODY:,} go out in one message. Shorten it.",
-            field="body",
-        )
+        length, limit = f"{len(text):,}", f"{MAX_BODY:,}"
+        if language:
+            raise ValidationError("notices.too_long_in", lang=language, length=length, limit=limit, field="body")
+        raise ValidationError("notices.too_long", length=length, limit=limit, field="body")
     return text
 
 

@@ -133,7 +133,7 @@ def send_notice(
         if unfinished is None:
             refuse_repeat(fingerprint)
         if not confirm:
-            raise ValidationError("A notice is only sent when confirmed: check the preview, then pass --yes.")
+            raise ValidationError("notices.not_confirmed")
         found = count_recipients(audience, channel)
         notice = unfinished or _create(text, translations, audience, channel, fingerprint, found, settings, actor)
     stored = template.stored if template is not None else None
@@ -147,8 +147,10 @@ def _create(
     """The Notice row, marked unfinished until its messages are queued (the caller holds the transaction)."""
     if found.people == 0:
         raise ValidationError(
-            f"Nobody in this audience ({audience.describe()}) can be reached: "
-            f"{found.no_phone} without a phone, {found.opted_out} opted out."
+            "notices.nobody_reachable",
+            audience=audience.describe,  # read in the language of whoever reads the error
+            no_phone=f"{found.no_phone:,}",
+            opted_out=f"{found.opted_out:,}",
         )
     preview = preview_of(text, translations, audience, channel, found, dispatch_of(settings))
     try:

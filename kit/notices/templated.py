@@ -47,7 +47,7 @@ def parse_params(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise ValidationError(f"Write each parameter as NAME=VALUE (date=12月1日), not {pair!r}.", field="param")
+            raise ValidationError("notices.param_not_pair", pair=pair, field="param")
         params[name.strip()] = value.strip()
     return params
 
@@ -58,19 +58,24 @@ def compose(template: str, params: Mapping[str, str]) -> TemplatedNotice:
     kind = get_kind(template)
     if not kind.is_notice:
         names = ", ".join(k.name for k in notice_kinds())
-        raise ValidationError(f"{template} is not a notice template; choose one of: {names}.", field="template")
+        raise ValidationError("notices.not_a_notice_template", template=template, names=names, field="template")
     community = Community.select().first()
     codes = community.language_list if community is not None else [FALLBACK]
     wanted = kind.all_parameters()
     missing = [name for name in wanted if not params.get(name)]
     if missing:
         raise ValidationError(
-            f"{template} needs {', '.join(missing)}: add --param {missing[0]}=VALUE for each.", field="param"
+            "notices.missing_params", template=template, missing=", ".join(missing), first=missing[0], field="param"
         )
     unknown = [name for name in params if name not in wanted]
+    if unknown and not wanted:
+        raise ValidationError("notices.no_params", template=template, unknown=", ".join(unknown), field="param")
     if unknown:
         raise ValidationError(
-            f"{template} has no parameter {', '.join(unknown)}; its parameters: {', '.join(wanted) or 'none'}.",
+            "notices.unknown_params",
+            template=template,
+            unknown=", ".join(unknown),
+            known=", ".join(wanted),
             field="param",
         )
     values = dict(params)
@@ -79,15 +84,17 @@ def compose(template: str, params: Mapping[str, str]) -> TemplatedNotice:
         for name, value in values.items():
             if len(value) > limit:
                 raise ValidationError(
-                    f"{name} has {len(value)} characters; gateway {gateway.name} takes at most {limit} per parameter. "
-                    "Shorten it.",
+                    "notices.param_too_long",
+                    name=name,
+                    length=len(value),
+                    gateway=gateway.name,
+                    limit=limit,
                     field="param",
                 )
         for code in codes:
             if gateway.templates.template_id(template, code) is None:
                 raise TemplateRefused(
-                    f"Gateway {gateway.name} has no approved template for {template} ({code}); nothing was sent. "
-                    f"See: linli templates check {gateway.name}."
+                    "notices.no_approved_template", gateway=gateway.name, template=template, lang=code
                 )
     body = render(template, codes[0], **values)
     bodies = {code: render(template, code, **values) for code in codes[1:]}
@@ -98,8 +105,4 @@ def refuse_free_text(channel: str) -> None:
     """In template-only mode an SMS notice must come from an approved template."""
     if channel != "voice" and template_only():
         names = ", ".join(kind.name for kind in notice_kinds())
-        raise ValidationError(
-            "This community's SMS gateway sends only approved templates, so a notice cannot be free text: use "
-            f"--template KIND --param NAME=VALUE (approved notice kinds: {names}; see linli templates list).",
-            field="body",
-        )
+        raise ValidationError("notices.templates_only", names=names, field="body")

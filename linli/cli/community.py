@@ -7,16 +7,21 @@ from typing import Any
 
 import click
 
-from kit import audit
+from kit import audit, ui_words
 from kit.backup import backup_database, backup_encrypted
 from kit.community import init_community
 from kit.config import describe, is_secret, secret_variable
+from kit.errors import NotInitialized
 from kit.operators import add_operator, check_name
 from kit.permissions import EXPORT_PERSONAL_DATA
 from kit.stats import community_status
-from linli.cli.context import Kit, pass_kit
+from linli.cli.context import Kit, is_missing_file, pass_kit
 from linli.cli.operators import read_pin
-from linli.cli.output import Joined, counted, echo_card, echo_json, echo_plain, status_cell
+from linli.cli.output import STATUS_COLOURS, Cell, Coloured, Joined, echo_card, echo_json, echo_plain, word
+
+
+def _say(key: str, /, **values: object) -> str:
+    return ui_words.say(f"cli.{key}", **values)
 
 
 def split_list(values: tuple[str, ...]) -> list[str]:
@@ -53,14 +58,22 @@ def init(
     admin_pin = read_pin(check_name(admin), pin_stdin) if admin else None
     kit.open(create=True)
     community = init_community(name, region, timezone, split_list(languages) or None)
-    click.echo(
-        f"Created {community.name} (region {community.region}, {community.timezone}, "
-        f"languages {', '.join(community.language_list)}) in {kit.db_path}."
+    ui_words.use_language(community.language_list[0])  # from now on the community's words
+    languages_said = ", ".join(community.language_list)
+    echo_plain(
+        _say(
+            "init.created",
+            name=community.name,
+            region=community.region,
+            timezone=community.timezone,
+            languages=languages_said,
+            path=kit.db_path,
+        )
     )
     if admin and admin_pin:
         view = add_operator(admin, admin_pin, role="admin", actor=kit.actor)
-        click.echo(f"Added admin {view.name}; from now on say who you are: linli --operator {view.name} ...")
-    click.echo("Next: linli import residents FILE, or linli residents add --name NAME --phone PHONE.")
+        echo_plain(_say("init.admin_added", name=view.name))
+    click.echo(_say("init.next"))
 
 
 @click.command()
@@ -78,56 +91,86 @@ def status(kit: Kit, as_json: bool) -> None:
     if as_json:
         echo_json(figures)
         return
-    community, schema = figures["community"], figures["schema"]
-    residents, volunteers = figures["residents"], figures["volunteers"]
+    community = figures["community"]
     echo_plain(
-        f"{community['name']}  (region {community['region']}, {community['timezone']}, "
-        f"languages {', '.join(community['languages'])})"
+        _say(
+            "status.community",
+            name=community["name"],
+            region=community["region"],
+            timezone=community["timezone"],
+            languages=", ".join(community["languages"]),
+        )
     )
-    health = [part for s, n in residents["by_status"].items() for part in (status_cell(s), f" {n:,}  ")]
-    rows: list[tuple[str, Any]] = [
-        ("Database", kit.db_path),
-        ("Schema", f"version {schema['version']} (latest {schema['latest']})"),
-        ("Residents", Joined((f"{residents['total']:,}: ", *health))),
-        ("Monitoring", _counts({k: v for k, v in residents["by_monitoring"].items() if k != "none" and v})),
-        ("Tags", _counts(residents["by_tag"])),
-        ("Grids", _counts(residents["by_grid"]) + f"; without a grid {residents['without_grid']:,}"),
-        ("No phone", f"{residents['without_phone']:,}"),
-        ("Opted out", f"{residents['opted_out']:,}"),
-        ("Volunteers", f"{volunteers['total']:,} ({volunteers['active']:,} active)"),
+    echo_card(_status_rows(kit, figures))
+
+
+def _status_rows(kit: Kit, figures: dict[str, Any]) -> list[tuple[str, Cell]]:
+    """The card of `linli status`: a label and a line per figure, in the reader's words."""
+    schema, residents, volunteers = figures["schema"], figures["residents"], figures["volunteers"]
+    health = [
+        part
+        for s, n in residents["by_status"].items()
+        for part in (Coloured(word("status", s), STATUS_COLOURS.get(s)), f" {n:,}  ")
     ]
+    monitored = {k: v for k, v in residents["by_monitoring"].items() if k != "none" and v}
     today = figures["today"]
     checkin = today["checkin"]
-    rows += [
+    rows: list[tuple[str, Cell]] = [
+        ("database", kit.db_path),
+        ("schema", _say("status.schema_line", version=schema["version"], latest=schema["latest"])),
+        ("residents", Joined((_say("status.total", total=f"{residents['total']:,}"), *health))),
+        ("monitoring", _counts(monitored, "monitoring")),
+        ("tags", _counts(residents["by_tag"], "tag")),
         (
-            "Check-in",
-            f"{today['date']}: asked {checkin['asked']:,}, answered {checkin['answered']:,}, "
-            f"silent {checkin['silent']:,}, escalated {checkin['escalated']:,}",
+            "grids",
+            _say("status.grids_line", grids=_counts(residents["by_grid"]), count=f"{residents['without_grid']:,}"),
         ),
-        ("Alerts", f"{today['open_alerts']:,} open"),
-        ("Unread", counted(today["needs_reading"], "reply", "replies") + " nobody understood, not read yet"),
-        ("Tasks", _counts(today["tasks"]) or "none"),
-        ("Outbox", _counts(today["outbox"]) or "empty"),
-        ("Retention", _retention(figures["retention"])),
+        ("no_phone", f"{residents['without_phone']:,}"),
+        ("opted_out", f"{residents['opted_out']:,}"),
+        (
+            "volunteers",
+            _say("status.volunteers_line", total=f"{volunteers['total']:,}", active=f"{volunteers['active']:,}"),
+        ),
+        (
+            "checkin",
+            _say(
+                "status.checkin_line",
+                date=today["date"],
+                asked=f"{checkin['asked']:,}",
+                answered=f"{checkin['answered']:,}",
+                silent=f"{checkin['silent']:,}",
+                escalated=f"{checkin['escalated']:,}",
+            ),
+        ),
+        ("alerts", _say("status.alerts_line", count=f"{today['open_alerts']:,}")),
+        ("unread", ui_words.say_count("cli.status.unread_line", today["needs_reading"])),
+        ("tasks", _counts(today["tasks"], "task_state")),
+        ("outbox", _counts(today["outbox"], "message_status", empty="status.outbox_empty")),
+        ("retention", _retention(figures["retention"])),
     ]
-    echo_card(rows)
+    return [(_say(f"status.{label}"), value) for label, value in rows]
 
 
 def _retention(kept: dict[str, Any]) -> str:
     """'reports 90 days, messages 90 days, audit 90 days; moved out: anonymised after 30 days (2 waiting)'."""
 
-    def days(n: int, never: str = "kept for ever") -> str:
-        return f"{n:,} day{'s' if n != 1 else ''}" if n else never
+    def days(n: int, never: str = "status.kept_for_ever") -> str:
+        return ui_words.say_count("cli.status.days", n) if n else _say(never)
 
-    return (
-        f"reports {days(kept['reports_days'])}, messages {days(kept['messages_days'])}, "
-        f"audit {days(kept['audit_days'])}; moved out: anonymised after "
-        f"{days(kept['anonymise_after_days'], 'the next purge')} ({kept['moved_out_waiting']:,} waiting)"
+    return _say(
+        "status.retention_line",
+        reports=days(kept["reports_days"]),
+        messages=days(kept["messages_days"]),
+        audit=days(kept["audit_days"]),
+        after=days(kept["anonymise_after_days"], "status.next_purge"),
+        waiting=f"{kept['moved_out_waiting']:,}",
     )
 
 
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{name} {n:,}" for name, n in counts.items()) or "none"
+def _counts(counts: dict[str, int], table: str = "", *, empty: str = "status.none") -> str:
+    """'第1网格 2, 第2网格 1', each name in the reader's words when `table` has words for it; "none" for none."""
+    parts = [f"{word(table, name) if table else name} {n:,}" for name, n in counts.items()]
+    return _say("status.comma").join(parts) or _say(empty)
 
 
 @click.command()
@@ -158,16 +201,16 @@ def backup(kit: Kit, file: str, force: bool, recipient: str | None) -> None:
     """
     audit.record_export(kit.allow(EXPORT_PERSONAL_DATA), "backup", file)
     result = backup_encrypted(file, recipient, force=force) if recipient else backup_database(file, force=force)
-    done = "Encrypted backup written" if recipient else "Backed up"
-    click.echo(
-        f"{done} to {result.path} ({_size(result.size)}, schema version {result.schema_version}, "
-        f"{counted(result.residents, 'resident')})."
+    done = "backup_cli.encrypted" if recipient else "backup_cli.backed_up"
+    residents = ui_words.say_count("cli.backup_cli.residents", result.residents)
+    echo_plain(
+        _say(done, path=result.path, size=_size(result.size), version=result.schema_version, residents=residents)
     )
 
 
 def _size(size: int) -> str:
     if size < 1024:
-        return f"{size} bytes"
+        return _say("backup_cli.bytes", size=size)
     value = size / 1024
     for unit in ("KB", "MB"):
         if value < 1024:
@@ -195,9 +238,10 @@ def config(kit: Kit, as_json: bool) -> None:
     if as_json:
         echo_json([_json_row(kit, name, value, doc) for name, value, doc in rows])
         return
+    _speak_the_communitys_language(kit)
     source = kit.config_option or os.environ.get("LINLI_CONFIG")
-    click.echo(f"# from {source}" if source else "# no configuration file: defaults and environment")
-    click.echo(f"# database in use: {kit.db_path}")
+    click.echo(_say("config_cli.from_file", source=source) if source else _say("config_cli.no_file"))
+    click.echo(_say("config_cli.database", path=kit.db_path))
     section = ""
     for name, value, doc in rows:
         group, key = name.split(".", 1)
@@ -206,6 +250,16 @@ def config(kit: Kit, as_json: bool) -> None:
             section = group
         click.echo(f"# {doc}")
         click.echo(_secret_line(kit, name) if is_secret(name) else f"{key} = {_toml(value)}")
+
+
+def _speak_the_communitys_language(kit: Kit) -> None:
+    """Open the community, when there is one, for its language; `linli config` also works before `linli init`."""
+    if is_missing_file(kit.db_path):
+        return
+    try:
+        kit.open(create=False, identify=False)
+    except NotInitialized:
+        return  # a database without a community yet has no language: the comments stay in the default words
 
 
 def _is_set(kit: Kit, name: str) -> bool:
@@ -220,8 +274,9 @@ def _secret_line(kit: Kit, name: str) -> str:
     """'# auth_token = ""  # secret, set: give it in TWILIO_AUTH_TOKEN' - a comment, so never a value."""
     key = name.split(".", 1)[1]
     variable = secret_variable(name)
-    where = f"give it in {variable}" if variable else "give it here"
-    return f'# {key} = ""  # secret, {"set" if _is_set(kit, name) else "not set"}: {where}'
+    where = _say("config_cli.give_it_in", variable=variable) if variable else _say("config_cli.give_it_here")
+    state = _say("config_cli.set" if _is_set(kit, name) else "config_cli.not_set")
+    return _say("config_cli.secret_line", setting=key, state=state, where=where)
 
 
 def _json_row(kit: Kit, name: str, value: Any, doc: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from kit import ui_words
 from kit.capacity_today import notice_timing_text
 from kit.community import community_zone
 from kit.money import community_money
@@ -21,9 +22,19 @@ from kit.notices import (
 from kit.notices.templated import TemplatedNotice, compose, parse_params, refuse_free_text
 from kit.permissions import SEND_NOTICES
 from linli.cli.context import Kit, pass_kit
-from linli.cli.output import counted, echo_card, echo_json, echo_plain, echo_table
+from linli.cli.output import echo_card, echo_json, echo_plain, echo_table, word
 
-SEND_HINT = "Nothing was sent. To send it, run the same command with --yes."
+
+def _say(key: str, /, **values: object) -> str:
+    return ui_words.say(f"cli.notices.{key}", **values)
+
+
+def _say_count(key: str, count: int, /, **values: object) -> str:
+    return ui_words.say_count(f"cli.notices.{key}", count, **values)
+
+
+def _listed(parts: list[str]) -> str:
+    return _say("comma").join(parts)
 
 
 @click.group("notice")
@@ -41,44 +52,62 @@ def _is_chinese(ch: str) -> bool:
 
 
 def echo_preview(preview: NoticePreview) -> None:
-    reached = [f"{counted(preview.sms_recipients, 'by SMS', 'by SMS')}"] if preview.channel != "voice" else []
+    """The preview as a card in the reader's language, then its warnings (which may quote the text or a grid)."""
+    echo_card(_preview_pairs(preview))
+    for warning in preview.warnings:
+        echo_plain(_say("warning", warning=str(warning)))
+
+
+def _preview_pairs(preview: NoticePreview) -> list[tuple[str, str]]:
+    reached = [_say("by_sms", count=f"{preview.sms_recipients:,}")] if preview.channel != "voice" else []
     if preview.voice_recipients:
-        why = " (cannot read)" if preview.channel == "sms" else ""
-        reached.append(f"{preview.voice_recipients:,} by voice call{why}")
-    left_out = f"{preview.no_phone:,} without a phone, {preview.opted_out:,} opted out"
-    encoding = preview.encoding
-    if any(_is_chinese(ch) for ch in preview.non_gsm):
-        encoding += " (Chinese text: 70 characters in one SMS, 67 per part when longer)"
-    elif preview.non_gsm:
-        shown = " ".join(ch if ch.isprintable() and not ch.isspace() else repr(ch)[1:-1] for ch in preview.non_gsm[:8])
-        encoding += f" (because of {shown}{' ...' if len(preview.non_gsm) > 8 else ''})"
-    cost = f"{preview.money(preview.sms_cost)} for SMS ({preview.total_segments:,} x {preview.segment_price:g})"
+        by_call = "by_call_cannot_read" if preview.channel == "sms" else "by_call"
+        reached.append(_say(by_call, count=f"{preview.voice_recipients:,}"))
+    money = preview.money
+    cost = _say(
+        "cost_sms",
+        sms=money(preview.sms_cost),
+        segments=f"{preview.total_segments:,}",
+        price=f"{preview.segment_price:g}",
+    )
     if preview.voice_recipients:
-        cost += (
-            f" + {preview.money(preview.voice_cost)} for about {preview.call_minutes:,} call minutes"
-            f" = {preview.money(preview.cost)}"
+        cost = _say(
+            "cost_both",
+            sms=cost,
+            voice=money(preview.voice_cost),
+            minutes=f"{preview.call_minutes:,}",
+            total=money(preview.cost),
         )
     pairs = [
-        ("Audience", f"{preview.audience.describe()}: {counted(preview.in_audience, 'resident')}"),
-        ("Recipients", f"{counted(preview.recipients, 'person', 'people')}: {', '.join(reached)}"),
-        ("Left out", left_out),
-        ("Encoding", encoding),
-        ("Segments", f"{preview.segments_per_message} per message, {preview.total_segments:,} in all"),
-        ("Cost", cost),
+        (_say("audience"), _say_count("in_audience", preview.in_audience, audience=preview.audience.describe())),
+        (_say("recipients"), _say_count("reached", preview.recipients, how=_listed(reached))),
+        (_say("left_out"), _say("left_out_line", no_phone=f"{preview.no_phone:,}", opted_out=f"{preview.opted_out:,}")),
+        (_say("encoding"), _encoding(preview)),
+        (
+            _say("segments"),
+            _say("segments_line", per=preview.segments_per_message, total=f"{preview.total_segments:,}"),
+        ),
+        (_say("cost"), cost),
     ]
     if preview.last_out is not None:
-        pairs.append(("Last out", notice_timing_text(preview.last_out, "en", community_zone())))
+        pairs.append((_say("last_out"), notice_timing_text(preview.last_out, ui_words.current(), community_zone())))
     for version in preview.versions[1:]:
-        pairs.append(
-            (
-                f"Text ({version.language})",
-                f"{counted(version.sms_recipients, 'recipient')}, {version.info.encoding}, "
-                f"{version.info.segments} per message",
-            )
+        line = _say_count(
+            "version_line", version.sms_recipients, encoding=version.info.encoding, segments=version.info.segments
         )
-    echo_card(pairs)
-    for warning in preview.warnings:
-        echo_plain(f"Warning: {warning}")  # it may quote the text or a grid's name
+        pairs.append((_say("text_in", lang=version.language), line))
+    return pairs
+
+
+def _encoding(preview: NoticePreview) -> str:
+    if any(_is_chinese(ch) for ch in preview.non_gsm):
+        return _say("encoding_chinese", encoding=preview.encoding)
+    if preview.non_gsm:
+        shown = " ".join(ch if ch.isprintable() and not ch.isspace() else repr(ch)[1:-1] for ch in preview.non_gsm[:8])
+        return _say(
+            "encoding_because", encoding=preview.encoding, chars=shown + (" ..." if len(preview.non_gsm) > 8 else "")
+        )
+    return preview.encoding
 
 
 @notice_group.command("send")
@@ -157,14 +186,12 @@ def send(
         return
     echo_preview(preview)
     for gateway, text in composed.signed() if composed is not None else []:
-        echo_plain(f"Text ({gateway}): {text}")  # exactly what residents read, signature included
+        # exactly what residents read, signature included
+        echo_plain(ui_words.say("notice_template.text", gateway=gateway, text=text))
     if notice is None:
-        click.echo(SEND_HINT)
+        click.echo(_say("not_sent"))
         return
-    click.echo(
-        f"Queued notice #{notice.id} for {counted(notice.recipients, 'person', 'people')}. "
-        f"The dispatcher sends it; follow it with: linli notice show {notice.id}"
-    )
+    click.echo(_say_count("queued", notice.recipients, id=notice.id))
 
 
 def _composed(
@@ -173,12 +200,12 @@ def _composed(
     """The notice from an approved template, or None for free text (refused in template-only mode)."""
     if template:
         if body or translations:
-            raise click.UsageError("Give either --template (with --param) or --body, not both.")
+            raise click.UsageError(_say("template_and_body"))
         return compose(template, parse_params(params))
     if params:
-        raise click.UsageError("--param goes with --template.")
+        raise click.UsageError(_say("param_without_template"))
     if not body:
-        raise click.UsageError("Write the notice with --body, or pick an approved one with --template.")
+        raise click.UsageError(_say("no_body"))
     refuse_free_text(channel)
     return None
 
@@ -188,7 +215,7 @@ def _notice_row(summary: NoticeSummary) -> list[str]:
     return [
         str(summary.id),
         summary.local_date,
-        summary.channel,
+        word("channel", summary.channel),
         summary.audience.describe(),
         f"{summary.recipients:,}",
         f"{summary.cost:,.2f}",
@@ -212,8 +239,8 @@ def list_command(kit: Kit, limit: int, as_json: bool) -> None:
     if as_json:
         echo_json([summary.as_dict() for summary in notices])
         return
-    headers = ("ID", "DATE", "CHANNEL", "AUDIENCE", "PEOPLE", "COST", "TEXT")
-    echo_table(headers, [_notice_row(summary) for summary in notices], empty="No notice has been sent yet.")
+    headers = [_say(f"col_{name}") for name in ("id", "date", "channel", "audience", "people", "cost", "text")]
+    echo_table(headers, [_notice_row(summary) for summary in notices], empty=_say("none_sent"))
 
 
 @notice_group.command("show")
@@ -234,15 +261,16 @@ def show(kit: Kit, notice_id: int, as_json: bool) -> None:
         echo_json({**summary.as_dict(), "delivery": {"sms": sms, "voice": voice}})
         return
     pairs = [
-        ("Notice", f"#{summary.id}, sent {summary.local_date} by {summary.created_by}"),
-        ("Audience", summary.audience.describe()),
-        ("Channel", summary.channel),
-        ("Recipients", counted(summary.recipients, "person", "people")),
-        ("Segments", f"{summary.segments:,}"),
-        ("Cost", community_money(kit.settings.dispatch)(summary.cost)),
-        ("Text", summary.body),
+        (_say("notice"), _say("notice_line", id=summary.id, date=summary.local_date, by=summary.created_by)),
+        (_say("audience"), summary.audience.describe()),
+        (_say("channel"), word("channel", summary.channel)),
+        (_say("recipients"), ui_words.say_count("notice_preview.people", summary.recipients)),
+        (_say("segments"), f"{summary.segments:,}"),
+        (_say("cost"), community_money(kit.settings.dispatch)(summary.cost)),
+        (_say("text"), summary.body),
     ]
-    for channel, counts in (("SMS", sms), ("Voice", voice)):
+    for channel, counts in (("sms", sms), ("voice", voice)):
         if counts:
-            pairs.append((channel, ", ".join(f"{status} {count:,}" for status, count in counts.items())))
+            line = _listed([f"{word('message_status', status)} {count:,}" for status, count in counts.items()])
+            pairs.append((_say(f"delivery_{channel}"), line))
     echo_card(pairs)

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from kit import ui_words
 from kit.community import community_zone
 from kit.errors import ValidationError
 from kit.outbox import counts_by_status
 from kit.permissions import WORK
 from kit.residents import parse_date
 from linli.cli.context import Kit, pass_kit
-from linli.cli.output import echo_json, echo_plain, json_escaped
+from linli.cli.output import echo_json, echo_plain, json_escaped, word
 
 if TYPE_CHECKING:
     from sms.parser import Intent
@@ -31,9 +32,7 @@ def parse_at(text: str) -> datetime:
     try:
         at = datetime.fromisoformat(raw)
     except ValueError:
-        raise ValidationError(
-            f"'{text}' is not a time; write it like 2026-11-20T09:00 (local) or 2026-11-20T01:00+00:00.", field="at"
-        ) from None
+        raise ValidationError("run_due.not_a_time", text=text, field="at") from None
     return at.replace(tzinfo=community_zone()) if at.tzinfo is None else at
 
 
@@ -66,25 +65,36 @@ def run_due_command(kit: Kit, at_text: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(report.as_dict())
         return
-    local = report.as_dict()["local_time"]
-    click.echo(f"At {local}:")
-    for line in report.lines():
-        click.echo(f"  {line}")
+    click.echo(ui_words.say("cli.run_due.at", time=report.as_dict()["local_time"]))
+    for line in report.lines(ui_words.current()):
+        echo_plain(f"  {line}")  # it may name a grid or a tag
 
 
 # --- dispatch ---------------------------------------------------------------------------------------------------
 
 
 def _dispatch_line(report: Any) -> str:
-    why = ", ".join(f"{count:,} {reason}" for reason, count in sorted(report.skipped_for.items()))
-    line = (
-        f"sent {report.sent:,}, retried {report.retried:,}, failed {report.failed:,}, "
-        f"skipped {report.skipped:,}{f' ({why})' if why else ''}, expired {report.expired:,}"
+    """'sent 3, retried 0, failed 0, skipped 1 (1 opted out), expired 0' in the reader's words; the reasons a row
+    was skipped or a channel held have words under [cli.dispatch.why] (any other shows as the dispatcher said)."""
+
+    def said(key: str, **values: object) -> str:
+        return ui_words.say(f"cli.dispatch.{key}", **values)
+
+    comma = said("comma")
+    why = comma.join(
+        said("skipped_for", count=f"{count:,}", why=word("cli.dispatch.why", reason))
+        for reason, count in sorted(report.skipped_for.items())
     )
+    counts = {name: f"{getattr(report, name):,}" for name in ("sent", "retried", "failed", "skipped", "expired")}
+    line = said("line_why", why=why, **counts) if why else said("line", **counts)
     if report.reconciled_sent or report.reconciled_requeued:
-        line += f"; after a stop: {report.reconciled_sent:,} found sent, {report.reconciled_requeued:,} queued again"
+        line += said("reconciled", sent=f"{report.reconciled_sent:,}", requeued=f"{report.reconciled_requeued:,}")
     if report.held:
-        line += "; held: " + ", ".join(f"{channel} ({why})" for channel, why in sorted(report.held.items()))
+        held = comma.join(
+            said("held_channel", channel=word("channel", channel), why=word("cli.dispatch.why", why))
+            for channel, why in sorted(report.held.items())
+        )
+        line += said("held", held=held)
     return line
 
 
@@ -116,11 +126,11 @@ def dispatch_command(kit: Kit, once: bool, limit: int | None, every: float) -> N
     dispatcher = Dispatcher(build_gateways(kit.settings), kit.settings.dispatch, community_zone())
     if once:
         report = dispatcher.run_once(limit=limit)
-        click.echo(f"Dispatched: {_dispatch_line(report)}.")
+        click.echo(ui_words.say("cli.dispatch.dispatched", line=_dispatch_line(report)))
         waiting = counts_by_status("out").get("queued", 0)
-        click.echo(f"Still queued: {waiting:,}.")
+        click.echo(ui_words.say("cli.dispatch.still_queued", count=f"{waiting:,}"))
         return
-    click.echo(f"Dispatching every {every:g} s; Ctrl-C to stop.")
+    click.echo(ui_words.say("cli.dispatch.every", seconds=f"{every:g}"))
     try:
         while True:
             report = dispatcher.run_once(limit=limit)
@@ -128,7 +138,7 @@ def dispatch_command(kit: Kit, once: bool, limit: int | None, every: float) -> N
                 click.echo(f"{datetime.now().strftime('%H:%M:%S')} {_dispatch_line(report)}")
             time.sleep(every)
     except KeyboardInterrupt:
-        click.echo("Stopped.")
+        click.echo(ui_words.say("cli.dispatch.stopped"))
 
 
 # --- check-in ---------------------------------------------------------------------------------------------------
@@ -166,9 +176,10 @@ def checkin_start(kit: Kit, audience: str | None, day_text: str | None) -> None:
     actor = kit.allow(WORK)
     day: date | None = parse_date(day_text, "round date", "date") if day_text else None
     round_ = start_round(day, audience, settings=kit.settings.checkin, actor=actor)
-    click.echo(
-        f"Check-in round #{round_.id} for {round_.local_date} ({round_.audience}): "
-        f"{round_.asked:,} residents asked. `linli dispatch --once` sends the messages."
+    echo_plain(  # the audience may name a grid or a tag
+        ui_words.say_count(
+            "cli.checkin.started", round_.asked, id=round_.id, date=round_.local_date, audience=round_.audience
+        )
     )
 
 
@@ -181,18 +192,26 @@ def _languages() -> list[str]:
     return known_languages()
 
 
-def describe_intent(intent: Intent) -> str:
-    """'unwell: 38.5 °C; fever, cough' — one human line for a parsed reply."""
+def describe_intent(intent: Intent, language: str) -> str:
+    """'unwell: 38.5 °C; fever, cough' (不适：38.5 °C；发烧、咳嗽): one human line for a parsed reply, in `language`."""
+
+    def said(key: str, **values: object) -> str:
+        return ui_words.text(language, key, **values)
+
+    def named(table: str, value: str) -> str:
+        return said(f"{table}.{value}") if ui_words.has(f"{table}.{value}") else value
+
     parts = []
     if intent.temperature_c is not None:
         parts.append(f"{intent.temperature_c:g} °C")
     if intent.symptoms:
-        parts.append(", ".join(intent.symptoms))
+        parts.append(said("cli.parse.comma").join(named("symptom", symptom) for symptom in intent.symptoms))
     if intent.text:
-        parts.append(f"needs: {intent.text}")
+        parts.append(said("cli.parse.needs", text=intent.text))
     if intent.task_number is not None:
-        parts.append(f"task {intent.task_number}")
-    return intent.kind + (": " + "; ".join(parts) if parts else "")
+        parts.append(said("cli.parse.task", number=intent.task_number))
+    kind = named("intent", intent.kind)
+    return said("cli.parse.line", kind=kind, parts=said("cli.parse.between").join(parts)) if parts else kind
 
 
 @click.command("parse")
@@ -211,7 +230,7 @@ def parse_command(text: str, language: str, as_json: bool) -> None:
     from sms.parser import parse_reply
 
     if language not in _languages():
-        raise ValidationError(f"No keyword table for '{language}'; use one of: {', '.join(_languages())}.")
+        raise ValidationError("parse.no_keyword_table", lang=language, languages=", ".join(_languages()))
     replies: Iterable[str] = [text]
     if text == "-":
         replies = (line.rstrip("\r\n") for line in sys.stdin)
@@ -220,4 +239,4 @@ def parse_command(text: str, language: str, as_json: bool) -> None:
         if as_json:
             click.echo(json_escaped(json.dumps(intent.as_dict(), ensure_ascii=False)))
         else:
-            echo_plain(describe_intent(intent))  # the need is in the sender's words
+            echo_plain(describe_intent(intent, language))  # the need is in the sender's words

@@ -100,6 +100,11 @@ def test_parse_without_json_prints_one_human_line_per_reply(run: Run) -> None:
     assert result.stdout.splitlines() == ["unwell: 38.2 °C; fever, cough", "help: needs: buy medicine"]
 
 
+def test_parse_describes_a_reply_in_the_language_given(run: Run) -> None:
+    result = run("parse", "发烧38度5 咳嗽 求助 买药", "--lang", "zh")
+    assert result.stdout.splitlines() == ["求助：38.5 °C；发烧、咳嗽；需要：买药"]
+
+
 def test_parse_in_a_language_without_keywords_is_one_line(run: Run) -> None:
     line = one_line_error(run("parse", "ok", "--lang", "xx"))
     assert line == "Please check the input: No keyword table for 'xx'; use one of: en, zh."
@@ -112,24 +117,45 @@ def test_notice_send_without_yes_previews_and_sends_nothing(run: Run, neighbours
     result = run("notice", "send", "--body", BODY)
     assert result.exit_code == 0, result.output
     out = result.stdout
+    assert "收件人    4 人：短信 3 人，语音电话 1 人（不识字）" in out
+    assert "未覆盖    1 人没有电话，0 人已退订" in out
+    assert "条数      每人 1 条，共 3 条" in out
+    assert "费用      短信 ¥0.15（3 x 0.05） + 语音约 1 分钟 ¥0.10 = ¥0.25" in out
+    assert out.splitlines()[-1] == "什么都没有发。要发送，请在同一条命令后加上 --yes 再运行。"
+    assert Notice.select().count() == 0 and Message.select().count() == 0
+
+
+def test_an_english_community_reads_the_preview_in_english(run: Run, neighbours: dict[str, int]) -> None:
+    Community.update(languages="en,zh").execute()
+    result = run("notice", "send", "--body", BODY)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
     assert "Recipients  4 people: 3 by SMS, 1 by voice call (cannot read)" in out
     assert "Left out    1 without a phone, 0 opted out" in out
     assert "Segments    1 per message, 3 in all" in out
-    assert "Cost        ¥0.15 for SMS (3 x 0.05) + ¥0.10 for about 1 call minutes = ¥0.25" in out
+    assert "Cost        CN¥0.15 for SMS (3 x 0.05) + CN¥0.10 for about 1 call minutes = CN¥0.25" in out
     assert out.splitlines()[-1] == "Nothing was sent. To send it, run the same command with --yes."
     assert Notice.select().count() == 0 and Message.select().count() == 0
 
 
 def test_notice_send_shows_what_smart_quotes_cost(run: Run, neighbours: dict[str, int]) -> None:
     short = run("notice", "send", "--body", "The “clinic” opens at 9.", "--grid", "第1网格")
-    assert "Encoding    UCS-2 (because of “ ”)" in short.stdout
-    assert "Warning" not in short.stdout  # one segment either way: nothing to save
+    assert "编码      UCS-2（因为有 “ ”）" in short.stdout
+    assert "注意" not in short.stdout  # one segment either way: nothing to save
     long = run("notice", "send", "--body", "The “clinic” opens at 9. " * 3, "--grid", "第1网格")
-    assert "Segments    2 per message, 4 in all" in long.stdout
+    assert "条数      每人 2 条，共 4 条" in long.stdout
     assert (
-        'Warning: “smart quotes” force UCS-2: 2 segments instead of 1. Replace “ -> ", ” -> " to stay in GSM-7.'
+        '注意：弯引号“”让短信改用 UCS-2 编码：要分 2 条，本来只要 1 条。把 “ -> "，” -> " 替换掉，就能保持 GSM-7。'
         in long.stdout.splitlines()
     )
+    Community.update(languages="en").execute()
+    english = run("notice", "send", "--body", "The “clinic” opens at 9. " * 3, "--grid", "第1网格")
+    assert (
+        'Warning: “smart quotes” force UCS-2: 2 segments instead of 1. Replace “ -> ", ” -> " to stay in GSM-7.'
+        in english.stdout.splitlines()
+    )
+    as_json = json.loads(run("notice", "send", "--body", "The “clinic” opens at 9. " * 3, "--json").stdout)
+    assert as_json["preview"]["warnings"][0].startswith("“smart quotes” force UCS-2")
 
 
 def test_notice_send_with_yes_queues_once_and_refuses_the_second_time(run: Run, neighbours: dict[str, int]) -> None:
@@ -137,16 +163,22 @@ def test_notice_send_with_yes_queues_once_and_refuses_the_second_time(run: Run, 
     assert sent.exit_code == 0, sent.output
     notice = Notice.get()
     assert sent.stdout.splitlines()[-1] == (
-        f"Queued notice #{notice.id} for 4 people. "
-        f"The dispatcher sends it; follow it with: linli notice show {notice.id}"
+        f"第 {notice.id} 号通知已排队，发给 4 人。发送程序会把它发出去；查看进度：linli notice show {notice.id}"
     )
     assert delivery_counts(notice.id) == {"queued": 4}
 
     again = run("notice", "send", "--body", BODY, "--grid", "第2网格", "--grid", "第1网格", "--yes")
-    assert one_line_error(again) == (
+    assert one_line_error(again) == f"通知已发过：这条通知已在 2026-11-20 发给 4 人（第 {notice.id} 号通知）。"
+    assert Message.select().count() == 4 and Notice.select().count() == 1
+    Community.update(languages="en").execute()
+    assert one_line_error(run("notice", "send", "--body", BODY, "--grid", "第1网格", "--grid", "第2网格", "--yes")) == (
         f"Notice already sent: This notice was already sent on 2026-11-20 to 4 people (notice #{notice.id})."
     )
-    assert Message.select().count() == 4 and Notice.select().count() == 1
+    english = run("notice", "send", "--body", BODY, "--grid", "第1网格", "--yes")
+    assert english.stdout.splitlines()[-1] == (
+        f"Queued notice #{notice.id + 1} for 2 people. "
+        f"The dispatcher sends it; follow it with: linli notice show {notice.id + 1}"
+    )
 
 
 def test_notice_send_json_and_filters(run: Run, neighbours: dict[str, int]) -> None:
@@ -163,13 +195,28 @@ def test_notice_list_and_show(run: Run, neighbours: dict[str, int], unpaced: Pat
     notice = Notice.get()
     assert run("dispatch", "--once").exit_code == 0
     listed = run("notice", "list").stdout.splitlines()
+    assert listed[0].split() == ["编号", "日期", "渠道", "发给谁", "人数", "费用", "内容"]
+    assert listed[1].split()[:3] == [str(notice.id), "2026-11-20", "短信"]
+    assert {"4", "0.25"} <= set(listed[1].split())
+    shown = run("notice", "show", notice.id).stdout
+    assert "短信    已送达 3" in shown and "语音    已发出 1" in shown
+    assert (
+        one_line_error(run("notice", "show", 99))
+        == "找不到：没有第 99 号通知。`linli notice list` 可以查看已发的通知。"
+    )
+    Community.update(languages="en").execute()
+    listed = run("notice", "list").stdout.splitlines()
     assert listed[0].split() == ["ID", "DATE", "CHANNEL", "AUDIENCE", "PEOPLE", "COST", "TEXT"]
-    assert listed[1].split()[:7] == [str(notice.id), "2026-11-20", "sms", "status", "green", "4", "0.25"]
+    assert listed[1].split()[:3] == [str(notice.id), "2026-11-20", "SMS"]
     shown = run("notice", "show", notice.id).stdout
     assert "SMS         delivered 3" in shown and "Voice       sent 1" in shown
     assert one_line_error(run("notice", "show", 99)) == (
         "Not found: No notice #99. `linli notice list` shows the notices sent."
     )
+
+
+def test_notice_list_without_notices_says_so(run: Run, community: Community) -> None:
+    assert run("notice", "list").stdout == "还没有发过通知。\n"
 
 
 # --- dispatch, run-due, checkin ---------------------------------------------------------------------------------
@@ -183,8 +230,8 @@ def test_dispatch_once_sends_what_is_queued_through_the_simulators(
     result = run("dispatch", "--once")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "Dispatched: sent 3, retried 0, failed 0, skipped 1 (1 opted out), expired 0.",
-        "Still queued: 0.",
+        "发送结果：已发 3，重试 0，失败 0，未发 1（已退订 1），过期 0。",
+        "还在排队：0。",
     ]
     statuses = {(m.peer, m.channel): (m.status, m.gateway) for m in Message.select()}
     assert statuses == {
@@ -193,9 +240,12 @@ def test_dispatch_once_sends_what_is_queued_through_the_simulators(
         ("+8613700137000", "sms"): ("skipped", ""),
         ("+8613500135000", "voice"): ("sent", "simulator"),
     }
-    assert run("dispatch", "--once").stdout.splitlines()[0] == (
-        "Dispatched: sent 0, retried 0, failed 0, skipped 0, expired 0."
-    )
+    assert run("dispatch", "--once").stdout.splitlines()[0] == "发送结果：已发 0，重试 0，失败 0，未发 0，过期 0。"
+    Community.update(languages="en").execute()
+    assert run("dispatch", "--once").stdout.splitlines() == [
+        "Dispatched: sent 0, retried 0, failed 0, skipped 0, expired 0.",
+        "Still queued: 0.",
+    ]
 
 
 def test_the_dispatch_line_says_why_each_skipped_row_was_skipped() -> None:
@@ -225,17 +275,25 @@ def test_dispatch_with_an_unknown_gateway_is_one_line(run: Run, neighbours: dict
 
 def test_run_due_at_starts_the_round_once(run: Run, neighbours: dict[str, int]) -> None:
     early = run("run-due", "--at", "2026-11-20T08:59")
-    assert early.stdout.splitlines()[:2] == [
-        "At 2026-11-20T08:59:00+08:00:",
-        "  the check-in round for 2026-11-20 starts at 09:00",
+    assert early.stdout.splitlines()[:3] == [
+        "2026-11-20T08:59:00+08:00：",
+        "  2026-11-20 的报平安在 09:00 开始",
+        "  逐级跟进：暂时没有要做的",
     ]
     first = run("run-due", "--at", "2026-11-20T09:00")
     round_ = CheckinRound.get()
-    assert first.stdout.splitlines()[1] == f"  started the check-in round #{round_.id} for 2026-11-20 (all): asked 5"
+    assert first.stdout.splitlines()[1] == f"  已开始 2026-11-20 的报平安（第 {round_.id} 轮，all）：已问 5 人"
     second = run("run-due", "--at", "2026-11-20T01:00:00Z")
-    assert second.stdout.splitlines()[1] == "  the check-in round for 2026-11-20 already ran"
+    assert second.stdout.splitlines()[1] == "  2026-11-20 的报平安已经做过了"
     assert CheckinRound.select().count() == 1
     assert Message.select().where(Message.kind == "checkin").count() == 4
+    assert one_line_error(run("run-due", "--at", "tomorrow")).startswith("请检查输入：“tomorrow”不是时间")
+    Community.update(languages="en").execute()
+    again = run("run-due", "--at", "2026-11-20T09:30")
+    assert again.stdout.splitlines()[:2] == [
+        "At 2026-11-20T09:30:00+08:00:",
+        "  the check-in round for 2026-11-20 already ran",
+    ]
     assert one_line_error(run("run-due", "--at", "tomorrow")).startswith("Please check the input: 'tomorrow' is not")
 
 
@@ -243,11 +301,16 @@ def test_checkin_start_for_one_grid(run: Run, neighbours: dict[str, int]) -> Non
     result = run("checkin", "start", "--audience", "grid:第1网格", "--date", "2026-11-20")
     round_ = CheckinRound.get()
     assert result.stdout.splitlines() == [
-        f"Check-in round #{round_.id} for 2026-11-20 (grid:第1网格): 3 residents asked. "
-        "`linli dispatch --once` sends the messages."
+        f"第 {round_.id} 轮报平安（2026-11-20，grid:第1网格）：已问 3 位居民。`linli dispatch --once` 会把短信发出去。"
     ]
     assert Message.select().where(Message.kind == "checkin").count() == 2
-    assert one_line_error(run("checkin", "start", "--audience", "street:x")).startswith("Please check the input:")
+    assert one_line_error(run("checkin", "start", "--audience", "street:x")).startswith("请检查输入：")
+    Community.update(languages="en").execute()
+    english = run("checkin", "start", "--audience", "grid:第2网格", "--date", "2026-11-20")
+    assert english.stdout.splitlines() == [
+        f"Check-in round #{round_.id + 1} for 2026-11-20 (grid:第2网格): 2 residents asked. "
+        "`linli dispatch --once` sends the messages."
+    ]
 
 
 # --- exports ----------------------------------------------------------------------------------------------------

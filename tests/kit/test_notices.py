@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kit import outbox
+from kit import outbox, ui_words
 from kit.config import DispatchSettings, Settings
 from kit.errors import Conflict, ValidationError
 from kit.models import AuditEntry, Community, Message, Notice
@@ -53,7 +53,9 @@ def test_a_chinese_preview_is_ucs2_with_no_suggestion(neighbours: dict[str, int]
     assert (preview.encoding, preview.segments_per_message, preview.total_segments) == ("UCS-2", 2, 6)
     assert preview.sms_cost == 0.6
     assert preview.suggestions == {"，": ",", "。": "."}
-    assert preview.warnings == ("The text is 2 SMS segments long: each recipient costs 2 messages.",)
+    assert [str(warning) for warning in preview.warnings] == [
+        "The text is 2 SMS segments long: each recipient costs 2 messages."
+    ]
 
 
 def test_smart_quotes_are_named_with_what_they_cost_and_the_replacement(neighbours: dict[str, int]) -> None:
@@ -62,8 +64,21 @@ def test_smart_quotes_are_named_with_what_they_cost_and_the_replacement(neighbou
     assert (preview.encoding, preview.segments_per_message) == ("UCS-2", 3)
     assert preview.non_gsm == ("“", "”")
     assert preview.suggestions == {"“": '"', "”": '"'}
-    assert preview.warnings[0] == (
+    assert str(preview.warnings[0]) == (
         '“smart quotes” force UCS-2: 3 segments instead of 1. Replace “ -> ", ” -> " to stay in GSM-7.'
+    )
+
+
+def test_a_warning_is_read_in_the_readers_language_and_english_in_json(neighbours: dict[str, int]) -> None:
+    body = "Notice: the “clinic” opens at 9… " * 4
+    preview = preview_notice(body, Audience(), "sms", bodies={"en": "In English: the “clinic” opens… " * 4})
+    ui_words.use_language("zh")
+    said = "弯引号“”和省略号让短信改用 UCS-2 编码：要分 2 条，本来只要 1 条。"
+    replace = '把 “ -> "，” -> "，… -> ... 替换掉，就能保持 GSM-7。'
+    assert [str(warning) for warning in preview.warnings][:2] == [said + replace, "en 译文里的" + said + replace]
+    assert preview.as_dict()["warnings"][1] == (
+        "“smart quotes” and the ellipsis in the en text force UCS-2: 2 segments instead of 1. "
+        'Replace “ -> ", ” -> ", … -> ... to stay in GSM-7.'
     )
 
 
@@ -99,7 +114,7 @@ def test_the_audience_has_one_stable_json_form() -> None:
     assert audience.as_json() == '{"grids":["第1网格","第2网格"],"statuses":["red"],"tags":["elderly-alone"]}'
     assert Audience.from_json(audience.as_json()) == audience
     assert Audience().as_json() == "{}" and Audience().describe() == "everybody"
-    assert audience.describe() == "grid 第1网格 or 第2网格; tag elderly-alone; status red"
+    assert audience.describe() == "grid 第1网格 or 第2网格; tag elderly alone; status RED"
     with pytest.raises(ValidationError, match="Unknown audience field"):
         Audience.from_dict({"streets": ["x"]})
 
@@ -148,7 +163,10 @@ def test_the_same_notice_is_never_sent_twice(neighbours: dict[str, int]) -> None
     assert Message.select().count() == before and Notice.select().count() == 1
     preview = preview_notice(GSM_BODY, Audience.of(grids=["第1网格"]))
     assert preview.already_sent is not None and preview.already_sent.id == first.id
-    assert preview.warnings[-1].endswith("; it will not be sent again.")
+    assert str(preview.warnings[-1]).endswith("; it will not be sent again.")
+    ui_words.use_language("zh")
+    assert caught.value.title == "通知已发过"
+    assert str(preview.warnings[-1]) == f"这条通知已在 2026-11-20 发给 2 人（第 {first.id} 号通知），不会再发。"
     other = send_notice(GSM_BODY, Audience.of(grids=["第2网格"]), actor="test", confirm=True)  # another audience
     assert other.id != first.id and Message.select().count() == before + 2
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, TextArea
 
+from kit import ui_words
 from kit.demo import DemoSummary
-from kit.models import Message, Notice, Resident
+from kit.models import Community, Message, Notice, Resident
+from kit.notices import preview_notice
+from kit.residents import ResidentInput, add_resident
 from tests.tui.conftest import MakeApp, settle
 from tui.app import LinliApp
 from tui.dialogs.confirm import ConfirmDialog
-from tui.screens.notices import NoticesScreen
+from tui.screens.notices import NoticesScreen, preview_text
 
 BODY = "明天上午9点在小区门口免费测体温，请戴口罩。"
 
@@ -73,3 +76,14 @@ async def test_a_grid_that_does_not_exist_is_explained_in_the_preview(town: Demo
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await compose(app, pilot, grid="第99网格")
         assert "No grid named 第99网格" in str(screen.query_one("#preview").render())
+
+
+def test_the_previews_warnings_are_in_the_readers_language(community: Community) -> None:
+    add_resident(ResidentInput(name="王秀英", phone="13800138000", grid="第1网格"))
+    preview = preview_notice("The “clinic” opens at 9. " * 3)
+    ui_words.use_language("zh")
+    shown = preview_text(preview).plain
+    assert "! 弯引号“”让短信改用 UCS-2 编码：要分 2 条，本来只要 1 条。" in shown
+    assert '把 “ -> "，” -> " 替换掉，就能保持 GSM-7。' in shown
+    ui_words.use_language("en")
+    assert "! “smart quotes” force UCS-2: 2 segments instead of 1." in preview_text(preview).plain

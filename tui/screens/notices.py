@@ -66,7 +66,7 @@ def preview_text(preview: NoticePreview, zone: ZoneInfo | None = None) -> Text:
         line = notice_timing_text(preview.last_out, language(), zone)
         text.append(f"\n{'! ' if late else ''}{line}", style="bold red" if late else "")
     for warning in preview.warnings:
-        text.append(f"\n! {visible(warning)}", style="yellow")  # a warning may name a grid or a tag
+        text.append(f"\n! {visible(str(warning))}", style="yellow")  # a warning may name a grid or a tag
     return text
 
 
