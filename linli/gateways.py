@@ -171,7 +171,7 @@ class Pollers:
     """Asks the gateways that must be asked for inbound messages (`poll(receive) -> int`), each every its
     `poll_seconds`; what arrived is stored through sms.router.receive (idempotent) and acted on by `after`."""
 
-    def __init__(self, gateways: Any, after: Callable[[], None], failed: Callable[[str, Exception], None]) -> None:
+    def __init__(self, gateways: Any, after: Callable[[], None], failed: Callable[..., None]) -> None:
         named: dict[str, tuple[Gateway, GatewaySpec]] = getattr(gateways, "named", dict)()
         self.due = {name: (gateway, spec.poll_seconds, 0.0) for name, (gateway, spec) in named.items()}
         self.due = {name: entry for name, entry in self.due.items() if hasattr(entry[0], "poll")}
@@ -193,4 +193,4 @@ class Pollers:
             if gateway.poll(router.receive):
                 self.after()
         except Exception as error:  # a modem that hangs must not stop the scheduler: logged, shown, tried again
-            self.failed(f"polling gateway {name} for inbound SMS", error)
+            self.failed("polling_gateway", error, name=name)

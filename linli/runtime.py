@@ -12,11 +12,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from kit import shared_phones, template_mode
+from kit import shared_phones, template_mode, ui_words
 from kit.busy import is_busy
 from kit.community import community_zone
 from kit.config import Settings, gateway_specs
 from kit.dispatcher import Dispatcher, DispatchReport
+from kit.errors import LinliError
 from kit.gateway import Gateway
 from kit.scheduling import InProcessScheduler
 from linli.gateways import Pollers, build_gateways
@@ -105,7 +106,7 @@ class Runtime:
         try:
             self.last_dispatch = self.dispatcher.reconcile()
         except Exception as error:
-            self._failed("reconciling the outbox", error)
+            self._failed("reconciling", error)
         while not self._stopping.is_set():
             try:
                 report = self.dispatcher.step()
@@ -147,7 +148,7 @@ class Runtime:
         try:
             router.process_pending()
         except Exception as error:
-            self._failed("processing inbound SMS", error)
+            self._failed("processing_inbound", error)
 
     def _poll(self) -> None:
         from sms import router
@@ -159,11 +160,15 @@ class Runtime:
             if poll_inbound(gateway, self.settings.twilio, router.receive):
                 self.sweep_inbox()
         except Exception as error:
-            self._failed("polling for inbound SMS", error)
+            self._failed("polling", error)
 
-    def _failed(self, doing: str, error: Exception) -> None:
+    def _failed(self, doing: str, error: Exception, **values: object) -> None:
+        """Log a failure of the work `doing` (a key of [runtime] in data/ui) in English, for the maintainer, and keep
+        it in `last_error` in the reader's language, for the Today screen."""
+        work = ui_words.text("en", f"runtime.{doing}", **values)
         if is_busy(error):  # another writer held the lock: nothing is lost, the next tick tries again
-            log.warning("%s waits: the database is busy (%s)", doing, error)
+            log.warning("%s waits: the database is busy (%s)", work, error)
         else:
-            log.exception("%s failed", doing)
-        self.last_error = f"{doing}: {type(error).__name__}: {error}"
+            log.exception("%s failed", work)
+        why = error.message if isinstance(error, LinliError) else f"{type(error).__name__}: {error}"
+        self.last_error = ui_words.say("runtime.failed", doing=ui_words.say(f"runtime.{doing}", **values), why=why)

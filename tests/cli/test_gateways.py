@@ -166,6 +166,21 @@ def test_pollers_ask_the_gateways_that_must_be_asked(community: Community, two: 
     assert Message.get().gateway == "sim1"
 
 
+def test_a_poll_that_fails_says_which_gateway(community: Community, two: Path) -> None:
+    gateways = build_gateways(load_settings(two, env={}))
+
+    def poll(receive: Any) -> int:
+        raise OSError("modem unplugged")
+
+    gateways.members["sms"][0].gateway.poll = poll  # type: ignore[attr-defined]
+    failures: list[tuple[str, str, dict[str, Any]]] = []
+    pollers = Pollers(
+        gateways, lambda: None, lambda doing, error, **values: failures.append((doing, str(error), values))
+    )
+    pollers.tick(1.0)
+    assert failures == [("polling_gateway", "modem unplugged", {"name": "sim1"})]
+
+
 def test_a_provider_module_is_imported_for_its_kind_and_its_routes_mounted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

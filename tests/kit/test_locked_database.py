@@ -155,6 +155,20 @@ def test_the_running_kit_sweeps_up_what_a_lock_left_received(wang: Resident, oth
     assert [t.need for t in Task.select()] == ["买药"]
 
 
+def test_a_sweep_that_fails_is_shown_in_the_readers_language(wang: Resident, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kit import ui_words
+    from linli.runtime import Runtime
+
+    def broken() -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(sms.router, "process_pending", broken)
+    runtime = Runtime(Settings(), webhooks=False)
+    ui_words.use_language("zh")
+    runtime.sweep_inbox()
+    assert runtime.last_error == "处理收到的短信出错：RuntimeError: disk on fire"  # on the Today screen
+
+
 def test_a_message_that_cannot_be_acted_on_ends_in_error_with_one_alert(
     wang: Resident, monkeypatch: pytest.MonkeyPatch
 ) -> None:
