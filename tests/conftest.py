@@ -6,6 +6,7 @@ and on a real PostgreSQL server (tests/postgres.py); every other test stays on S
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from kit import clock, db, template_mode, ui_words
+from kit import clock, db, operators, template_mode, ui_words
 from kit.community import init_community
 from kit.models import Community
 from tests.cli_run import Run, linli_runner
@@ -39,6 +40,14 @@ def reader_language() -> Iterator[None]:
     ui_words.use_language("en")
 
 
+@pytest.fixture(autouse=True)
+def cheap_pin_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PINs hashed at 1/8 of the real scrypt cost (kit.operators.SCRYPT_N, about 0.1 s a check): the tests check what
+    is done with the cost, stored beside each hash, and a sign-in test would otherwise spend most of its time
+    hashing."""
+    monkeypatch.setattr(operators, "SCRYPT_N", 2**12)
+
+
 @pytest.fixture
 def fixed_clock() -> Iterator[clock.FixedClock]:
     fixed = clock.FixedClock(START)
@@ -62,6 +71,17 @@ def database_backend(request: pytest.FixtureRequest) -> str:
     return str(getattr(request, "param", "sqlite"))
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database with every migration applied, made once per test process: each test's database is
+    a copy of it (migrating a new file takes about 30 ms, copying one under 2 ms; the migrations' own tests make
+    their databases themselves)."""
+    path = tmp_path_factory.mktemp("template") / "linli.sqlite3"
+    db.connect(path)
+    db.close()
+    return path
+
+
 @pytest.fixture
 def database(
     request: pytest.FixtureRequest,
@@ -77,6 +97,8 @@ def database(
         target = request.getfixturevalue("migrated_postgres_url")
     else:
         target = tmp_path / "linli.sqlite3"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), target)
+        target.chmod(0o600)  # as Linli makes its files
     monkeypatch.setenv("LINLI_DB", str(target))
     monkeypatch.delenv("LINLI_CONFIG", raising=False)
     template_mode.use_settings(None)  # template-only mode follows the configuration each test gives
