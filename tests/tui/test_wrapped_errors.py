@@ -34,3 +34,22 @@ async def test_a_long_error_under_a_field_is_shown_whole(town: DemoSummary, make
         assert app.screen is form
         await pilot.pause()
         assert squeezed(message) in squeezed(screen_text(app))
+
+
+async def test_a_forms_error_is_in_the_communitys_language(town: DemoSummary, make_app: MakeApp) -> None:
+    app = make_app("zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.switch_mode("residents")
+        await settle(pilot)
+        app.screen.query_one(LazyTable).focus()
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ResidentForm)
+        form.query_one("#input-name", Input).value = "王秀英"
+        form.query_one("#input-phone", Input).value = "138001"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert form.field_error("phone") == "“138001”（6位）不是有效的中国号码，请核对数字。"
+        await pilot.pause()
+        assert squeezed("不是有效的中国号码，请核对数字。") in squeezed(screen_text(app))
