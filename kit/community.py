@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kit import audit
@@ -40,6 +43,21 @@ def init_community(
         community = Community.create(name=name, region=region, timezone=timezone, languages=",".join(codes))
         audit.record(actor, "init", "community", community.id, name=name, region=region, timezone=timezone)
     return community
+
+
+def languages_at(path: str) -> list[str]:
+    """The languages of the community in the SQLite file at `path`, read without opening it for Linli (no migration,
+    no lock): the CLI's help speaks them before any command runs. Empty when there is no such file, no community yet
+    or the file cannot be read (a PostgreSQL database is not peeked at)."""
+    file = Path(path).expanduser()
+    if path == ":memory:" or "://" in path or not file.is_file():
+        return []
+    try:
+        with closing(sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            row = connection.execute("SELECT languages FROM community LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return []
+    return [code for code in str(row[0] if row else "").split(",") if code]
 
 
 def get_community() -> Community:

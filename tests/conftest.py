@@ -32,9 +32,11 @@ START = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(autouse=True)
-def reader_language() -> Iterator[None]:
-    """Each test starts with errors read in English (kit.errors); the CLI and the terminal UI switch to the
-    community's language when they open it, as they do for a volunteer."""
+def reader_language(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test starts with errors and help read in English (kit.errors, linli.cli.help_words); the CLI and the
+    terminal UI switch to the community's language when they find it, as they do for a volunteer. The user's own
+    data folder (where a database made by `linli init` would speak its language) is never looked at."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "user-data"))
     ui_words.use_language("en")
     yield
     ui_words.use_language("en")

@@ -18,12 +18,13 @@ import click
 import peewee
 
 from kit import db, template_mode, ui_words
-from kit.community import get_community
+from kit.community import get_community, languages_at
 from kit.config import Settings, load_settings
 from kit.errors import ImportFailed, LinliError, NotInitialized
 from kit.models import Operator
 from kit.permissions import require
 from kit.storage import storage_error
+from linli.cli.help_words import WordsContext, speak
 from linli.cli.output import echo_plain
 from linli.cli.signin import sign_in
 
@@ -128,7 +129,30 @@ def report_error(error: LinliError) -> NoReturn:
 
 
 class LinliGroup(click.Group):
-    """A command group that turns a LinliError from any command below it into one line on stderr and exit 2."""
+    """A command group that turns a LinliError from any command below it into one line on stderr and exit 2, and
+    that speaks the community's language from the start: its help and its commands' (linli.cli.help_words)."""
+
+    context_class = WordsContext
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        self._speak(ctx)
+        return super().resolve_command(ctx, args)
+
+    def get_help(self, ctx: click.Context) -> str:
+        self._speak(ctx)
+        return super().get_help(ctx)
+
+    def _speak(self, ctx: click.Context) -> None:
+        kit = Kit(db_option=ctx.params.get("db_path"), config_option=ctx.params.get("config_path"))
+        try:
+            languages = languages_at(kit.db_path)
+        except LinliError:  # a configuration that cannot be read: the command itself says so
+            languages = []
+        if languages:
+            ui_words.use_language(languages[0])
+        speak(self, ui_words.current())
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

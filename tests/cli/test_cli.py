@@ -104,9 +104,7 @@ def test_init_with_a_bad_value_says_which_in_one_line(
 
 def test_init_twice_is_refused(run: Run, community: Community) -> None:
     result = run("init", "--name", "另一个社区", "--region", "CN", "--timezone", "Asia/Shanghai")
-    assert one_line_error(result) == (
-        "Already exists: This database already belongs to '幸福里社区'. Use another --db for a new one."
-    )
+    assert one_line_error(result) == "已经存在：这个数据库已经属于“幸福里社区”。新社区请用另一个 --db。"  # its words
 
 
 @pytest.mark.parametrize(
