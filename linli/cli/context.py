@@ -27,6 +27,7 @@ from kit.storage import storage_error
 from linli.cli.help_words import WordsContext, speak
 from linli.cli.output import echo_plain
 from linli.cli.signin import sign_in
+from linli.cli.usage_words import SaidUsageError, said
 
 INIT_HINT = "linli init --name NAME --region CN --timezone Asia/Shanghai"
 
@@ -157,6 +158,10 @@ class LinliGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            if isinstance(error, (SaidUsageError, click.exceptions.NoArgsIsHelpError)):
+                raise
+            raise said(error) from None
         except LinliError as error:
             report_error(error)
         except BrokenPipeError:
