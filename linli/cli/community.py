@@ -16,6 +16,7 @@ from kit.operators import add_operator, check_name
 from kit.permissions import EXPORT_PERSONAL_DATA
 from kit.stats import community_status
 from linli.cli.context import Kit, is_missing_file, pass_kit
+from linli.cli.help_words import setting_doc
 from linli.cli.operators import read_pin
 from linli.cli.output import STATUS_COLOURS, Cell, Coloured, Joined, echo_card, echo_json, echo_plain, word
 
@@ -248,7 +249,7 @@ def config(kit: Kit, as_json: bool) -> None:
         if group != section:
             click.echo(f"\n[{group}]")
             section = group
-        click.echo(f"# {doc}")
+        click.echo(f"# {setting_doc(name, doc, ui_words.current())}")
         click.echo(_secret_line(kit, name) if is_secret(name) else f"{key} = {_toml(value)}")
 
 

@@ -58,6 +58,26 @@ def translations(language: str) -> dict[str, dict[str, Any]]:
     return words
 
 
+@lru_cache(maxsize=4)
+def setting_docs(language: str) -> dict[str, str]:
+    """What each setting does, in `language` (`data/settings/<language>.toml`, by the setting's name); empty for
+    English, whose words are the code's (kit.config)."""
+    if language == "en":
+        return {}
+    try:
+        return {name: str(doc) for name, doc in data.read_toml("settings", f"{language}.toml").items()}
+    except FileNotFoundError:
+        return {}
+
+
+def setting_doc(name: str, english: str, language: str) -> str:
+    """`linli config`'s line about the setting `name` in `language`; a [gateways.NAME] table's keys by their name."""
+    if name.startswith("gateways.") and name.count(".") >= 2 and language != "en":
+        _, gateway, key = name.split(".", 2)
+        return ui_words.text(language, "cli.config_cli.gateway_key", gateway=gateway, setting=key)
+    return setting_docs(language).get(name, english)
+
+
 def walk(command: click.Command, path: str = "linli") -> Iterator[tuple[str, click.Command]]:
     """Every command below `command`, itself first, with its path ("linli residents add")."""
     yield path, command

@@ -582,6 +582,15 @@ def test_config_speaks_the_communitys_language(run: Run, community: Community) -
     text = run("config").stdout
     assert "\n# 正在用的数据库：" in text
     assert '\n# auth_token = ""  # 密钥，未设置：请在环境变量 TWILIO_AUTH_TOKEN 里设置\n' in text
+    docs = [line for line in text.splitlines() if line.startswith("# ") and not line.startswith("# auth_token")]
+    assert docs and not [doc for doc in docs if not any("\u4e00" <= ch <= "\u9fff" for ch in doc)]  # every one
+
+
+def test_every_setting_is_described_in_chinese_and_nothing_else_is() -> None:
+    from kit.config import describe
+    from linli.cli.help_words import setting_docs
+
+    assert setting_docs("zh").keys() == {name for name, _, _ in describe()}
 
 
 def test_config_with_a_missing_file_is_one_line(run: Run, tmp_path: Path) -> None:
