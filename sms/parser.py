@@ -33,10 +33,11 @@ from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 from data import names_in, read_toml
-from kit.health import CELSIUS_RANGE, FAHRENHEIT_RANGE, FEVER_C, SYMPTOMS
+from kit.health import FEVER_C, SYMPTOMS
 from kit.jsonable import record_dict
 from kit.plaintext import without_controls
 from sms import need_words, volunteer_words
+from sms.temperatures import arabic_numerals, temperature_in
 
 IntentKind = Literal[
     "well", "unwell", "help", "stop", "start", "done", "auto_reply", "join", "accept", "decline", "pause", "unknown"
@@ -51,7 +52,6 @@ NEGATION_REACH = 3  # words (or Chinese characters) allowed between a negation a
 
 # Keyword categories found by the scan, in the order a phrase listed twice in one table is read.
 _SCANNED = ("ignore", "breaks", "negations", "absence", "help", "needs", *SYMPTOMS, "unwell", "well")
-_CHINESE_DIGITS = {char: value for value, char in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _MENU_NUMERALS = {"一": "1", "二": "2", "两": "2", "三": "3"}
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "`": "'", "“": '"', "”": '"'})
 
@@ -113,7 +113,7 @@ def parse_reply(text: str, language: str = "zh") -> Intent:
     menu = _menu_choice(folded, words)
     choice = menu[0] if menu else None
     hits = _scan(folded, words)
-    temperature = _temperature(_arabic_numerals(folded), words)
+    temperature = temperature_in(arabic_numerals(folded), words)
     symptoms = {hit.category for hit in hits if hit.category in SYMPTOMS and not hit.negated}
     if temperature is not None and temperature >= FEVER_C:
         symptoms.add("fever")
@@ -147,7 +147,7 @@ def parse_reply(text: str, language: str = "zh") -> Intent:
 def read_temperature(text: str, language: str = "zh") -> float | None:
     """The body temperature in `text` ("38.5", "38度5", "三十八度五", "101F"), in °C rounded to 1 decimal, read as a
     reply's is; None when it holds none in the body range (`kit.health`). For temperatures typed by an operator."""
-    return _temperature(_arabic_numerals(_normalise(text).casefold()), _vocabulary(_language_order(language)))
+    return temperature_in(arabic_numerals(_normalise(text).casefold()), _vocabulary(_language_order(language)))
 
 
 # --- keyword tables ---------------------------------------------------------------------------------
@@ -332,90 +332,3 @@ def _trim(text: str) -> str:
     while end > start and not text[end - 1].isalnum():
         end -= 1
     return text[start:end]
-
-
-# --- temperatures -----------------------------------------------------------------------------------
-
-_TENS = re.compile("([一二三四五六七八九])?十([一二三四五六七八九])?")
-_NUMBER = re.compile(r"(?<![0-9.#:/\-])([0-9]{2,3}(?:\.[0-9]{1,2})?)(?![0-9]|\.[0-9])")
-_UNIT = re.compile(
-    r"\s*(?:(?P<c>°\s*c|摄氏度|celsius|deg(?:ree)?s?\s*c(?![a-z])|c(?![a-z]))"
-    r"|(?P<f>°\s*f|华氏度|fahrenheit|deg(?:ree)?s?\s*f(?![a-z])|f(?![a-z]))"
-    r"|(?P<any>度|°|deg(?:ree)?s?(?![a-z])))"
-)
-_MISSING_POINT = re.compile(r"^\W*([0-9]{3})\s*(?:度|°\s*c?|c)?\W*$")
-
-
-def _arabic_numerals(text: str) -> str:
-    """Temperatures written out made plain: 三十八度五 → 38.5度, 38度半 → 38.5度, 38,5 → 38.5."""
-
-    def tens(found: re.Match[str]) -> str:
-        high, low = found.group(1), found.group(2)
-        return str(10 * (_CHINESE_DIGITS[high] if high else 1) + (_CHINESE_DIGITS[low] if low else 0))
-
-    text = _TENS.sub(tens, text)
-    text = re.sub(r"([0-9])(度|点)([零〇一二三四五六七八九])", lambda m: m[1] + m[2] + str(_CHINESE_DIGITS[m[3]]), text)
-    text = re.sub(r"(?<![0-9.])([0-9]{2,3})度半", r"\1.5度", text)
-    text = re.sub(r"(?<![0-9.])([0-9]{2,3})度([0-9])(?![0-9])", r"\1.\2度", text)
-    text = re.sub(r"(?<![0-9.])([0-9]{2,3})点([0-9])(?![0-9])", r"\1.\2", text)
-    return re.sub(r"(?<![0-9.])([0-9]{2,3})[,，。、·]([0-9])(?![0-9])", r"\1.\2", text)
-
-
-def _temperature(text: str, words: _Words) -> float | None:
-    """The highest plausible body temperature in the reply, in °C, or None.
-
-    Each number looks only at its neighbourhood (the space around it, then at most a phrase's length), never at the
-    whole text before or after it, so a reply of thousands of numbers is read in linear time."""
-    readings = []
-    for found in _NUMBER.finditer(text):
-        unit = _UNIT.match(text, found.end())
-        scale = unit.lastgroup if unit else None
-        before = _space_before(text, found.start())
-        if text.endswith("华氏", 0, before):
-            scale = "f"
-        elif text.endswith("摄氏", 0, before):
-            scale = "c"
-        number = found.group(1)
-        # "room 101", not "I am 38.5"; the label may be followed by any run of spaces, '#', ':' and '.'.
-        label_end = _skip_back(text, before, " #:.")
-        labelled = "." not in number and words.labels.search(text, max(0, label_end - words.reach), before)
-        if scale is None and (labelled or _counted(text, found.end(), words)):
-            continue  # "95岁", "100 masks"
-        celsius = _as_celsius(float(number), scale)
-        if celsius is not None:
-            readings.append(celsius)
-    if not readings and (alone := _MISSING_POINT.match(text)):
-        # A three-digit number alone is a temperature typed without its point: "385" is 38.5.
-        celsius = _as_celsius(int(alone.group(1)) / 10, "c")
-        readings += [celsius] if celsius is not None else []
-    return round(max(readings), 1) if readings else None
-
-
-def _space_before(text: str, end: int) -> int:
-    """Where the run of spaces that ends at `end` starts."""
-    while end > 0 and text[end - 1].isspace():
-        end -= 1
-    return end
-
-
-def _skip_back(text: str, end: int, chars: str) -> int:
-    """Where the run of spaces and `chars` that ends at `end` starts."""
-    while end > 0 and (text[end - 1].isspace() or text[end - 1] in chars):
-        end -= 1
-    return end
-
-
-def _counted(text: str, end: int, words: _Words) -> bool:
-    """Whether a counter ("岁", "masks") follows the number that ends at `end`, after any spaces."""
-    start = end
-    while start < len(text) and text[start].isspace():
-        start += 1
-    return words.counters.match(text[start : start + words.reach + 1]) is not None
-
-
-def _as_celsius(value: float, scale: str | None) -> float | None:
-    if scale != "f" and CELSIUS_RANGE[0] <= value <= CELSIUS_RANGE[1]:
-        return value
-    if scale != "c" and FAHRENHEIT_RANGE[0] <= value <= FAHRENHEIT_RANGE[1]:
-        return (value - 32) * 5 / 9
-    return None
