@@ -35,7 +35,8 @@ from kit.db import transaction
 from kit.errors import NotFound, ValidationError
 from kit.jsonable import record_dict
 from kit.localtime import at_local, local_date
-from kit.models import Grid, Message, PointEntry, Resident, Task, Volunteer
+from kit.models import Grid, Message, Resident, Task, Volunteer
+from kit.volunteer_models import PointEntry
 
 SECOND_CONTACT_POINTS = 1  # for answering the ladder's question about a neighbour
 ROLES = ("resident", "volunteer", "contact")  # a resident (who may volunteer too), a volunteer, a number only

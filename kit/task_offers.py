@@ -23,11 +23,12 @@ from kit.assignment import grid_name, suggest_volunteer
 from kit.clock import utcnow
 from kit.db import transaction
 from kit.errors import Conflict, NotFound
-from kit.models import Task, TaskDecline, Volunteer
+from kit.models import Task, Volunteer
 from kit.outbox import PRIORITY_TASK, Draft, is_opted_out, queue
 from kit.task_views import state_word
 from kit.tasks import give_task
 from kit.templates import render
+from kit.volunteer_models import TaskDecline
 
 FINISHED = ("done", "cancelled")
 

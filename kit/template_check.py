@@ -26,9 +26,10 @@ import peewee
 
 from kit import ui_words
 from kit.message_kinds import CUT_TO_FIT, PHONE_PARAMS, WITHOUT_PHONE, MessageKind, kinds, max_chars
-from kit.models import Household, Resident, Volunteer, VolunteerSignup, format_address
+from kit.models import Household, Resident, Volunteer, format_address
 from kit.segments import analyze
 from kit.template_mode import TemplateGateway
+from kit.volunteer_models import VolunteerSignup
 
 MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)|\+\d{8,15}")
 LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|cn|net|org|top|xyz|io)\b", re.IGNORECASE)

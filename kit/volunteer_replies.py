@@ -23,10 +23,11 @@ from kit import audit, outbox
 from kit.alerts import alert_text, raise_alert
 from kit.community import get_community
 from kit.errors import Conflict, NotFound
-from kit.models import Grid, Message, Resident, Task, Volunteer, VolunteerSignup
+from kit.models import Grid, Message, Resident, Task, Volunteer
 from kit.skills import skills_mentioned
 from kit.task_offers import accept_task, accepted_by, decline_task, offered_to
 from kit.vocabulary import fold
+from kit.volunteer_models import VolunteerSignup
 from kit.volunteers import pause, resume
 
 INTENTS = ("join", "accept", "decline", "pause")

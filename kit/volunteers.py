@@ -25,7 +25,7 @@ from kit.community import get_community
 from kit.db import transaction
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.jsonable import record_dict
-from kit.models import Grid, OptOut, Volunteer, VolunteerGrid, VolunteerSignup
+from kit.models import Grid, OptOut, Volunteer, VolunteerGrid
 from kit.outbox import PRIORITY_TASK, Draft, queue
 from kit.phones import normalize_phone
 from kit.residents import grid_id_for
@@ -33,6 +33,7 @@ from kit.skills import SKILLS as SKILLS  # re-exported: where volunteers' skills
 from kit.skills import parse_skills as parse_skills
 from kit.templates import render
 from kit.vocabulary import normalize_language
+from kit.volunteer_models import VolunteerSignup
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from kit.community import init_community
-from kit.models import Community, Message, Volunteer, VolunteerSignup
+from kit.models import Community, Message, Volunteer
 from kit.residents import grid_id_for
+from kit.volunteer_models import VolunteerSignup
 from kit.volunteers import add_volunteer
 from sms.router import handle
 from tests.cli_run import Run, one_line_error

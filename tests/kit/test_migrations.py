@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 import kit.migrations
-from kit import db, models
+from kit import db, models, volunteer_models
 from kit.errors import SchemaTooNew
 from kit.migrations import LATEST, Migration, SchemaVersion, apply_pending, current_version, known_migrations
 
@@ -20,14 +20,15 @@ pytestmark = pytest.mark.each_database  # the tests that take `database` run on 
 
 
 def all_models() -> list[type[peewee.Model]]:
-    """Every table model in kit.models (the registry and whatever later migrations added)."""
+    """Every table model in kit.models and kit.volunteer_models (the registry and whatever later migrations added)."""
     return [
         value
-        for value in vars(models).values()
+        for module in (models, volunteer_models)
+        for value in vars(module).values()
         if isinstance(value, type)
         and issubclass(value, models.BaseModel)
         and value is not models.BaseModel
-        and value.__module__ == models.__name__
+        and value.__module__ == module.__name__
     ]
 
 

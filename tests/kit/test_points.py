@@ -11,11 +11,12 @@ from kit import db
 from kit.clock import FixedClock
 from kit.errors import NotFound, ValidationError
 from kit.migrations import m0008_points
-from kit.models import Community, PointEntry, Resident, Task, Volunteer
+from kit.models import Community, Resident, Task, Volunteer
 from kit.outbox import Draft, queue
 from kit.points import award_second_contact, month_points, parse_month
 from kit.residents import ResidentInput, add_resident
 from kit.tasks import complete_task, create_task
+from kit.volunteer_models import PointEntry
 from kit.volunteers import add_volunteer
 
 pytestmark = pytest.mark.each_database  # the ledger and its migration: SQLite and PostgreSQL

@@ -9,10 +9,11 @@ import pytest
 
 from kit.clock import FixedClock, utcnow
 from kit.errors import Conflict, NotFound, ValidationError
-from kit.models import Alert, AuditEntry, Community, Message, Resident, Task, TaskDecline, Volunteer
+from kit.models import Alert, AuditEntry, Community, Message, Resident, Task, Volunteer
 from kit.residents import ResidentInput, add_resident
 from kit.task_offers import accept_task, decline_task, move_on_unaccepted
 from kit.tasks import assign_task, complete_task, create_task
+from kit.volunteer_models import TaskDecline
 from kit.volunteers import add_volunteer, deactivate, list_volunteers, pause, resume, update
 
 pytestmark = pytest.mark.each_database

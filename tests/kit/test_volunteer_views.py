@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kit.models import Community, Grid, VolunteerSignup
+from kit.models import Community, Grid
 from kit.residents import ResidentInput, add_resident
 from kit.tasks import create_task
+from kit.volunteer_models import VolunteerSignup
 from kit.volunteer_views import split_grids, volunteer_board
 from kit.volunteers import add_volunteer, deactivate, pause
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from kit.clock import FixedClock
-from kit.models import Community, PointEntry, Resident, Volunteer
+from kit.models import Community, Resident, Volunteer
 from kit.residents import ResidentInput, add_resident
+from kit.volunteer_models import PointEntry
 from kit.volunteers import add_volunteer
 from tests.conversation import Conversation
 

@@ -10,10 +10,11 @@ import pytest
 import data
 from kit.clock import FixedClock
 from kit.config import Settings
-from kit.models import Alert, Community, Task, TaskDecline, Volunteer, VolunteerSignup
+from kit.models import Alert, Community, Task, Volunteer
 from kit.residents import ResidentInput, add_resident, grid_id_for
 from kit.scheduling import run_due
 from kit.tasks import complete_task, create_task
+from kit.volunteer_models import TaskDecline, VolunteerSignup
 from kit.volunteers import add_volunteer as add
 from kit.volunteers import approve_signup, deactivate, decline_signup, pending_signups
 from sms.parser import Intent, parse_reply

@@ -8,7 +8,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from kit.demo import DemoSummary
-from kit.models import Grid, Message, Volunteer, VolunteerSignup
+from kit.models import Grid, Message, Volunteer
+from kit.volunteer_models import VolunteerSignup
 from tests.tui.conftest import MakeApp, screen_text, settle
 from tui.app import LinliApp
 from tui.dialogs.confirm import ConfirmDialog
