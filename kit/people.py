@@ -146,6 +146,43 @@ def first_asked_on_phone(round_id: int) -> peewee.ColumnBase:
     return ~peewee.fn.EXISTS(earlier)
 
 
+SHARED_AT_MOST = 500  # shared numbers named in a statement; beyond, every row is looked at (`only_for_shared`)
+
+
+def shared_numbers() -> list[str]:
+    """The phone numbers more than one resident gives (a household that shares one): usually none or a few."""
+    query = Resident.select(Resident.phone).where(Resident.phone.is_null(False)).group_by(Resident.phone)
+    return [phone for (phone,) in query.having(peewee.fn.COUNT(Resident.id) > 1).tuples()]
+
+
+def only_for_shared(condition: peewee.ColumnBase) -> peewee.ColumnBase:
+    """`condition` about a resident's phone, looked at only for the numbers residents share (read once): a row
+    per resident of a large round would otherwise pay for a check nearly none of them needs."""
+    shared = shared_numbers()
+    if not shared:
+        return peewee.SQL("1 = 1")
+    if len(shared) > SHARED_AT_MOST:
+        return condition
+    return Resident.phone.not_in(shared) | condition
+
+
+def first_silent_on_phone() -> peewee.ColumnBase:
+    """Of the asks a ladder step reminds (joined to their residents), those with nobody on the same phone before them
+    (a lower id) still silent in the same round, reminded in this step or waiting to be: a household that shares a
+    phone gets one reminder, and once one of them has answered, the others' reminder still comes."""
+    sharer = Resident.alias("sharer")
+    sharer_ask = CheckinAsk.alias("sharer_ask")
+    silent = sharer_ask.select(peewee.SQL("1")).where(
+        (sharer_ask.round == CheckinAsk.round)
+        & (sharer_ask.resident == sharer.id)
+        & sharer_ask.stage.in_(("asked", "reminded"))
+    )
+    earlier = sharer.select(peewee.SQL("1")).where(
+        (sharer.phone == Resident.phone) & (sharer.id < Resident.id) & peewee.fn.EXISTS(silent)
+    )
+    return ~peewee.fn.EXISTS(earlier)
+
+
 def deadline_text(due_at: datetime, zone: ZoneInfo) -> str:
     """A due time as a volunteer reads it: '12:00' today, '11-21 09:00' another day."""
     local = to_local(due_at, zone)

@@ -29,7 +29,7 @@ from kit.checkin.rounds import in_their_language
 from kit.db import database
 from kit.models import Alert, CheckinAsk, Message, OptOut, Resident, Volunteer
 from kit.outbox import PRIORITY_CHECKIN, Draft
-from kit.people import deadline_text, people
+from kit.people import deadline_text, first_silent_on_phone, only_for_shared, people
 from kit.templates import render
 
 PENDING = ("queued", "sending")  # a message that may still go out
@@ -235,7 +235,8 @@ class Reminders:
             Message.error: "", Message.intent: "", Message.corrected_intent: "",
         }  # fmt: skip
         columns, fields = select_values(Message, values)
-        rows = asks(*columns).where(CheckinAsk.round.in_(list(live)) & Resident.phone.is_null(False))
+        live_asks = CheckinAsk.round.in_(list(live)) & Resident.phone.is_null(False)
+        rows = asks(*columns).where(live_asks & only_for_shared(first_silent_on_phone()))  # a shared phone: one
         return Message.insert_from(rows.order_by(CheckinAsk.id), fields).on_conflict("nothing")
 
     def run(self, first: int, last: int) -> int:

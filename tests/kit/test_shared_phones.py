@@ -14,13 +14,15 @@ import pytest
 import data
 import kit.migrations
 from kit import db, shared_phones
-from kit.checkin import start_round
+from kit.checkin import advance_ladder, start_round
+from kit.clock import FixedClock, utcnow
 from kit.config import CheckinSettings
 from kit.errors import Conflict, ImportFailed, ValidationError
 from kit.importer import import_residents
 from kit.migrations import LATEST, apply_pending, current_version, known_migrations
-from kit.models import Community, Household, Message, Resident
+from kit.models import CheckinAsk, Community, Household, Message, Resident
 from kit.notices import Audience, preview_notice, send_notice
+from kit.reports import record_report
 from kit.residents import ResidentInput, add_resident, edit_resident, get_resident
 from kit.segments import analyze
 from kit.templates import render
@@ -207,6 +209,36 @@ def test_the_round_prompt_once_per_phone_across_chunks(
     monkeypatch.setattr(kit.checkin.rounds, "CHUNK", 1)  # each of them in a chunk of their own
     start_round(settings=CheckinSettings(), actor="test")
     assert [m.resident.name for m in Message.select().where(Message.kind == "checkin")] == ["黄倩"]
+
+
+def _deliver_everything() -> None:
+    Message.update(status="delivered", sent_at=utcnow()).where(Message.status == "queued").execute()
+
+
+def test_a_silent_household_gets_one_reminder_on_its_phone(
+    couple: tuple[Resident, Resident], fixed_clock: FixedClock
+) -> None:
+    start_round(settings=CheckinSettings(), actor="test")
+    _deliver_everything()
+    fixed_clock.advance(hours=3)
+    report = advance_ladder(settings=CheckinSettings())
+    reminders = [(m.peer, m.resident.name) for m in Message.select().where(Message.kind == "reminder")]
+    assert reminders == [(HOME, "黄倩")]  # one reminder for the phone, not one per person
+    assert report.reminded == 2  # both of them were reminded, by the one message
+    assert {ask.stage for ask in CheckinAsk.select()} == {"reminded"}  # both move on up the ladder
+
+
+def test_when_one_of_them_answered_the_other_is_reminded(
+    couple: tuple[Resident, Resident], fixed_clock: FixedClock
+) -> None:
+    huang, _ = couple
+    start_round(settings=CheckinSettings(), actor="test")
+    _deliver_everything()
+    record_report(huang.id, "well", channel="sms")
+    fixed_clock.advance(hours=3)
+    advance_ladder(settings=CheckinSettings())
+    reminders = [m.resident.name for m in Message.select().where(Message.kind == "reminder")]
+    assert reminders == ["王明"]
 
 
 # --- the migration --------------------------------------------------------------------------------------------
