@@ -14,6 +14,7 @@ from typing import IO, Any
 import click
 
 from kit import ui_words
+from kit.plaintext import visible
 
 _EXTRA = re.compile(r"^Got unexpected extra arguments? \((.*)\)$")
 _NEEDS_VALUE = re.compile(r"^Option '([^']*)' requires an argument\.$")
@@ -27,7 +28,8 @@ class SaidUsageError(click.UsageError):
         if ctx is not None:
             hint = ui_words.say("cli.usage.try_help", command=ctx.command_path)
             click.echo(f"{ctx.get_usage()}\n{hint}\n", file=file, err=file is None, color=ctx.color)
-        click.echo(ui_words.say("cli.usage.error", message=self.format_message()), file=file, err=file is None)
+        # The reason quotes what was typed: shown as plain text, whatever control characters it holds.
+        click.echo(visible(ui_words.say("cli.usage.error", message=self.format_message())), file=file, err=file is None)
 
 
 def said(error: click.UsageError) -> SaidUsageError:

@@ -33,3 +33,10 @@ def test_an_english_community_is_refused_in_english(run: Run, community: Communi
     lines = run("notice", "send", "--text", "x").stderr.splitlines()
     assert lines[0].startswith("Usage: ") and "Try '" in lines[1]
     assert lines[-1] == "Error: No such option: --text. Did you mean '--template'?"
+
+
+def test_what_was_typed_is_quoted_as_plain_text(run: Run, community: Community) -> None:
+    result = run("notice", "send", "\x1b]0;pwned\x07停水")
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("出错：多出来的内容：␛]0;pwned")
