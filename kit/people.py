@@ -5,7 +5,7 @@ prompt once (`first_asked_on_phone`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -181,6 +181,37 @@ def first_silent_on_phone() -> peewee.ColumnBase:
         (sharer.phone == Resident.phone) & (sharer.id < Resident.id) & peewee.fn.EXISTS(silent)
     )
     return ~peewee.fn.EXISTS(earlier)
+
+
+SILENT_STAGES = ("asked", "reminded", "called")  # on the ladder and reached by phone
+
+
+def covered_by_a_sharer(asks: Iterable[tuple[int, int, int, str | None]]) -> set[int]:
+    """Of `asks` (ask id, round id, resident id, phone), those whose resident shares the phone with somebody before
+    them (a lower id) still silent in the same round: that one's call asks every resident still waiting on the
+    phone (ivr.flows.ask_each), so theirs need not ring again. One query for the phones of the batch."""
+    wanted = [(ask_id, round_id, resident_id, phone) for ask_id, round_id, resident_id, phone in asks if phone]
+    if not wanted:
+        return set()
+    first = dict(
+        ((round_id, phone), resident_id)
+        for round_id, phone, resident_id in CheckinAsk.select(
+            CheckinAsk.round, Resident.phone, peewee.fn.MIN(Resident.id)
+        )
+        .join(Resident, on=(CheckinAsk.resident == Resident.id))
+        .where(
+            Resident.phone.in_(sorted({phone for *_, phone in wanted}))
+            & CheckinAsk.round.in_(sorted({round_id for _, round_id, _, _ in wanted}))
+            & CheckinAsk.stage.in_(SILENT_STAGES)
+        )
+        .group_by(CheckinAsk.round, Resident.phone)
+        .tuples()
+    )
+    return {
+        ask_id
+        for ask_id, round_id, resident_id, phone in wanted
+        if first.get((round_id, phone), resident_id) < resident_id
+    }
 
 
 def deadline_text(due_at: datetime, zone: ZoneInfo) -> str:

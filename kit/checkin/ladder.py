@@ -46,6 +46,7 @@ from kit.db import database
 from kit.localtime import in_quiet_hours, parse_hhmm, quiet_ends
 from kit.models import CheckinAsk, CheckinRound, Message, Resident, Task
 from kit.outbox import Draft, opted_out_among, queue_many
+from kit.people import covered_by_a_sharer
 from kit.tasks import Visit, create_door_knocks
 from kit.template_mode import sendable_in_bulk
 
@@ -218,6 +219,7 @@ class _Batch:
 
     sent: dict[str, _Sent]
     stopped: set[str]  # opted out at the carrier too, not only in the register
+    covered: set[int]  # asks whose reminder or call an earlier resident's on the same phone gives (kit.people)
     moves: list[Move] = field(default_factory=list)
     drafts: list[Draft] = field(default_factory=list)
     knocks: dict[int, list[Due]] = field(default_factory=lambda: defaultdict(list))  # round -> asks knocked on now
@@ -243,7 +245,7 @@ class _Ladder:
         self.retry = timedelta(minutes=settings.call_retry_minutes)
         self.expiries: dict[int, datetime] = {}
         self.report = LadderReport()
-        self.batch = _Batch(sent={}, stopped=set())
+        self.batch = _Batch(sent={}, stopped=set(), covered=set())
 
     def reminders(self, round_ids: set[int]) -> Reminders:
         """The reminder rung for whole ranges of asks of these rounds (`kit.checkin.rungs.Reminders`)."""
@@ -262,6 +264,7 @@ class _Ladder:
         self.batch = _Batch(
             sent=_last_sent(d for d in due if d.stage != "door_knock"),
             stopped=opted_out_among(d.phone for d in due if d.phone),
+            covered=covered_by_a_sharer((d.ask_id, d.round_id, d.resident_id, d.phone) for d in due),
         )
         for ask in due:
             if ask.stage == "door_knock":
@@ -325,14 +328,14 @@ class _Ladder:
         return False
 
     def reminder(self, ask: Due, expires: datetime, live: bool) -> None:
-        if live and ask.phone:
+        if live and ask.phone and ask.ask_id not in self.batch.covered:
             self.batch.drafts.append(reminder_draft(ask, expires))
         self.move(ask, "reminded", self.now + self.waits["reminded"])
         self.report.reminded += 1
 
     def call(self, ask: Due, expires: datetime, live: bool) -> None:
         look = self.now + self.waits["called"]
-        if live and ask.phone:
+        if live and ask.phone and ask.ask_id not in self.batch.covered:
             self.batch.drafts.append(call_draft(ask, expires))
             look = self.now + min(self.waits["called"], self.retry)  # in time to place it again if it goes unanswered
         self.move(ask, "called", look)

@@ -1,5 +1,5 @@
-"""Households that share a phone: who may, which of them a reply names, one notice and one prompt per phone, and the
-migration that lets a number be shared."""
+"""Households that share a phone: who may, which of them a reply names, one notice, one prompt, one reminder and one
+call per phone, and the migration that lets a number be shared."""
 
 from __future__ import annotations
 
@@ -239,6 +239,22 @@ def test_when_one_of_them_answered_the_other_is_reminded(
     advance_ladder(settings=CheckinSettings())
     reminders = [m.resident.name for m in Message.select().where(Message.kind == "reminder")]
     assert reminders == ["王明"]
+
+
+def test_a_silent_household_gets_one_call_that_asks_each_of_them(
+    couple: tuple[Resident, Resident], fixed_clock: FixedClock
+) -> None:
+    settings = CheckinSettings()
+    start_round(settings=settings, actor="test")
+    _deliver_everything()
+    fixed_clock.advance(hours=settings.reminder_after_hours)
+    advance_ladder(settings=settings)
+    _deliver_everything()
+    fixed_clock.advance(hours=settings.call_after_hours)
+    report = advance_ladder(settings=settings)
+    calls = [(m.peer, m.resident.name) for m in Message.select().where(Message.kind == "checkin_call")]
+    assert calls == [(HOME, "黄倩")]  # the call asks 黄倩, then 王明 by name (ivr.flows.ask_each)
+    assert report.called == 2 and {ask.stage for ask in CheckinAsk.select()} == {"called"}
 
 
 # --- the migration --------------------------------------------------------------------------------------------
