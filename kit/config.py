@@ -231,7 +231,7 @@ def is_placeholder(value: str) -> bool:
 
 def _source(key: str, **values: Any) -> Callable[[str], str]:
     """Where a setting was read ("the configuration file linli.toml", "the environment's X"), in a language."""
-    return lambda language: ui_words.text(language, f"errors.config.{key}", **values)
+    return ui_words.later(f"errors.config.{key}", **values)
 
 
 def _check_secret(name: str, value: Any, source: Callable[[str], str]) -> None:

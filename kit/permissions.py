@@ -82,7 +82,7 @@ def require(operator: Operator | None, action: str) -> None:
 
 
 def _words(key: str) -> Callable[[str], str]:
-    return lambda language: ui_words.text(language, f"errors.permissions.{key}")
+    return ui_words.later(f"errors.permissions.{key}")
 
 
 def _who(roles: list[str]) -> Callable[[str], str]:

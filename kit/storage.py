@@ -86,13 +86,7 @@ def _database_error(error: BaseException, database: str | None) -> StorageError 
 def _named(path: object, named: str, unnamed: str) -> Callable[[str], str]:
     """The words for a database or folder in a language: with its path (`named`), or without one (`unnamed`, a
     PostgreSQL database has no file)."""
-
-    def words(language: str) -> str:
-        if path:
-            return ui_words.text(language, f"errors.storage.{named}", path=path)
-        return ui_words.text(language, f"errors.storage.{unnamed}")
-
-    return words
+    return ui_words.later(f"errors.storage.{named}", path=path) if path else ui_words.later(f"errors.storage.{unnamed}")
 
 
 def _file_error(error: OSError) -> FileProblem | None:

@@ -40,7 +40,7 @@ class TaskView:
 
 def state_word(state: str) -> Callable[[str], str]:
     """A task's state in a language ("done", "已完成"), for an error that names it (`task_state` words)."""
-    return lambda language: ui_words.text(language, f"task_state.{state}")
+    return ui_words.later(f"task_state.{state}")
 
 
 def list_tasks(
