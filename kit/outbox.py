@@ -232,10 +232,7 @@ def record_inbound(
             return Message.get_by_id(found[0]), False
         resident = database.execute_sql(f"SELECT id, language FROM resident WHERE phone = {mark}", (peer,)).fetchone()
         resident_id, language = resident if resident else (None, "")
-        row = (
-            *("in", channel, peer, body, language, "reply", "received", gateway, provider_id, key, resident_id),
-            *(1, 5, 0, now, "", created_at, now, "", "", "", ""),
-        )
+        row = _inbound_row(channel, peer, body, (resident_id, language), gateway, provider_id, created_at, now)
         marks = ", ".join([mark] * len(row))
         database.execute_sql(f"INSERT INTO message ({_INBOUND_COLUMNS}) VALUES ({marks})", row)
         (message_id,) = database.execute_sql(f"SELECT id FROM message WHERE key = {mark}", (key,)).fetchone()
@@ -249,6 +246,65 @@ def record_inbound(
         not_before=now, created_at=created_at, updated_at=now,
     )  # fmt: skip
     return message, True
+
+
+def record_inbound_all(received: Sequence[tuple[str, str, str, str, datetime]]) -> int:
+    """`record_inbound` for many SMS at once, each given as (gateway, provider id, peer, body, arrival time), in one
+    transaction of a few statements: the inbound worker moving what the webhook process landed (kit.landing). A
+    message stored already (a provider's retry) is left as it is. Returns how many were new."""
+    now, mark = utcnow(), database.param
+    arrived = {f"in:{gateway}:{key}": (gateway, key, peer, body, at) for gateway, key, peer, body, at in received}
+    with transaction():
+        stored = _found("SELECT key FROM message WHERE key IN ({marks})", list(arrived))
+        new = {key: message for key, message in arrived.items() if key not in stored}
+        if not new:
+            return 0
+        phones = sorted({peer for _, _, peer, _, _ in new.values()})
+        senders = _found("SELECT phone, id, language FROM resident WHERE phone IN ({marks})", phones)
+        ids = reserve_ids(Message, len(new))
+        rows = [
+            (number, *_inbound_row("sms", peer, body, senders.get(peer, (None, "")), gateway, key, at, now))
+            for number, (gateway, key, peer, body, at) in zip(ids, new.values())
+        ]
+        marks = ", ".join([mark] * len(rows[0]))
+        database.cursor().executemany(f"INSERT INTO message (id, {_INBOUND_COLUMNS}) VALUES ({marks})", rows)
+        events = [(number, at) for number, (_, _, _, _, at) in zip(ids, new.values())]
+        database.cursor().executemany(
+            f"INSERT INTO message_event (message_id, status, at, detail) VALUES ({mark}, 'received', {mark}, '')",
+            events,
+        )
+    return len(new)
+
+
+def _found(sql: str, values: Sequence[Any], most: int = 500) -> dict[Any, tuple[Any, ...]]:
+    """The rows `sql` (with `{marks}` for an IN list) finds for `values`, `most` values a statement, by their first
+    column."""
+    found: dict[Any, tuple[Any, ...]] = {}
+    for start in range(0, len(values), most):
+        chunk = values[start : start + most]
+        cursor = database.execute_sql(sql.format(marks=", ".join([database.param] * len(chunk))), chunk)
+        found.update((row[0], tuple(row[1:])) for row in cursor.fetchall())
+    return found
+
+
+def _inbound_row(
+    channel: str,
+    peer: str,
+    body: str,
+    sender: tuple[Any, ...],
+    gateway: str,
+    provider_id: str,
+    created_at: datetime,
+    now: datetime,
+) -> tuple[Any, ...]:
+    """The values of an inbound message's row, in the order of `_INBOUND_COLUMNS`; `sender` is its resident's
+    (id, language), or (None, "")."""
+    resident_id, language = sender
+    key = f"in:{gateway}:{provider_id}"
+    return (
+        *("in", channel, peer, body, language, "reply", "received", gateway, provider_id, key, resident_id),
+        *(1, 5, 0, now, "", created_at, now, "", "", "", ""),
+    )
 
 
 def mark_handled(message_id: int, intent: dict[str, Any] | None = None, *, error: str = "") -> None:

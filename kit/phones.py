@@ -177,3 +177,26 @@ def takes_sms(e164: str) -> bool:
     except NumberParseException:
         return False
     return phonenumbers.number_type(number) in _TAKES_SMS
+
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def sender_number(region: Callable[[], str]) -> Callable[[str], str]:
+    """How an inbound message's sender is written: in E.164 when it can be, else as it came. Providers send E.164
+    already; the simulator, a modem and people may not. `region` (the community's) is asked once, when first
+    needed."""
+    known: list[str] = []
+
+    def number(peer: str) -> str:
+        written = peer.strip()
+        if _E164.match(written):
+            return written
+        if not known:
+            known.append(region())
+        try:
+            return normalize_phone(peer, known[0])
+        except InvalidPhone:
+            return written
+
+    return number

@@ -21,8 +21,10 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager as ContextManager
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
@@ -30,6 +32,7 @@ from aiohttp import web
 from kit import db
 from kit.busy import is_busy
 from kit.config import Settings
+from kit.landing import Landing
 from kit.migrations import current_version
 from kit.models import Message
 from kit.twilio_rules import TwilioSignature
@@ -124,8 +127,9 @@ class DatabaseThread:
     after the commit that made its work durable; if one call fails, the batch is rolled back and each call is
     run again on its own, so only the failing one fails."""
 
-    def __init__(self, *, batch: int = 64) -> None:
+    def __init__(self, *, batch: int = 64, transaction: Callable[[], ContextManager[None]] | None = None) -> None:
         self.batch = batch
+        self._begin = transaction  # another store's write transaction (kit.landing's); None: the database's
         self.commits = 0
         self.calls = 0
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -155,8 +159,8 @@ class DatabaseThread:
         await asyncio.get_running_loop().run_in_executor(None, self.stop)
 
     def _serve(self) -> None:
-        if db.is_sqlite():  # this thread asks for the write lock itself (`_transaction`), never sleeping in SQLite's
-            db.database.execute_sql("PRAGMA busy_timeout = 0")
+        if self._begin is None and db.is_sqlite():  # this thread asks for the write lock itself (`_transaction`),
+            db.database.execute_sql("PRAGMA busy_timeout = 0")  # never sleeping in SQLite's busy handler
         try:
             while True:
                 first = self._queue.get()
@@ -174,13 +178,18 @@ class DatabaseThread:
                     jobs.append(job)
                 self._run_together(jobs)
         finally:
-            db.close()  # this thread's connection
+            if self._begin is None:
+                db.close()  # this thread's connection
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         """A write transaction, begun as soon as the write lock is free: this thread asks again every `POLL_SECONDS`
         instead of sleeping in SQLite's busy handler, whose sleeps grow to 100 ms (a webhook would go on sleeping
         while the lock sat free, e.g. between two transactions of the inbound worker)."""
+        if self._begin is not None:
+            with self._begin():
+                yield
+            return
         deadline = time.monotonic() + LOCK_SECONDS
         while True:
             begun = ExitStack()
@@ -266,10 +275,13 @@ def build_app(
     process_every: float = PROCESS_EVERY_SECONDS,
     status_grace: float | None = None,
     run_blocking: RunBlocking[Any] | None = None,
+    landing: Landing | None = None,
 ) -> web.Application:
     """The webhook app: GET /healthz, Twilio's SMS routes, and whatever `extra_routes` add.
 
-    `run_blocking` runs the handlers' database calls; by default a DatabaseThread (group commit)."""
+    `run_blocking` runs the handlers' database calls; by default a DatabaseThread (group commit). With a `landing`
+    (the webhook process's, kit.landing), every provider's inbound message is stored there instead of through
+    `receive`, by a DatabaseThread of its own, and everything else goes to the database as without it."""
     app = web.Application(client_max_size=MAX_BODY)
     worker = InboundWorker(process_pending, every=process_every)
     if run_blocking is None:
@@ -277,10 +289,18 @@ def build_app(
         app[DATABASE] = database_thread
         app.cleanup_ctx.append(database_thread.context)
         run_blocking = database_thread.run
+    stores: dict[str, Any] = {}
+    if landing is not None:
+        landing_thread = DatabaseThread(transaction=landing.transaction)
+        app.cleanup_ctx.append(landing_thread.context)
+        receive = landing.receive
+        run_blocking = _landing_first(receive, landing_thread.run, run_blocking)
+        stores = {"receive": receive, "record_status": record_status}
     context = WebhookContext(
         signature=TwilioSignature(public_url(settings), settings.twilio.auth_token),
         run_blocking=run_blocking,
         wake=worker.wake,
+        **stores,
     )
     app[CONTEXT] = context
     app[WORKER] = worker
@@ -291,6 +311,18 @@ def build_app(
         add_routes(app)
     app.cleanup_ctx.append(worker.context)
     return app
+
+
+def _landing_first(receive: Receive, landing: RunBlocking[Any], database: RunBlocking[Any]) -> RunBlocking[Any]:
+    """A RunBlocking that runs the calls of `receive` (as every route makes them: `partial(receive, ...)`) with
+    `landing`, and every other call with `database`."""
+
+    async def run_blocking(call: Callable[[], T]) -> T:
+        run = landing if isinstance(call, partial) and call.func == receive else database
+        done: T = await run(call)
+        return done
+
+    return run_blocking
 
 
 def sms_handlers() -> dict[str, Any]:

@@ -34,7 +34,9 @@ from typing import Any
 from kit import db, ui_words
 from kit.config import Settings
 from kit.errors import ConfigError, LinliError
+from kit.landing import Landing, landing_path
 from linli.server import PROCESS_EVERY_SECONDS, ProcessPending, RouteAdder, WebhookServer, sms_handlers
+from sms.batch import take_landed
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +136,9 @@ class WebhookProcess:
         self.database = database
         self.host = host if host is not None else settings.server.host
         self.port = port if port is not None else settings.server.port
-        self.worker = InboundThread(process_pending)
+        self.process_pending = process_pending
+        self.worker = InboundThread(self._take_then_process)
+        self._landing: Landing | None = None  # the worker's connection to the child's landing
         self.process: Any = None  # multiprocessing's SpawnProcess
         self._to_child: Connection | None = None
         self._from_child: Connection | None = None
@@ -203,7 +207,16 @@ class WebhookProcess:
         if self._listener is not None:
             self._listener.join(timeout)
         self.worker.stop(timeout)
-        self.process = self._to_child = self._from_child = self._listener = None
+        if self._landing is not None:
+            self._landing.close()
+        self.process = self._to_child = self._from_child = self._listener = self._landing = None
+
+    def _take_then_process(self, limit: int | None = None) -> int:
+        """The inbound worker's pass: move what the child landed into the database, then act on what waits."""
+        if self._landing is None:
+            self._landing = Landing(landing_path(self.database))
+        take_landed(self._landing)
+        return self.process_pending(limit)
 
     def __enter__(self) -> WebhookProcess:
         return self.start()
@@ -252,10 +265,11 @@ def serve_in_child(
         return 0
 
     db.connect(database, migrate=False)
+    landing = Landing(landing_path(database))
     try:
         handlers: dict[str, Any] = {**sms_handlers(), "process_pending": stored}
         routes: Sequence[Callable[[Any], None]] = webhook_routes(settings, build_gateways(settings))
-        server = WebhookServer(settings, **handlers, extra_routes=routes, host=host, port=port)
+        server = WebhookServer(settings, **handlers, extra_routes=routes, host=host, port=port, landing=landing)
         try:
             server.start()
         except LinliError as error:
@@ -268,4 +282,5 @@ def serve_in_child(
         finally:
             server.stop()
     finally:
+        landing.close()
         db.close()

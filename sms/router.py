@@ -22,9 +22,7 @@ Who says what:
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -37,12 +35,12 @@ from kit.busy import is_busy
 from kit.clock import utcnow
 from kit.community import community_zone, get_community
 from kit.db import transaction
-from kit.errors import Conflict, InvalidPhone, LinliError, NotFound
+from kit.errors import Conflict, LinliError, NotFound
 from kit.escalation import hand_on_unreached
 from kit.health import KINDS
 from kit.localtime import local_date
 from kit.models import Message, Resident, Volunteer
-from kit.phones import normalize_phone
+from kit.phones import sender_number
 from kit.points import award_second_contact
 from kit.report_batch import ReportRequest
 from kit.reports import record_report
@@ -59,18 +57,12 @@ _SHARED_KNOWN: ContextVar[set[str] | None] = ContextVar("shared_known", default=
 _DEFERRED: ContextVar[list[ReportRequest] | None] = ContextVar("deferred", default=None)  # a batch's plain reports
 
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-
-
 def receive(
     gateway: str, provider_id: str, peer: str, body: str, *, at: datetime | None = None
 ) -> tuple[Message, bool]:
     """Record an inbound SMS (the sender's number normalised to E.164 when it can be, else kept as it came).
     Returns the message and whether it was new; a provider's retry returns the first one and False."""
-    number = peer.strip()
-    if not _E164.match(number):  # providers send E.164 already; the simulator and people may not
-        with contextlib.suppress(InvalidPhone):
-            number = normalize_phone(peer, get_community().region)
+    number = sender_number(lambda: get_community().region)(peer)
     return outbox.record_inbound(gateway=gateway, provider_id=provider_id, peer=number, body=body, at=at)
 
 

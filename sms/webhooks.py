@@ -38,9 +38,12 @@ STATUS_GRACE_SECONDS = 2.0  # a callback can beat the dispatcher's commit of the
 
 
 class Receive(Protocol):
+    """Store an inbound message: what was stored (the Message, or a message landed by the webhook process,
+    kit.landing) and whether it was new (False: a provider's retry of one stored already)."""
+
     def __call__(
         self, gateway: str, provider_id: str, peer: str, body: str, *, at: datetime | None = None
-    ) -> tuple[Message, bool]: ...
+    ) -> tuple[object, bool]: ...
 
 
 class RecordStatus(Protocol):
@@ -68,6 +71,8 @@ class WebhookContext:
     signature: TwilioSignature
     run_blocking: RunBlocking[Any]
     wake: Callable[[], None]  # tell the inbound worker there is something to process
+    receive: Receive | None = None  # how every provider's route stores an inbound message; None: sms.router's
+    record_status: RecordStatus | None = None  # ... and records a status; None: kit.outbox's
 
 
 CONTEXT = web.AppKey("linli.webhook_context", WebhookContext)
@@ -208,9 +213,9 @@ class _SmsHandlers:
 
 
 def with_sms_handlers(context: Any) -> ProviderContext:
-    """`context` itself when it carries `receive` and `record_status`, else its loop hooks with the production ones
-    (sms.router.receive and kit.outbox.record_status, what the server's Twilio routes use)."""
-    if hasattr(context, "receive") and hasattr(context, "record_status"):
+    """`context` itself when it carries `receive` and `record_status` (not None), else its loop hooks with the
+    production ones (sms.router.receive and kit.outbox.record_status, what the server's Twilio routes use)."""
+    if getattr(context, "receive", None) is not None and getattr(context, "record_status", None) is not None:
         found: ProviderContext = context
         return found
     from kit.outbox import record_status

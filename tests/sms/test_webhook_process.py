@@ -4,6 +4,7 @@ understands what it stored, and the two start and stop together."""
 from __future__ import annotations
 
 import socket
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from kit import ui_words
 from kit.config import Settings
 from kit.errors import ConfigError
+from kit.landing import landing_path
 from kit.models import Message, Report
 from kit.residents import ResidentInput, add_resident
 from linli.runtime import Runtime
@@ -72,6 +74,30 @@ def test_a_reply_stored_by_the_webhook_process_is_understood_here(wang: None, fa
     [message] = Message.select().where(Message.direction == "in")
     assert (message.body, message.status) == ("2 发烧 38.5", "handled")
     assert [(r.kind, r.temperature_c) for r in Report.select()] == [("unwell", 38.5)]
+
+
+def test_the_webhook_stores_and_answers_while_another_writer_holds_the_database(
+    wang: None, fake: FakeTwilio, database: Path
+) -> None:
+    """The webhook process lands what it receives in a file of its own (kit.landing): a transaction of the inbound
+    worker or of an operator never keeps a provider waiting. The reply is understood once the lock is free."""
+    understood = Understood()
+    with WebhookProcess(settings(fake), str(database), process_pending=understood, host="127.0.0.1", port=0) as server:
+        writer = sqlite3.connect(database, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # held for longer than the webhook would wait for it (LOCK_SECONDS)
+        try:
+            params = fake.inbound_params("SM" + "b" * 32, WANG, "1")
+            answer = fake.post_signed(f"{server.url}/twilio/sms", params, signed_url=f"{PUBLIC}/twilio/sms")
+            assert answer.status_code == 200
+            landed = sqlite3.connect(landing_path(database))
+            assert landed.execute("SELECT provider_id, body FROM landed").fetchall() == [("SM" + "b" * 32, "1")]
+            landed.close()
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        assert understood.done.wait(30)
+    [message] = Message.select().where(Message.direction == "in")
+    assert (message.body, message.status) == ("1", "handled")
 
 
 def test_stopping_stops_the_webhook_process_and_frees_its_port(wang: None, fake: FakeTwilio, database: Path) -> None:
