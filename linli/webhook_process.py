@@ -3,16 +3,19 @@
 `webhook_server` is what the runtime (`linli serve`, and the operators' UI when a real gateway needs webhooks) runs.
 On a SQLite file with the configured gateways it is a `WebhookProcess`: the webhook server (`linli.server`) in a
 child process that authenticates, stores and answers, and, in this process, the inbound worker (`InboundThread`)
-that understands what was stored, woken through a pipe each time the child stored messages. Otherwise (PostgreSQL,
+that moves what the child stored into the database and understands it, woken through a pipe each time the child
+stored messages. Otherwise (PostgreSQL,
 an in-memory database, gateways handed in by a test) it is the webhook server on a thread of this process.
 
 Decisions
 - Why a process: the webhook and the understanding of replies are both Python, and one process runs Python on
   one core at a time. Measured on 2 cores with 5,000 replies at once (tests/bench/bench_burst.py), understanding
   them on the webhook's own process took the interpreter from its event loop for long stretches and the webhook's
-  99th percentile went far past the minimal handler's; in a process of its own the webhook keeps a core, and the
-  two share nothing but the database (WAL, IMMEDIATE write transactions, and a worker that keeps its transactions
-  short and leaves the lock free between them, `sms.batch`).
+  99th percentile went far past the minimal handler's; in a process of its own the webhook keeps a core.
+- Why a landing: the child stores inbound messages in a file of their own (kit.landing), not in the database,
+  so it never waits for the worker's write transactions; the worker moves them in before each pass
+  (`sms.batch.take_landed`). Everything else the child writes (status callbacks, the voice menus) goes to the
+  database, as on a thread.
 - One command, stopped together: the child is started and stopped by this process, and exits by itself when this
   process is gone (its end of the pipe closes). It ignores Ctrl-C, which reaches the whole terminal: this process
   stops it, in order.
