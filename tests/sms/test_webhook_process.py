@@ -14,7 +14,7 @@ import pytest
 from kit import ui_words
 from kit.config import Settings
 from kit.errors import ConfigError
-from kit.landing import landing_path
+from kit.landing import Landing, landing_path
 from kit.models import Message, Report
 from kit.residents import ResidentInput, add_resident
 from linli.runtime import Runtime
@@ -98,6 +98,21 @@ def test_the_webhook_stores_and_answers_while_another_writer_holds_the_database(
         assert understood.done.wait(30)
     [message] = Message.select().where(Message.direction == "in")
     assert (message.body, message.status) == ("1", "handled")
+
+
+def test_what_landed_before_a_crash_is_understood_when_the_kit_starts_again(
+    wang: None, fake: FakeTwilio, database: Path
+) -> None:
+    landing = Landing(landing_path(database))  # stored and answered; then the kit stopped before moving it in
+    with landing.transaction():
+        landing.receive("twilio", "SM" + "c" * 32, WANG, "2 38度6")
+    landing.close()
+    understood = Understood()
+    with WebhookProcess(settings(fake), str(database), process_pending=understood, host="127.0.0.1", port=0):
+        assert understood.done.wait(30)
+    [message] = Message.select().where(Message.direction == "in")
+    assert (message.body, message.status) == ("2 38度6", "handled")
+    assert [(r.kind, r.temperature_c) for r in Report.select()] == [("unwell", 38.6)]
 
 
 def test_stopping_stops_the_webhook_process_and_frees_its_port(wang: None, fake: FakeTwilio, database: Path) -> None:
