@@ -15,7 +15,8 @@ from typing import Any
 
 from kit.assignment import task_loads
 from kit.jsonable import record_dict
-from kit.volunteers import list_volunteers, pending_signups
+from kit.volunteer_signups import pending_signups
+from kit.volunteers import list_volunteers
 
 VOLUNTEER_STATUSES = ("pending", "active", "paused", "inactive")  # the board's order
 _GRID_SEPARATORS = re.compile(r"[,;，；、]+")  # not "/": a grid may be called "3/4号楼"

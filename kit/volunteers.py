@@ -1,20 +1,17 @@
 """Volunteers: people with a phone, skills and the grids they cover, earning neighbour points (邻里积分); on duty,
-paused or no longer active; and the sign-ups that wait for an operator to approve them.
+paused or no longer active.
 
 Decisions
 - A volunteer is `active` (still one of ours) and, while active, on duty or paused (`paused_at`). Paused means off
   duty for a while: no tasks, no door-knocks; the tasks they were offered but had not accepted go on to others at
   once, and the ones they accepted stay theirs (they said they would do them). Deactivating hands on every open task.
-- Sign-ups (JOIN / 报名 志愿者 by SMS, `kit.volunteer_replies`) wait as `VolunteerSignup` rows; approving one makes
-  the volunteer (or brings back a deactivated one with that number) and tells them by SMS, declining tells them too.
-  A grid they asked for that does not exist is never made from a text message: the operator names one.
+- Sign-ups (JOIN / 报名 志愿者 by SMS) wait for an operator: `kit.volunteer_signups`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import peewee
@@ -26,14 +23,11 @@ from kit.db import transaction
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.jsonable import record_dict
 from kit.models import Grid, OptOut, Volunteer, VolunteerGrid
-from kit.outbox import PRIORITY_TASK, Draft, queue
 from kit.phones import normalize_phone
 from kit.residents import grid_id_for
 from kit.skills import SKILLS as SKILLS  # re-exported: where volunteers' skills were always read from
 from kit.skills import parse_skills as parse_skills
-from kit.templates import render
 from kit.vocabulary import normalize_language
-from kit.volunteer_models import VolunteerSignup
 
 
 @dataclass(frozen=True)
@@ -52,26 +46,6 @@ class VolunteerView:
         return record_dict(self)
 
 
-@dataclass(frozen=True)
-class SignupView:
-    """A sign-up as an operator reads it."""
-
-    id: int
-    phone: str
-    name: str  # "" when the number is nobody we know: the operator names them when approving
-    language: str
-    text: str  # what they sent
-    grid: str  # the grid asked for, when it exists
-    grid_asked: str  # the grid as they wrote it
-    skills: tuple[str, ...]
-    status: str
-    created_at: datetime
-    reason: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return record_dict(self)
-
-
 # --- registering and reading ------------------------------------------------------------------------------------
 
 
@@ -85,7 +59,7 @@ def add_volunteer(
     actor: str = "cli",
 ) -> Volunteer:
     community = get_community()
-    name = _clean_name(name)
+    name = clean_name(name)
     number = normalize_phone(phone, community.region)
     skill_list = parse_skills(skills)
     code = normalize_language(language, community.language_list) or community.language
@@ -93,19 +67,19 @@ def add_volunteer(
         if Volunteer.get_or_none(Volunteer.phone == number) is not None:
             raise Conflict("volunteers.phone_taken", phone=number)
         volunteer = Volunteer.create(name=name, phone=number, skills=",".join(skill_list), language=code)
-        _cover(volunteer.id, grids)
+        cover_grids(volunteer.id, grids)
         audit.record(actor, "add", "volunteer", volunteer.id, name=name, phone=number, grids=list(grids))
     return volunteer
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
         raise ValidationError("volunteers.name_empty", field="name")
     return name
 
 
-def _cover(volunteer_id: int, grids: Iterable[str]) -> None:
+def cover_grids(volunteer_id: int, grids: Iterable[str]) -> None:
     for grid_name in grids:
         grid_id = grid_id_for(grid_name.strip())
         if grid_id is not None:
@@ -265,7 +239,7 @@ def update(
         changes: dict[str, list[Any]] = {}
         new: dict[str, Any] = {}
         if name is not None:
-            new["name"] = _clean_name(name)
+            new["name"] = clean_name(name)
         if phone is not None:
             new["phone"] = normalize_phone(phone, community.region)
             other = Volunteer.get_or_none((Volunteer.phone == new["phone"]) & (Volunteer.id != volunteer.id))
@@ -284,7 +258,7 @@ def update(
             before = grids_of(volunteer.id)
             if sorted(wanted) != sorted(before):
                 VolunteerGrid.delete().where(VolunteerGrid.volunteer == volunteer.id).execute()
-                _cover(volunteer.id, wanted)
+                cover_grids(volunteer.id, wanted)
                 changes["grids"] = [list(before), wanted]
         if changes:
             volunteer.save()
@@ -297,108 +271,3 @@ def _active(volunteer_id: int) -> Volunteer:
     if not volunteer.active:
         raise Conflict("volunteers.inactive", name=volunteer.name)
     return volunteer
-
-
-# --- sign-ups -----------------------------------------------------------------------------------------------------
-
-
-def pending_signups() -> list[SignupView]:
-    """The sign-ups waiting for an operator, oldest first."""
-    signups = list(VolunteerSignup.select().where(VolunteerSignup.status == "pending").order_by(VolunteerSignup.id))
-    names = dict(Grid.select(Grid.id, Grid.name).where(Grid.id.in_([s.grid_id for s in signups])).tuples())
-    return [_signup_view(signup, names.get(signup.grid_id, "")) for signup in signups]
-
-
-def _signup_view(row: VolunteerSignup, grid: str) -> SignupView:
-    return SignupView(
-        id=row.id,
-        phone=row.phone,
-        name=row.name,
-        language=row.language,
-        text=row.text,
-        grid=grid,
-        grid_asked=row.grid_asked,
-        skills=tuple(skill for skill in row.skills.split(",") if skill),
-        status=row.status,
-        created_at=row.created_at,
-        reason=row.reason,
-    )
-
-
-def _pending(signup_id: int) -> VolunteerSignup:
-    signup = VolunteerSignup.get_or_none(VolunteerSignup.id == signup_id)
-    if signup is None:
-        raise NotFound("volunteers.no_signup", id=signup_id)
-    if signup.status != "pending":
-        decided = "volunteers.signup_approved" if signup.status == "approved" else "volunteers.signup_declined"
-        raise Conflict(decided, id=signup_id)
-    return signup
-
-
-def approve_signup(
-    signup_id: int, actor: str, *, name: str | None = None, grids: Iterable[str] | None = None
-) -> Volunteer:
-    """Make the volunteer a sign-up asked to be (`name` and `grids` override what the text gave) and tell them by
-    SMS. A deactivated volunteer with that number comes back, with the grid and skills asked for added."""
-    with transaction():
-        signup = _pending(signup_id)
-        chosen = (name or "").strip() or signup.name
-        if not chosen:
-            raise ValidationError("volunteers.signup_no_name", id=signup.id, phone=signup.phone, field="name")
-        covered = list(grids) if grids is not None else [] if signup.grid_id is None else [signup.grid.name]
-        if grids is None and signup.grid_id is None and signup.grid_asked:
-            raise ValidationError("volunteers.signup_no_grid", id=signup.id, grid=signup.grid_asked, field="grid")
-        volunteer = Volunteer.get_or_none(Volunteer.phone == signup.phone)
-        if volunteer is not None and volunteer.active:
-            raise Conflict("volunteers.signup_is_volunteer", phone=signup.phone, id=volunteer.id, name=volunteer.name)
-        if volunteer is None:
-            volunteer = add_volunteer(
-                chosen, signup.phone, skills=signup.skills, grids=covered, language=signup.language, actor=actor
-            )
-        else:
-            skills = ",".join(parse_skills([*volunteer.skill_list, *parse_skills(signup.skills)]))
-            Volunteer.update(active=True, paused_at=None, name=_clean_name(chosen), skills=skills).where(
-                Volunteer.id == volunteer.id
-            ).execute()
-            _cover(volunteer.id, covered)
-            audit.record(actor, "resume", "volunteer", volunteer.id, was="inactive", signup=signup.id)
-        _decide(signup, "approved", "approve", actor, volunteer=volunteer.id)
-        _tell(signup, "signup_approved", name=chosen)
-    return Volunteer.get_by_id(volunteer.id)
-
-
-def decline_signup(signup_id: int, actor: str, *, why: str = "") -> SignupView:
-    """Decline a sign-up and tell the person by SMS (with `why`, when given)."""
-    with transaction():
-        signup = _pending(signup_id)
-        why = " ".join(why.split())
-        _decide(signup, "declined", "decline", actor, reason=why)
-        if why:
-            _tell(signup, "signup_declined_why", why=why)
-        else:
-            _tell(signup, "signup_declined")
-    return _signup_view(signup, "")
-
-
-def _decide(signup: VolunteerSignup, status: str, action: str, actor: str, **fields: Any) -> None:
-    VolunteerSignup.update(status=status, decided_at=utcnow(), decided_by=actor, **fields).where(
-        VolunteerSignup.id == signup.id
-    ).execute()
-    signup.status = status
-    signup.reason = fields.get("reason", "")
-    audit.record(actor, action, "signup", signup.id, **fields)
-
-
-def _tell(signup: VolunteerSignup, template: str, **values: object) -> None:
-    queue(
-        Draft(
-            peer=signup.phone,
-            body=render(template, signup.language, **values),
-            kind="volunteer",
-            template=template,
-            params=values,
-            key=f"signup:{signup.id}:{template}",
-            language=signup.language,
-            priority=PRIORITY_TASK,
-        )
-    )

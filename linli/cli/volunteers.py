@@ -11,16 +11,14 @@ from kit import ui_words
 from kit.outbox import opted_out_among
 from kit.permissions import WORK
 from kit.phones import display_phone
+from kit.volunteer_signups import approve_signup, decline_signup, pending_signups
 from kit.volunteers import (
     VolunteerView,
     add_volunteer,
-    approve_signup,
     deactivate,
-    decline_signup,
     get_volunteer,
     list_volunteers,
     pause,
-    pending_signups,
     resume,
     update,
 )

@@ -15,8 +15,9 @@ from kit.residents import ResidentInput, add_resident, grid_id_for
 from kit.scheduling import run_due
 from kit.tasks import complete_task, create_task
 from kit.volunteer_models import TaskDecline, VolunteerSignup
+from kit.volunteer_signups import approve_signup, decline_signup, pending_signups
 from kit.volunteers import add_volunteer as add
-from kit.volunteers import approve_signup, deactivate, decline_signup, pending_signups
+from kit.volunteers import deactivate
 from sms.parser import Intent, parse_reply
 from tests.conversation import Conversation
 

@@ -11,8 +11,8 @@ from textual.widgets import Button, Input, Label, Static
 from kit.errors import Conflict, ValidationError
 from kit.phones import display_phone
 from kit.plaintext import visible
+from kit.volunteer_signups import approve_signup, decline_signup
 from kit.volunteer_views import VolunteerRow, split_grids
-from kit.volunteers import approve_signup, decline_signup
 from tui.dialogs.form import FormDialog
 from tui.i18n import t
 from tui.plain import plain, plain_lines
