@@ -1,9 +1,10 @@
 """Benchmark: the nine o'clock burst. Every resident of a community asked today answers within seconds.
 
 `linli serve`'s webhook server runs on a loopback port over a demo community of `--residents` residents, all asked
-in today's round: as `linli serve` runs it on a SQLite file, in a process of its own with the inbound worker
-(sms.router.process_pending) in this one (linli.webhook_process.WebhookProcess), or with `--in-process` on a thread
-of this process with the worker beside it (linli.server.WebhookServer). A separate process
+in today's round: as `linli serve` runs it on a SQLite file, in a process of its own that lands each reply in a
+file of its own (kit.landing), with the inbound worker in this one moving them into the database and acting on
+them (linli.webhook_process.WebhookProcess), or with `--in-process` on a thread of this process, storing into the
+database, with the worker beside it (linli.server.WebhookServer). A separate process
 posts one signed Twilio reply per resident as fast as the server answers (`--concurrency` connections, aiohttp's
 client, signatures computed before timing), then the run waits until every reply is understood (its report
 recorded). The minimal handler of `bench_webhooks` (signature check + one raw SQLite insert) takes the same load in
