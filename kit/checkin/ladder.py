@@ -82,8 +82,8 @@ class LadderReport:
     retried: int = 0  # calls placed once more after ending busy, unanswered or failed
 
 
-def _due(now: datetime) -> peewee.Expression:
-    return CheckinAsk.stage.in_(ON_THE_LADDER) & (CheckinAsk.next_step_at <= now)
+def _due(now: datetime, stages: tuple[str, ...] = ON_THE_LADDER) -> peewee.Expression:
+    return CheckinAsk.stage.in_(stages) & (CheckinAsk.next_step_at <= now)
 
 
 def _due_reader(now: datetime) -> Callable[[int, int], list[Due]]:
@@ -186,16 +186,18 @@ def advance_ladder(*, settings: CheckinSettings, dispatch: DispatchSettings | No
     (default: the default settings)."""
     now = utcnow()
     ladder = _Ladder(settings, dispatch or DispatchSettings(), community_zone(), now)
-    ids, rounds = _due_ids(now)
     turns = Turns()
-    # The reminders first, a range of asks at a time; then every other rung. When the SMS pool sends only approved
-    # templates and one has no reminder in some language, they are queued one by one, each vetted (kit.outbox).
-    if ids and not ladder.is_quiet and sendable_in_bulk("reminder"):
+    # The reminders first, a range of the asks at "asked" at a time; then every other rung. When the SMS pool sends
+    # only approved templates and one has no reminder in some language, they are queued one by one, each vetted
+    # (kit.outbox).
+    in_bulk = not ladder.is_quiet and sendable_in_bulk("reminder")
+    asked, rounds = _due_ids(now, ("asked",)) if in_bulk else ([], set())
+    if asked:
         reminders = ladder.reminders(rounds)
-        for asks in turns.chunks(ids, RANGE):
+        for asks in turns.chunks(asked, RANGE):
             with turns.transaction():
                 ladder.report.reminded += reminders.run(asks[0], asks[-1])
-        ids, _ = _due_ids(now)
+    ids, _ = _due_ids(now)
     due_asks = _due_reader(now)
     for batch in turns.chunks(ids, BATCH):
         with turns.transaction():
@@ -205,9 +207,9 @@ def advance_ladder(*, settings: CheckinSettings, dispatch: DispatchSettings | No
     return ladder.report
 
 
-def _due_ids(now: datetime) -> tuple[list[int], set[int]]:
-    """The ids of the asks whose step is due, in order, and their rounds."""
-    query = CheckinAsk.select(CheckinAsk.id, CheckinAsk.round).where(_due(now)).order_by(CheckinAsk.id)
+def _due_ids(now: datetime, stages: tuple[str, ...] = ON_THE_LADDER) -> tuple[list[int], set[int]]:
+    """The ids of the asks at one of `stages` whose step is due, in order, and their rounds."""
+    query = CheckinAsk.select(CheckinAsk.id, CheckinAsk.round).where(_due(now, stages)).order_by(CheckinAsk.id)
     sql, params = query.sql()  # read raw: 100,000 rows through peewee's rows take longer than reading them
     rows = database.execute_sql(sql, params).fetchall()
     return [ask_id for ask_id, _ in rows], {round_id for _, round_id in rows}

@@ -138,7 +138,8 @@ def test_a_step_cut_short_between_ranges_reminds_everybody_once_when_run_again(
         ranges.append(first)
         if len(ranges) == 2:
             assert self.queue is not None
-            self.queue.run(first, last)  # its reminders are queued, its asks not moved yet...
+            self.choose.run(first, last)
+            assert self.queue.run(first, last) > 0  # its reminders are queued, its asks not moved yet...
             raise KeyboardInterrupt("the laptop's lid was closed")  # ...when the step stops
         return real(self, first, last)
 
