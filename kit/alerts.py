@@ -13,6 +13,7 @@ from kit.clock import utcnow
 from kit.db import transaction
 from kit.errors import ConfigError, NotFound
 from kit.models import Alert, Community
+from kit.people import Person
 from kit.templates import FALLBACK, render, word
 
 SEVERITIES = ("info", "warning", "urgent")
@@ -63,6 +64,12 @@ def alert_text(key: str, **values: object) -> str:
     """The alert text `key` (data/templates, `alert_*`) in the community's first language: alerts are read by the
     community's operators, whatever language the resident they are about speaks."""
     return render(key, _operators_language(), **values)
+
+
+def alert_who(person: Person) -> str:
+    """A resident as an alert names them, in the community's language: name (address, phone)."""
+    parts = [person.address, person.phone or alert_text("alert_no_phone")]
+    return alert_text("alert_who", name=person.name, where=", ".join(p for p in parts if p))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from kit import audit
-from kit.alerts import NewAlert, alert_text, alert_word, raise_alert
+from kit.alerts import NewAlert, alert_text, alert_who, alert_word, raise_alert
 from kit.checkin import record_answer, todays_round_id
 from kit.clock import utcnow
 from kit.community import community_zone
@@ -173,12 +173,6 @@ def help_task(resident_id: int, need: str, channel: str, at: datetime, actor: st
     )
 
 
-def describe(person: Person) -> str:
-    """A resident as an alert names them, in the community's language: name (address, phone)."""
-    parts = [person.address, person.phone or alert_text("alert_no_phone")]
-    return alert_text("alert_who", name=person.name, where=", ".join(p for p in parts if p))
-
-
 @dataclass(frozen=True)
 class AlertDue:
     """An alert a report calls for, before it is known whether it was raised today already."""
@@ -191,7 +185,7 @@ class AlertDue:
     symptoms: tuple[str, ...]
 
     def text(self, person: Person) -> str:
-        who = describe(person)
+        who = alert_who(person)
         if self.kind == "fever":
             reading = (
                 alert_text("alert_fever_reading", temperature=f"{self.temperature_c:g}")

