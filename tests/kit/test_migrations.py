@@ -205,3 +205,26 @@ def test_a_postgresql_database_from_a_newer_linli_is_refused(postgres_url: str) 
     finally:
         db.close()
     assert snapshot(postgres_url) == before
+
+
+@pytest.mark.parametrize(
+    ("lookup", "index"),
+    [
+        ("provider_id = 'SM1'", "message_provider_id"),
+        ("task_id = 3", "message_task_id"),
+        ("volunteer_id = 2", "message_volunteer_id"),
+        ("notice_id = 5", "message_notice_id"),
+        ("needs_reading_since IS NOT NULL", "message_needs_reading_since"),
+    ],
+)
+def test_a_lookup_on_a_sparse_message_column_uses_its_partial_index(database: Path, lookup: str, index: str) -> None:
+    if str(database).startswith("postgresql://"):
+        with psycopg.connect(str(database)) as pg:
+            found = pg.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (index,)).fetchone()
+        assert found is not None and found[0].endswith("IS NOT NULL)")
+        return
+    with sqlite3.connect(database) as conn:
+        (definition,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (index,)).fetchone()
+        plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN SELECT id FROM message WHERE {lookup}"))
+    assert definition.endswith("IS NOT NULL")
+    assert f"USING INDEX {index}" in plan or f"USING COVERING INDEX {index}" in plan
