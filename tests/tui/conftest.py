@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import textual._wait
 from textual.app import App
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
@@ -18,7 +19,19 @@ from tui.app import LinliApp
 
 SIZE = (80, 24)
 
+# Pilot waits for the app to go idle after every key and pause: it sleeps a slice, then checks whether the process
+# used under a twentieth of it in CPU, and sleeps again if it did. Textual's slice is 20 ms, which is most of a TUI
+# test's time (two waits per key pressed); a 5 ms slice, with the same twentieth, tells idle from busy as well.
+IDLE_SLICE = 0.005
+
 MakeApp = Callable[..., LinliApp]
+
+
+@pytest.fixture(autouse=True)
+def quick_idle_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pilot's idle check in 5 ms slices rather than 20 ms (see IDLE_SLICE)."""
+    monkeypatch.setattr(textual._wait, "SLEEP_GRANULARITY", IDLE_SLICE)
+    monkeypatch.setattr(textual._wait, "SLEEP_IDLE", IDLE_SLICE / 20)
 
 
 @pytest.fixture
