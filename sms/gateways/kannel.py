@@ -281,10 +281,19 @@ def dlr_status(value: str) -> str | None:
     return DLR_STATUS.get(int(value)) if value.strip().isdigit() else None
 
 
-def mount(app: web.Application, gateway: KannelGateway, context: ProviderContext | WebhookContext) -> None:
+def mount(
+    app: web.Application,
+    gateway: KannelGateway,
+    context: ProviderContext | WebhookContext,
+    *,
+    grace: float | None = None,
+) -> None:
     """Adds the gateway's sms-service and delivery-report routes to Linli's aiohttp app. `context` is the server's
-    sms.webhooks.WebhookContext; without its own `receive` and `record_status` the production ones are used."""
+    sms.webhooks.WebhookContext; without its own `receive` and `record_status` the production ones are used.
+    `grace`: how long a report for an id not in the outbox is looked up again (None: the routes' own, for a report
+    that beats the dispatcher's commit)."""
     from sms.gateways.kannel_routes import KannelRoutes  # it imports this module
     from sms.webhooks import with_sms_handlers
 
-    KannelRoutes(gateway, with_sms_handlers(context)).add_to(app)
+    options = {} if grace is None else {"grace": grace}
+    KannelRoutes(gateway, with_sms_handlers(context), **options).add_to(app)

@@ -232,7 +232,9 @@ def test_no_phone_goes_straight_to_the_door(convo: Conversation) -> None:
     ]
     convo.until("12:10")
     assert alerts() == [("unreachable", "urgent", "12:00")]
-    assert Alert.get().text.startswith("今天还没有人联系上李伯（3-1-101, 无电话）：没有电话，上门任务1到12:00还没有完成。")
+    assert Alert.get().text.startswith(
+        "今天还没有人联系上李伯（3-1-101, 无电话）：没有电话，上门任务1到12:00还没有完成。"
+    )
 
 
 def test_no_phone_visit_done(convo: Conversation) -> None:

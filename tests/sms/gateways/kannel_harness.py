@@ -51,13 +51,22 @@ class Context:
 
 
 def linli_server(
-    settings: Settings, gateway: kannel.KannelGateway, *, process_pending: ProcessPending = router.process_pending
+    settings: Settings,
+    gateway: kannel.KannelGateway,
+    *,
+    process_pending: ProcessPending = router.process_pending,
+    report_grace: float | None = None,
 ) -> WebhookServer:
-    """Linli's real webhook server on loopback (settings.server.port; 0 picks one) with the gateway's routes."""
+    """Linli's real webhook server on loopback (settings.server.port; 0 picks one) with the gateway's routes.
+
+    `report_grace`: how long a delivery report for an id not in the outbox is looked up again. None mounts the routes
+    as Linli does, with their own grace (sms.webhooks.STATUS_GRACE_SECONDS, for a report that beats the dispatcher's
+    commit); a test where no dispatcher races a report gives less, or each unknown id would cost it the whole grace."""
 
     def add_routes(app: web.Application) -> None:
         base = app[CONTEXT]
-        kannel.mount(app, gateway, Context(base.run_blocking, base.wake, router.receive, outbox.record_status))
+        context = Context(base.run_blocking, base.wake, router.receive, outbox.record_status)
+        kannel.mount(app, gateway, context, grace=report_grace)
 
     return WebhookServer(
         settings,

@@ -29,6 +29,7 @@ from tests.sms.gateways.kannel_harness import linli_server
 
 TOKEN = "Zq3v_8YtK2mW-pLx9cR4nB7hJ1sD6fG0aE5uV"  # a fixed random-looking token: test ids stay the same
 PEER = "+8613800000001"
+REPORT_GRACE = 0.25  # seconds a report for an unknown id is looked up again: twice, no dispatcher races these tests
 OPTIONS: dict[str, Any] = {
     "kind": "kannel",
     "rate_per_minute": 30,
@@ -257,7 +258,7 @@ def server(community: Community) -> Iterator[WebhookServer]:
 
     settings = Settings()
     settings.server.port = 0
-    with linli_server(settings, gateway(), process_pending=lambda limit=None: 0) as running:
+    with linli_server(settings, gateway(), process_pending=lambda limit=None: 0, report_grace=REPORT_GRACE) as running:
         yield running
 
 
