@@ -196,7 +196,7 @@ def _spill(batch: list[tuple[SheetRow, ResidentRecord]], result: ImportResult, s
     if known:
         result.already_registered += len(known)
         batch[:] = [pair for index, pair in enumerate(batch) if index not in known]
-    kept = [record for _, record in batch]
+    kept = [tuple(vars(record).values()) for _, record in batch]  # plain values pickle in a third of the time
     if kept:
         pickle.dump(kept, spill, protocol=pickle.HIGHEST_PROTOCOL)
     batch.clear()
@@ -206,9 +206,10 @@ def _spill(batch: list[tuple[SheetRow, ResidentRecord]], result: ImportResult, s
 def _batches(spill: IO[bytes]) -> Iterator[list[ResidentRecord]]:
     while True:
         try:
-            yield pickle.load(spill)
+            values = pickle.load(spill)
         except EOFError:
             return
+        yield [ResidentRecord(*record) for record in values]
 
 
 def _write_batches(batches: Iterator[list[ResidentRecord]], actor: str, detail: dict[str, Any]) -> None:
@@ -236,7 +237,7 @@ def _refuse_phones_taken_meanwhile(batch: list[ResidentRecord], ids: list[int]) 
     person, since the rows were checked undoes the import (the caller's `except`): no unique index can say who may
     share a phone, so this looks again in the batch's own transaction."""
     ours = set(ids)
-    registered = holders_of([record.phone for record in batch if record.phone])
+    registered = holders_of([record.phone for record in batch if record.phone], besides=ids)
     for record in batch:
         address = address_key(record.building, record.unit, record.room)
         others = [holder for holder in registered.get(record.phone or "", []) if holder.id not in ours]

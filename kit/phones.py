@@ -35,7 +35,7 @@ def normalize_phone(raw: str | int | float | None, region: str = "CN") -> str:
     text = _clean(raw)
     if not text:
         raise InvalidPhone("phone.empty")
-    if sum(_digit_count(piece) >= 7 for piece in _BETWEEN_NUMBERS.split(text)) > 1:
+    if _digit_count(text) >= 14 and sum(_digit_count(piece) >= 7 for piece in _BETWEEN_NUMBERS.split(text)) > 1:
         raise InvalidPhone("phone.more_than_one", raw=raw)
     if not _ALLOWED.match(text):
         raise InvalidPhone("phone.letters", raw=raw)
@@ -57,7 +57,7 @@ def _clean(raw: str | int | float | None) -> str:
 
 
 def _digit_count(text: str) -> int:
-    return sum(ch.isdigit() for ch in text)
+    return sum(map(str.isdigit, text))
 
 
 @lru_cache(maxsize=4096)

@@ -74,8 +74,10 @@ class ResidentRecord:
 
 
 def _text(value: Any) -> str:
-    if value is None:
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        return " ".join(value.split())
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return " ".join(str(value).split())
@@ -130,9 +132,10 @@ def validate_resident(raw: ResidentInput, community: Community, *, today: date |
         tags.append("no-phone")
     if phone is not None and "no-phone" in tags:
         tags.remove("no-phone")
-    if phone is not None and not takes_sms(phone) and LANDLINE not in tags:
+    texted = phone is None or takes_sms(phone)
+    if not texted and LANDLINE not in tags:
         tags.append(LANDLINE)  # a landline: the round calls or knocks instead of texting it (kit.landlines)
-    if (phone is None or takes_sms(phone)) and LANDLINE in tags:
+    if texted and LANDLINE in tags:
         tags.remove(LANDLINE)
     monitoring = normalize_monitoring(_text(raw.monitoring)) or "none"
     until = parse_date(raw.monitoring_until, "monitoring end date")
@@ -157,10 +160,11 @@ def validate_resident(raw: ResidentInput, community: Community, *, today: date |
 
 
 def _phone(value: Any, region: str, field_name: str) -> str | None:
-    if value is None or not _text(value):
+    text = _text(value)
+    if not text:
         return None
     try:
-        return normalize_phone(value if isinstance(value, (int, float)) else _text(value), region)
+        return normalize_phone(value if isinstance(value, (int, float)) else text, region)
     except InvalidPhone as error:
         if field_name == "second_phone":  # said as the second contact's, in the reader's language when shown
             raise InvalidPhone("residents.second_phone_problem", field=field_name, problem=error.text) from None

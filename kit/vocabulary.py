@@ -16,6 +16,8 @@ _FREE_TAG = re.compile(r"[\W_]+")  # free tags are written lower-case with dashe
 
 def fold(text: str) -> str:
     """NFKC, trimmed, lower-case, inner whitespace collapsed: how vocabulary words are compared."""
+    if not text:  # most cells of a register are empty: an import folds a few per row
+        return ""
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 

@@ -15,10 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
 
+import kit.importer
 from kit.errors import ImportFailed, ValidationError
 from kit.importer import import_residents
 from kit.models import AuditEntry, Community, Grid, Household, Resident, ResidentTag
@@ -570,3 +572,22 @@ def test_a_register_with_no_phone_column_is_refused_not_imported_as_no_phone(
     assert "none of them is a phone column" in caught.value.message
     assert "姓名, 联系人手机, 网格" in caught.value.message
     assert Resident.select().count() == 0
+
+
+def test_a_phone_registered_elsewhere_between_the_check_and_the_write_undoes_the_import(
+    community: Community, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = [[f"居民{n}", f"1380000{n:04d}", "1", "1", f"{n}01"] for n in range(5)]
+    rows = [["姓名", "手机", "楼栋", "单元", "房号"], *people]
+    path = write_csv(tmp_path / "登记表.csv", rows, "utf-8")
+    checked = kit.importer._batches
+
+    def registered_at_the_desk_meanwhile(spill: Any) -> Any:
+        add_resident(ResidentInput(name="新来的", phone="13800000003", building="9", unit="9", room="909"))
+        yield from checked(spill)
+
+    monkeypatch.setattr(kit.importer, "_batches", registered_at_the_desk_meanwhile)
+    with pytest.raises(ImportFailed) as refused:
+        import_residents(path)
+    assert "+8613800000003" in str(refused.value) and "新来的" in str(refused.value)
+    assert [r.name for r in Resident.select()] == ["新来的"]  # nothing of the import is left
