@@ -1,11 +1,13 @@
-"""Keeping people's data no longer than needed: old health reports, messages and audit entries are purged, and the
-residents who moved out are anonymised, by `linli purge` and once a day by the scheduler.
+"""Keeping people's data no longer than needed: old health reports, messages, volunteer sign-ups and audit entries
+are purged, and the residents who moved out are anonymised, by `linli purge` and once a day by the scheduler.
 
 Decisions:
 - How long is a setting (`[retention]`, 90 days by default, as epidemic-era rules asked); 0 keeps that kind for
   ever. The days count from when a row was made (a report's `at`, a message's `created_at`, an entry's `at`).
 - A message still on its way (queued or sending out, received but not yet handled in) is never purged, however
   old: the dispatcher and the router still own it. Its status history goes with it.
+- A volunteer sign-up (a phone, a name, what they texted) is kept as long as messages are, once an operator has
+  decided it; one still waiting for an answer is never purged. The volunteer an approval made stays.
 - Rows go in chunks of `CHUNK`, each chunk in its own short transaction, so a purge never holds the write lock for
   long (the dispatcher and the webhooks keep writing meanwhile) and a purge that is stopped halfway has done part
   of the work and can simply run again.
@@ -34,6 +36,7 @@ from kit.errors import ConfigError, Conflict
 from kit.jsonable import record_dict
 from kit.localtime import at_local
 from kit.models import Alert, AuditEntry, Message, MessageEvent, Report, Resident, ResidentTag, Task
+from kit.volunteer_models import VolunteerSignup
 
 CHUNK = 500  # rows per transaction: each commits in a few milliseconds
 RESIDENT_CHUNK = 50  # residents anonymised per transaction (each with their messages, reports and tasks)
@@ -48,13 +51,14 @@ class PurgeReport:
     reports: int = 0
     messages: int = 0
     message_events: int = 0
+    signups: int = 0
     audit_entries: int = 0
     anonymised: int = 0
     dry_run: bool = False
 
     @property
     def total(self) -> int:
-        return self.reports + self.messages + self.audit_entries + self.anonymised
+        return self.reports + self.messages + self.signups + self.audit_entries + self.anonymised
 
     def as_dict(self) -> dict[str, Any]:
         return record_dict(self)
@@ -67,6 +71,7 @@ class PurgeReport:
             reports=ui_words.say_count("cli.purge.reports", self.reports),
             messages=ui_words.say_count("cli.purge.messages", self.messages),
             events=ui_words.say_count("cli.purge.events", self.message_events),
+            signups=ui_words.say_count("cli.purge.signups", self.signups),
             audit=ui_words.say_count("cli.purge.audit", self.audit_entries),
             residents=ui_words.say_count("cli.purge.residents", self.anonymised),
         )
@@ -101,6 +106,10 @@ def purge(settings: RetentionSettings, *, dry_run: bool = False, actor: str = "c
     if old_reports is not None:
         report.reports = _in_chunks(Report.select(Report.id).where(Report.at < old_reports), _delete_reports, dry_run)
     if old_messages is not None:
+        decided = VolunteerSignup.select(VolunteerSignup.id).where(
+            (VolunteerSignup.created_at < old_messages) & (VolunteerSignup.status != "pending")
+        )
+        report.signups = _in_chunks(decided, _delete_signups, dry_run)
         old = Message.select(Message.id).where((Message.created_at < old_messages) & Message.status.not_in(IN_FLIGHT))
         if dry_run:
             report.message_events = MessageEvent.select().where(MessageEvent.message.in_(old)).count()
@@ -146,6 +155,10 @@ def _delete_messages(ids: list[int], report: PurgeReport) -> None:
     report.message_events += MessageEvent.delete().where(MessageEvent.message.in_(ids)).execute()
     Report.update(message=None).where(Report.message.in_(ids)).execute()
     Message.delete().where(Message.id.in_(ids)).execute()
+
+
+def _delete_signups(ids: list[int]) -> None:
+    VolunteerSignup.delete().where(VolunteerSignup.id.in_(ids)).execute()
 
 
 def _delete_audit_entries(ids: list[int]) -> None:

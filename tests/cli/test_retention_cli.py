@@ -29,7 +29,9 @@ def wang(community: Community) -> Resident:
 def test_purge_dry_run_then_purge(wang: Resident) -> None:
     dry = run("purge", "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert dry.output == "将清除 1 份健康报告、0 条短信（0 条状态记录）、0 条操作记录；将匿名处理迁出的 0 位居民。\n"
+    assert dry.output == (
+        "将清除 1 份健康报告、0 条短信（0 条状态记录）、0 条志愿者报名、0 条操作记录；将匿名处理迁出的 0 位居民。\n"
+    )
     assert Report.select().count() == 1
 
     done = run("purge", "--json")
@@ -80,8 +82,8 @@ def test_an_english_community_reads_purge_and_moved_out_in_english(wang: Residen
         "the scheduler.\n"
     )
     assert run("purge", "--dry-run").output == (
-        "Would purge 1 health report, 0 messages (0 status events), 0 audit entries; would anonymise 1 resident who "
-        "moved out.\n"
+        "Would purge 1 health report, 0 messages (0 status events), 0 volunteer sign-ups, 0 audit entries; would "
+        "anonymise 1 resident who moved out.\n"
     )
     undone = run("residents", "moved-out", str(wang.id), "--undo")
     assert undone.output == f"Resident #{wang.id} is no longer marked as moved out.\n"

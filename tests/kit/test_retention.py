@@ -19,6 +19,7 @@ from kit.models import Alert, AuditEntry, Community, Message, MessageEvent, Repo
 from kit.residents import ResidentInput, add_resident, edit_resident
 from kit.retention import purge, retention_figures, set_moved_out
 from kit.scheduling import run_due
+from kit.volunteer_models import VolunteerSignup
 
 DAY = timedelta(days=1)
 
@@ -76,7 +77,7 @@ def test_purge_removes_only_what_is_older_than_kept(wang: Resident) -> None:
     [record] = audit.recent(1)
     assert (record.actor, record.action, record.entity) == ("test", "purge", "retention")
     assert json.loads(record.detail) == {
-        "reports": 1, "messages": 1, "message_events": 2, "audit_entries": 1, "anonymised": 0,
+        "reports": 1, "messages": 1, "message_events": 2, "signups": 0, "audit_entries": 1, "anonymised": 0,
     }  # fmt: skip
     assert old_report.text not in record.detail
 
@@ -90,7 +91,9 @@ def test_a_dry_run_counts_and_changes_nothing(wang: Resident) -> None:
     done = purge(RetentionSettings(), dry_run=True)
 
     assert (done.reports, done.messages, done.message_events, done.audit_entries, done.dry_run) == (1, 1, 2, 1, True)
-    assert done.describe().startswith("would purge 1 health report, 1 message (2 status events), 1 audit entry")
+    assert done.describe().startswith(
+        "would purge 1 health report, 1 message (2 status events), 0 volunteer sign-ups, 1 audit entry"
+    )
     assert (Report.select().count(), Message.select().count(), AuditEntry.select().count()) == (1, 1, entries)
 
 
@@ -220,3 +223,21 @@ def test_the_scheduler_purges_once_a_day_from_purge_at(wang: Resident) -> None:
     report(wang, 100 * DAY)
     again = run_due(settings=settings, at=datetime(2026, 11, 19, 22, 0, tzinfo=timezone.utc))  # 06:00 local
     assert again.purged is None and Report.select().count() == 1
+
+
+def test_decided_sign_ups_go_with_the_messages_and_one_still_waiting_stays(community: Community) -> None:
+    def signup(phone: str, age: timedelta, status: str) -> VolunteerSignup:
+        return VolunteerSignup.create(phone=phone, text="报名 志愿者", status=status, created_at=utcnow() - age)
+
+    old_approved = signup("+8613900000001", 91 * DAY, "approved")
+    old_declined = signup("+8613900000002", 91 * DAY, "declined")
+    old_waiting = signup("+8613900000003", 91 * DAY, "pending")
+    recent = signup("+8613900000004", 89 * DAY, "declined")
+
+    assert purge(RetentionSettings(), dry_run=True).signups == 2
+    done = purge(RetentionSettings(), actor="test")
+
+    assert done.signups == 2 and "2 volunteer sign-ups" in done.describe()
+    assert {s.id for s in VolunteerSignup.select()} == {old_waiting.id, recent.id}
+    assert not {old_approved.id, old_declined.id} & {s.id for s in VolunteerSignup.select()}
+    assert json.loads(audit.recent(1)[0].detail)["signups"] == 2
