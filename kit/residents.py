@@ -194,6 +194,22 @@ def grid_id_for(name: str | None) -> int | None:
     return int(grid.id)
 
 
+def _known_grid(name: str | None) -> None:
+    """Refuse a grid name that no grid has, naming the grids there are."""
+    if not name or Grid.select().where(Grid.name == name).exists():
+        return
+    names = [grid for (grid,) in Grid.select(Grid.name).order_by(Grid.name).tuples()]
+    if not names:
+        raise ValidationError("residents.no_grids_yet", field="grid", grid=name)
+    shown = names[:12] + (["…"] if len(names) > 12 else [])
+    raise ValidationError(
+        "residents.no_such_grid",
+        field="grid",
+        grid=name,
+        grids=lambda language: ui_words.text(language, "errors.residents.grid_separator").join(shown),
+    )
+
+
 def household_id_for(record: ResidentRecord, grid_id: int | None) -> int | None:
     if not record.address:
         return None
@@ -219,10 +235,14 @@ def _taken(phone: str, owner: Holder, name: str) -> Conflict:
     return Conflict(key, phone=phone, owner=owner.name, id=owner.id)
 
 
-def add_resident(raw: ResidentInput, *, actor: str = "cli") -> Resident:
+def add_resident(raw: ResidentInput, *, actor: str = "cli", new_grid: bool = True) -> Resident:
+    """Register one resident. A grid named that does not exist yet is made, unless `new_grid` is False (an operator
+    typing by hand, where a typo would make a grid nobody covers): then ValidationError names the grids there are."""
     community = get_community()
     record = validate_resident(raw, community)
     with transaction():
+        if not new_grid:
+            _known_grid(record.grid)
         if record.phone:
             owner = _phone_owner(record)
             if owner is not None:
@@ -264,8 +284,8 @@ def _store(record: ResidentRecord, resident: Resident | None) -> Resident:
 EDITABLE = tuple(f.name for f in fields(ResidentInput))
 
 
-def edit_resident(resident_id: int, changes: dict[str, Any], *, actor: str = "cli") -> Resident:
-    """Change the given fields (raw values, as for add); the rest stay as they are."""
+def edit_resident(resident_id: int, changes: dict[str, Any], *, actor: str = "cli", new_grid: bool = True) -> Resident:
+    """Change the given fields (raw values, as for add); the rest stay as they are. `new_grid` as for add."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError(
@@ -280,6 +300,8 @@ def edit_resident(resident_id: int, changes: dict[str, Any], *, actor: str = "cl
         for name, value in changes.items():
             setattr(merged, name, value)
         record = validate_resident(merged, community)
+        if not new_grid and record.grid != before.grid:
+            _known_grid(record.grid)
         if record.phone:  # a new number, or a move away from the household that shares it
             owner = _phone_owner(record, other_than=resident.id)
             if owner is not None:

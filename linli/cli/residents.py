@@ -111,7 +111,12 @@ def resident_options(*, for_edit: bool) -> Callable[[Callable[..., Any]], Callab
             "--phone", help="Mobile or landline as written (+86, spaces are fine). Without one: tagged no-phone."
         ),
         click.option("--second-phone", help="A family member's number, called when the resident does not answer."),
-        click.option("--grid", help="The grid (网格) the resident lives in; made if new."),
+        click.option("--grid", help="The grid (网格) the resident lives in: one that exists, unless --new-grid."),
+        click.option(
+            "--new-grid",
+            is_flag=True,
+            help="Make the grid given with --grid if there is none of that name (else a typo is refused).",
+        ),
         click.option("--building", help="Building (楼栋)."),
         click.option("--unit", help="Unit or entrance (单元)."),
         click.option("--room", help="Room (房号)."),
@@ -144,7 +149,7 @@ def residents() -> None:
 @residents.command("add")
 @resident_options(for_edit=False)
 @pass_kit
-def add(kit: Kit, /, tags: tuple[str, ...], **values: str | None) -> None:
+def add(kit: Kit, /, tags: tuple[str, ...], new_grid: bool, **values: str | None) -> None:
     """Register one resident. The phone is checked and stored in international form.
 
     \b
@@ -153,7 +158,7 @@ def add(kit: Kit, /, tags: tuple[str, ...], **values: str | None) -> None:
         --tag 独居老人 --second-phone 13900139000
     """
     actor = kit.allow(CHANGE_RESIDENTS)
-    resident = add_resident(ResidentInput(tags=joined(tags), **values), actor=actor)
+    resident = add_resident(ResidentInput(tags=joined(tags), **values), actor=actor, new_grid=new_grid)
     view = view_of(resident)
     echo_plain(say("added", id=view.id, name=view.name, phone=display_phone(view.phone) or say("no_phone")))
 
@@ -175,6 +180,7 @@ def edit(
     remove_tags: tuple[str, ...],
     clear_tags: bool,
     clear_second_phone: bool,
+    new_grid: bool,
     **values: str | None,
 ) -> None:
     """Change a resident, found by id or phone number; what is not given stays as it is.
@@ -197,7 +203,7 @@ def edit(
     if not changes:
         raise ValidationError("residents.nothing_to_change")
     before = view_of(resident).as_dict()
-    after_view = view_of(edit_resident(resident.id, changes, actor=actor))
+    after_view = view_of(edit_resident(resident.id, changes, actor=actor, new_grid=new_grid))
     after = after_view.as_dict()
     changed = [name for name in before if name != "address" and before[name] != after[name]]
     if changed:

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from kit import db
 from kit.community import init_community
-from kit.models import Community, Resident, Volunteer
+from kit.models import Community, Grid, Resident, Volunteer
 from kit.outbox import opt_out
 from kit.resident_search import ResidentFilter, count_residents, find_residents, view_of
 from kit.residents import get_resident
@@ -335,8 +335,25 @@ def test_adding_a_resident_with_a_bad_phone_says_why_and_saves_nothing(run: Run,
     assert Resident.select().count() == 0
 
 
+def test_a_grid_typed_by_hand_must_exist_unless_it_is_confirmed_new(run: Run, community: Community) -> None:
+    assert run("residents", "add", "--name", "王秀英", "--grid", "第1网格", "--new-grid").exit_code == 0
+    assert run("residents", "add", "--name", "李明", "--grid", "第2网格", "--new-grid").exit_code == 0
+
+    typo = one_line_error(run("residents", "add", "--name", "张伟", "--grid", "第l网格"))
+    assert typo == (
+        "请检查输入：没有“第l网格”这个网格（现有网格：第1网格、第2网格）。请核对名称；如果要新建这个网格，请确认："
+        "命令行加 --new-grid，或在表单里再按一次保存。"
+    )
+    assert not Resident.select().where(Resident.name == "张伟").exists()
+    moved = one_line_error(run("residents", "edit", "1", "--grid", "第3网格"))
+    assert moved.startswith("请检查输入：没有“第3网格”")
+    assert run("residents", "edit", "1", "--room", "202").exit_code == 0  # the grid it has is not asked about
+    assert run("residents", "edit", "1", "--grid", "第3网格", "--new-grid").exit_code == 0
+    assert sorted(g.name for g in Grid.select()) == ["第1网格", "第2网格", "第3网格"]
+
+
 def test_add_then_show_a_resident(run: Run, community: Community) -> None:
-    result = run("residents", "add", "--name", "王秀英", "--phone", "138 0013 8000", "--grid", "第1网格",
+    result = run("residents", "add", "--name", "王秀英", "--phone", "138 0013 8000", "--grid", "第1网格", "--new-grid",
                  "--building", "3", "--unit", "2", "--room", "201", "--tag", "独居老人", "--tag", "chronic",
                  "--birth-year", "1948", "--second-phone", "13900139001", "--notes", "耳背，请大声")  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -6,7 +6,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from kit.demo import DemoSummary
-from kit.models import Resident
+from kit.models import Grid, Resident
 from kit.resident_search import ResidentFilter, count_residents, find_residents
 from kit.residents import set_status
 from tests.tui.conftest import MakeApp, settle
@@ -119,6 +119,35 @@ async def test_add_with_a_bad_phone_says_why_and_saves_nothing(town: DemoSummary
         assert not isinstance(app.screen, ResidentForm)
         assert Resident.select().count() == before + 1
         assert Resident.get(Resident.phone == "+8613800138000").name == "王秀英"
+
+
+async def test_a_grid_nobody_has_is_asked_about_and_made_when_saved_again(town: DemoSummary, make_app: MakeApp) -> None:
+    grids = Grid.select().count()
+    app = make_app("zh")  # the form speaks the community's language
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_residents(app, pilot)
+        screen.query_one(LazyTable).focus()
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ResidentForm)
+        form.query_one("#input-name", Input).value = "王秀英"
+        form.query_one("#input-grid", Input).value = "第l网格"  # a lower-case L for the 1
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and isinstance(form, ResidentForm)
+        message = form.field_error("grid")
+        assert message.startswith("没有“第l网格”这个网格（现有网格：第1网格、") and "再按一次保存" in message
+        assert (Grid.select().count(), Resident.select().where(Resident.name == "王秀英").count()) == (grids, 0)
+        form.query_one("#input-grid", Input).value = "第9网格"  # another name is asked about again
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and form.field_error("grid").startswith("没有“第9网格”")
+        await pilot.press("ctrl+s")  # the same name once more: the operator means it
+        await settle(pilot)
+        assert not isinstance(app.screen, ResidentForm)
+    assert Resident.get(Resident.name == "王秀英").grid.name == "第9网格"
+    assert Grid.select().count() == grids + 1
 
 
 async def test_edit_changes_only_what_was_typed(town: DemoSummary, make_app: MakeApp) -> None:

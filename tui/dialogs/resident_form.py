@@ -33,6 +33,9 @@ FIELDS = (
 )
 
 
+NO_SUCH_GRID = ("residents.no_such_grid", "residents.no_grids_yet")  # a typo, or a grid to make: Save again makes it
+
+
 def initial_values(view: ResidentView | None) -> dict[str, str]:
     """The fields as the form shows them: control characters as symbols, like everywhere in the UI. Only the fields
     the operator changes are saved, so a value left alone stays exactly as stored."""
@@ -64,6 +67,7 @@ class ResidentForm(FormDialog[int | None]):
         super().__init__()
         self.resident = resident
         self.initial = initial_values(resident)
+        self.new_grid = ""  # a grid the kit said does not exist: saving again with it makes it (kit.residents)
 
     def compose(self) -> ComposeResult:
         title = t("form.add_title") if self.resident is None else t("form.edit_title", name=self.resident.name)
@@ -99,12 +103,16 @@ class ResidentForm(FormDialog[int | None]):
 
     @work(thread=True, exclusive=True, group="resident-form", exit_on_error=False, name="save the resident")
     def save(self, values: dict[str, str]) -> None:
+        grid = " ".join(values.get("grid", "").split())
+        confirmed = bool(grid) and grid == self.new_grid  # the operator saved again with the grid the kit asked about
         try:
             if self.resident is None:
-                resident = add_resident(ResidentInput(**values), actor=self.linli.actor)
+                resident = add_resident(ResidentInput(**values), actor=self.linli.actor, new_grid=confirmed)
             else:
-                resident = edit_resident(self.resident.id, dict(values), actor=self.linli.actor)
+                resident = edit_resident(self.resident.id, dict(values), actor=self.linli.actor, new_grid=confirmed)
         except ValidationError as error:
+            if error.key in NO_SUCH_GRID:
+                self.new_grid = grid
             deliver(self, self.show_problem, error.field, error.message)
             return
         except Conflict as error:  # the phone number belongs to somebody else
