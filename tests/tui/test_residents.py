@@ -25,6 +25,17 @@ async def open_residents(app: LinliApp, pilot: Pilot[None]) -> ResidentsScreen:
     return app.screen
 
 
+async def open_form(app: LinliApp, pilot: Pilot[None], key: str) -> ResidentForm:
+    """The resident form the key `key` opens on the Residents screen (a: add, e: edit the first resident)."""
+    screen = await open_residents(app, pilot)
+    screen.query_one(LazyTable).focus()
+    await pilot.press(key)
+    await pilot.pause()
+    form = app.screen
+    assert isinstance(form, ResidentForm)
+    return form
+
+
 def names_shown(screen: ResidentsScreen) -> list[str]:
     table = screen.query_one(LazyTable)
     return [str(row.cells[0]) for row in table.loaded_rows()][: table.total]
@@ -96,12 +107,7 @@ async def test_add_with_a_bad_phone_says_why_and_saves_nothing(town: DemoSummary
     before = Resident.select().count()
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_residents(app, pilot)
-        screen.query_one(LazyTable).focus()
-        await pilot.press("a")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, ResidentForm)
+        form = await open_form(app, pilot, "a")
         form.query_one("#input-name", Input).value = "王秀英"
         form.query_one("#input-phone", Input).value = "12345"
         await pilot.press("ctrl+s")
@@ -125,12 +131,7 @@ async def test_a_grid_nobody_has_is_asked_about_and_made_when_saved_again(town: 
     grids = Grid.select().count()
     app = make_app("zh")  # the form speaks the community's language
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_residents(app, pilot)
-        screen.query_one(LazyTable).focus()
-        await pilot.press("a")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, ResidentForm)
+        form = await open_form(app, pilot, "a")
         form.query_one("#input-name", Input).value = "王秀英"
         form.query_one("#input-grid", Input).value = "第l网格"  # a lower-case L for the 1
         await pilot.press("ctrl+s")
@@ -154,12 +155,7 @@ async def test_edit_changes_only_what_was_typed(town: DemoSummary, make_app: Mak
     first = find_residents(limit=1)[0]
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_residents(app, pilot)
-        screen.query_one(LazyTable).focus()
-        await pilot.press("e")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, ResidentForm)
+        form = await open_form(app, pilot, "e")
         form.query_one("#input-notes", Input).value = "腿脚不便"
         await pilot.press("ctrl+s")
         await settle(pilot)
