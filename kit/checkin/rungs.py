@@ -162,12 +162,12 @@ def raise_unreachable(overdue: list[Due], zone: ZoneInfo, now: datetime) -> None
             who = alert_who(person) if person else alert_text("alert_unreachable_resident", id=ask.resident_id)
             why = alert_text("alert_unreachable_no_phone" if person and person.no_phone else "alert_unreachable_silent")
             helper = helpers.get(ask.volunteer_id) if ask.volunteer_id is not None else None
-            then = alert_text("alert_unreachable_call", name=helper[0], phone=helper[1]) if helper else ""
+            if helper:
+                then = alert_text("alert_unreachable_call", name=helper[0], phone=helper[1])
+            else:
+                then = alert_text("alert_unreachable_send")
             by = deadlines[due] if due else ""
-            text = alert_text(
-                "alert_unreachable", who=who, why=why, task=ask.task_id, by=by,
-                then=then or alert_text("alert_unreachable_send"),
-            )  # fmt: skip
+            text = alert_text("alert_unreachable", who=who, why=why, task=ask.task_id, by=by, then=then)
             rows.append(("unreachable", "urgent", ask.resident_id, ask.task_id, text, key, now))
     fields = [Alert.kind, Alert.severity, Alert.resident, Alert.task, Alert.text, Alert.key, Alert.created_at]
     insert_rows(Alert, fields, rows)
